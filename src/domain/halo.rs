@@ -1,0 +1,253 @@
+//! Ghost atoms and migration (LAMMPS `Comm::exchange`, `borders`,
+//! `forward_comm`, `reverse_comm`).
+//!
+//! A [`Halo`] is the list of swaps made at the last reneighboring. Swap k
+//! sends the atoms in `send_list` (positions shifted by `shift` when the
+//! message wraps a periodic axis) to `send_to` and receives `recv_n` ghosts
+//! from `recv_from`, stored at `recv_first..`. Later swaps may forward ghosts
+//! of earlier swaps (corners, edges, and extra hops for thin subdomains), so
+//! forward communication runs the swaps in order and reverse communication
+//! in reverse order. Swaps to this rank itself are plain copies.
+//!
+//! Messages are flat `f64` buffers; integers (ids, types, images) travel as
+//! exact small integers in f64. To move a new owned per-atom array with
+//! migrating atoms, add it to `pack_atom`/`unpack_atom`.
+
+use super::comm::Comm;
+use super::Domain;
+use crate::potential::HaloSync;
+use crate::system::{Atoms, SimBox};
+
+#[derive(Clone, Debug)]
+pub struct Swap {
+    pub dim: usize,
+    pub send_to: Option<usize>,
+    pub recv_from: Option<usize>,
+    pub shift: [f64; 3],
+    pub send_list: Vec<u32>,
+    pub recv_first: usize,
+    pub recv_n: usize,
+}
+
+impl Swap {
+    fn to_self(&self, me: usize) -> bool {
+        self.send_to == Some(me) && self.recv_from == Some(me)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Halo {
+    pub swaps: Vec<Swap>,
+}
+
+const TAG_FORWARD: i32 = 1000;
+const TAG_REVERSE: i32 = 100_000;
+const TAG_EXCHANGE: i32 = 200_000;
+
+impl Halo {
+    /// Rebuild ghosts: every atom within `rc` of this subdomain, as owned
+    /// atoms or periodic images, becomes a ghost. Requires owned atoms to be
+    /// inside the subdomain (after `exchange`).
+    pub fn borders(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm, rc: f64) -> Halo {
+        atoms.clear_ghosts();
+        let me = comm.rank();
+        let mut swaps = Vec::new();
+        for d in 0..3 {
+            let p = dom.grid[d];
+            let width = bx.length(d) / p as f64;
+            let mut need = (rc / width).ceil() as usize;
+            if !dom.periodic[d] {
+                need = need.min(p - 1);
+            }
+            if need == 0 {
+                continue;
+            }
+            let base_end = atoms.nall();
+            for up in [false, true] {
+                let to = dom.neighbor(d, up, bx);
+                let from = dom.neighbor(d, !up, bx).map(|(r, _)| r);
+                let mut cand = 0..base_end;
+                for _hop in 0..need {
+                    let mut shift = [0.0; 3];
+                    let mut list = Vec::new();
+                    if let Some((_, s)) = to {
+                        shift[d] = s;
+                        for i in cand.clone() {
+                            let xd = atoms.x[i][d];
+                            let send = if up { xd >= dom.subhi[d] - rc } else { xd < dom.sublo[d] + rc };
+                            if send {
+                                list.push(i as u32);
+                            }
+                        }
+                    }
+                    let mut buf = Vec::with_capacity(list.len() * 5);
+                    for &i in &list {
+                        let i = i as usize;
+                        let x = atoms.x[i];
+                        buf.extend_from_slice(&[x[0] + shift[0], x[1] + shift[1], x[2] + shift[2]]);
+                        buf.push(atoms.typ[i] as f64);
+                        buf.push(atoms.id[i] as f64);
+                    }
+                    let sw = Swap {
+                        dim: d,
+                        send_to: to.map(|(r, _)| r),
+                        recv_from: from,
+                        shift,
+                        send_list: list,
+                        recv_first: atoms.nall(),
+                        recv_n: 0,
+                    };
+                    let recv = if sw.to_self(me) {
+                        buf
+                    } else {
+                        comm.sendrecv(sw.send_to, &buf, sw.recv_from, TAG_FORWARD + swaps.len() as i32)
+                    };
+                    let first = atoms.nall();
+                    for g in recv.chunks_exact(5) {
+                        atoms.x.push([g[0], g[1], g[2]]);
+                        atoms.typ.push(g[3] as u32);
+                        atoms.id.push(g[4] as u64);
+                    }
+                    let mut sw = sw;
+                    sw.recv_n = atoms.nall() - first;
+                    swaps.push(sw);
+                    cand = first..atoms.nall();
+                }
+            }
+        }
+        atoms.f.resize(atoms.nall(), [0.0; 3]);
+        Halo { swaps }
+    }
+
+    /// Copy owners' values to ghosts, `w` values per atom; positions
+    /// (`positions = true`, w = 3) get the periodic shift of each swap.
+    pub fn forward(&self, comm: &dyn Comm, data: &mut [f64], w: usize, positions: bool) {
+        let me = comm.rank();
+        for (k, sw) in self.swaps.iter().enumerate() {
+            let shift = |c: usize| if positions { sw.shift[c] } else { 0.0 };
+            if sw.to_self(me) {
+                for (n, &i) in sw.send_list.iter().enumerate() {
+                    let (src, dst) = (i as usize * w, (sw.recv_first + n) * w);
+                    for c in 0..w {
+                        data[dst + c] = data[src + c] + shift(c);
+                    }
+                }
+                continue;
+            }
+            let mut buf = Vec::with_capacity(sw.send_list.len() * w);
+            for &i in &sw.send_list {
+                let src = i as usize * w;
+                for c in 0..w {
+                    buf.push(data[src + c] + shift(c));
+                }
+            }
+            let got = comm.sendrecv(sw.send_to, &buf, sw.recv_from, TAG_FORWARD + k as i32);
+            debug_assert_eq!(got.len(), sw.recv_n * w);
+            data[sw.recv_first * w..(sw.recv_first + sw.recv_n) * w].copy_from_slice(&got);
+        }
+    }
+
+    /// Add ghosts' values onto their owners, `w` values per atom.
+    pub fn reverse_sum(&self, comm: &dyn Comm, data: &mut [f64], w: usize) {
+        let me = comm.rank();
+        for (k, sw) in self.swaps.iter().enumerate().rev() {
+            if sw.to_self(me) {
+                for (n, &i) in sw.send_list.iter().enumerate() {
+                    let (dst, src) = (i as usize * w, (sw.recv_first + n) * w);
+                    for c in 0..w {
+                        data[dst + c] += data[src + c];
+                    }
+                }
+                continue;
+            }
+            let buf = data[sw.recv_first * w..(sw.recv_first + sw.recv_n) * w].to_vec();
+            let got = comm.sendrecv(sw.recv_from, &buf, sw.send_to, TAG_REVERSE + k as i32);
+            debug_assert_eq!(got.len(), sw.send_list.len() * w);
+            for (n, &i) in sw.send_list.iter().enumerate() {
+                let dst = i as usize * w;
+                for c in 0..w {
+                    data[dst + c] += got[n * w + c];
+                }
+            }
+        }
+    }
+}
+
+const ATOM_WIDTH: usize = 11;
+
+fn pack_atom(atoms: &Atoms, i: usize, buf: &mut Vec<f64>) {
+    let (x, v, im) = (atoms.x[i], atoms.v[i], atoms.image[i]);
+    buf.extend_from_slice(&[x[0], x[1], x[2], v[0], v[1], v[2]]);
+    buf.extend_from_slice(&[im[0] as f64, im[1] as f64, im[2] as f64, atoms.id[i] as f64, atoms.typ[i] as f64]);
+}
+
+fn unpack_atom(atoms: &mut Atoms, g: &[f64]) {
+    atoms.push_owned(
+        g[9] as u64,
+        g[10] as u32,
+        [g[0], g[1], g[2]],
+        [g[3], g[4], g[5]],
+        [g[6] as i32, g[7] as i32, g[8] as i32],
+    );
+}
+
+/// Move owned atoms that left this subdomain to the neighbor that owns them
+/// (axis by axis; corner moves take two hops). Positions must already be
+/// wrapped into the periodic box. Atoms that moved further than one
+/// subdomain along an axis with more than two ranks are lost, as in LAMMPS;
+/// the caller detects that by counting.
+pub fn exchange(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
+    debug_assert_eq!(atoms.nghost(), 0);
+    let me = comm.rank();
+    for d in 0..3 {
+        let p = dom.grid[d];
+        if p == 1 {
+            continue;
+        }
+        let mut buf = Vec::new();
+        let mut i = 0;
+        while i < atoms.nlocal {
+            if dom.owns_axis(atoms.x[i][d], d) {
+                i += 1;
+            } else {
+                pack_atom(atoms, i, &mut buf);
+                atoms.swap_remove_owned(i);
+            }
+        }
+        // Send the leavers to both neighbors (once if they are the same rank);
+        // each keeps those that fall in its slab.
+        let down = dom.neighbor(d, false, bx).map(|(r, _)| r);
+        let up = dom.neighbor(d, true, bx).map(|(r, _)| r);
+        let mut received = comm.sendrecv(down, &buf, up, TAG_EXCHANGE + 2 * d as i32);
+        if up != down {
+            received.extend(comm.sendrecv(up, &buf, down, TAG_EXCHANGE + 2 * d as i32 + 1));
+        }
+        debug_assert!(down != Some(me) || p == 1);
+        for g in received.chunks_exact(ATOM_WIDTH) {
+            if dom.owns_axis(g[d], d) {
+                unpack_atom(atoms, g);
+            }
+        }
+    }
+}
+
+/// [`HaloSync`] for a potential: the halo, the communicator and a timer
+/// that collects the time spent communicating.
+pub struct HaloComm<'a> {
+    pub halo: &'a Halo,
+    pub comm: &'a dyn Comm,
+    pub seconds: &'a mut f64,
+}
+
+impl HaloSync for HaloComm<'_> {
+    fn forward(&mut self, data: &mut [f64], width: usize) {
+        let t = std::time::Instant::now();
+        self.halo.forward(self.comm, data, width, false);
+        *self.seconds += t.elapsed().as_secs_f64();
+    }
+    fn reverse_sum(&mut self, data: &mut [f64], width: usize) {
+        let t = std::time::Instant::now();
+        self.halo.reverse_sum(self.comm, data, width);
+        *self.seconds += t.elapsed().as_secs_f64();
+    }
+}

@@ -1,0 +1,408 @@
+//! The engine: one rank's atoms, box, subdomain, halo, neighbor list and
+//! potential, and the phases of a step in the order CabanaMD/LAMMPS use:
+//!
+//! integrate → (reneighbor: wrap, shrink-wrap, migrate, sort, ghosts, list |
+//! forward positions) → forces (density → reverse ρ → F′ → forward F′ →
+//! pairs) → reverse forces → integrate → thermo.
+//!
+//! Communication happens only between these phases, through `Comm` and
+//! `Halo`. Stages of a deck (`run.rs`) drive the engine; ensembles, minimisers
+//! and box deformation (later issues) are further drivers of the same phases.
+
+use crate::domain::comm::Comm;
+use crate::domain::halo::{exchange, Halo, HaloComm};
+use crate::domain::Domain;
+use crate::error::{Error, Result};
+use crate::integrate;
+use crate::io::lammps_data::{DataAtom, DataFile};
+use crate::io::thermo::Thermo;
+use crate::neighbor::{build_half, spatial_order, NeighborList};
+use crate::potential::{ForceFlags, ForceInput, PerAtom, Potential};
+use crate::system::{Atoms, Boundary, SimBox};
+use crate::timing::Timers;
+use crate::units::{BOLTZ, MV2D, MVV2E, NKTV2P};
+use std::path::Path;
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug)]
+pub struct EngineOptions {
+    /// Neighbor skin (Å).
+    pub skin: f64,
+    /// Spatially re-sort atoms at a reneighboring at least this many steps
+    /// after the last sort (0: never).
+    pub sort_every: u64,
+    /// Chunks of the neighbor list = worker threads.
+    pub nchunks: usize,
+}
+
+pub struct Engine<'c> {
+    pub comm: &'c dyn Comm,
+    pub atoms: Atoms,
+    pub bx: SimBox,
+    pub dom: Domain,
+    pub halo: Halo,
+    pub list: NeighborList,
+    pub pot: Box<dyn Potential>,
+    /// Mass per type (amu).
+    pub masses: Vec<f64>,
+    pub opts: EngineOptions,
+    /// Global atom count, checked at every reneighboring.
+    pub natoms: u64,
+    pub step: u64,
+    pub time: f64,
+    pub per_atom: PerAtom,
+    /// This rank's potential energy and virial Σ x⊗f (xx yy zz xy xz yz).
+    pe_local: f64,
+    virial_local: [f64; 6],
+    x_hold: Vec<[f64; 3]>,
+    last_sort: Option<u64>,
+    pub timers: Timers,
+}
+
+impl<'c> Engine<'c> {
+    /// Distribute the atoms of a data file over the ranks.
+    pub fn new(
+        comm: &'c dyn Comm,
+        data: &DataFile,
+        data_path: &Path,
+        boundary: [Boundary; 3],
+        pot: Box<dyn Potential>,
+        masses: Vec<f64>,
+        opts: EngineOptions,
+    ) -> Result<Engine<'c>> {
+        let mut bx = SimBox::new(data.lo, data.hi, boundary);
+        // LAMMPS read_data pads shrink-wrapped faces (Domain::set_initial_box).
+        for d in 0..3 {
+            if boundary[d] == Boundary::Shrink {
+                bx.lo[d] -= bx.small[d];
+                bx.hi[d] += bx.small[d];
+            }
+        }
+        let dom = Domain::new(comm.rank(), comm.size(), &bx);
+        let mut atoms = Atoms::default();
+        for a in &data.atoms {
+            let (mut x, mut image) = (a.x, a.image);
+            bx.wrap(&mut x, &mut image);
+            if !bx.contains_nonperiodic(&x) {
+                let d = (0..3).find(|&d| !bx.periodic(d) && (x[d] < bx.lo[d] || x[d] > bx.hi[d])).unwrap_or(0);
+                return Err(Error::input(
+                    data_path,
+                    format!(
+                        "atom {} at {} = {} lies outside the non-periodic box [{}, {}]",
+                        a.id,
+                        ["x", "y", "z"][d],
+                        a.x[d],
+                        data.lo[d],
+                        data.hi[d]
+                    ),
+                ));
+            }
+            if dom.owns(&x) {
+                atoms.push_owned(a.id, a.typ - 1, x, a.v, image);
+            }
+        }
+        Ok(Engine {
+            comm,
+            atoms,
+            bx,
+            dom,
+            halo: Halo::default(),
+            list: NeighborList::default(),
+            pot,
+            masses,
+            opts,
+            natoms: data.atoms.len() as u64,
+            step: 0,
+            time: 0.0,
+            per_atom: PerAtom::default(),
+            pe_local: 0.0,
+            virial_local: [0.0; 6],
+            x_hold: Vec::new(),
+            last_sort: None,
+            timers: Timers::default(),
+        })
+    }
+
+    pub fn ghost_cutoff(&self) -> f64 {
+        self.pot.cutoff() + self.opts.skin
+    }
+
+    /// Wrap, shrink-wrap, migrate, sort, rebuild ghosts and the neighbor list.
+    pub fn reneighbor(&mut self) -> Result<()> {
+        let t0 = Instant::now();
+        let comm = self.comm;
+        self.atoms.clear_ghosts();
+        let n = self.atoms.nlocal;
+        for i in 0..n {
+            let (x, im) = (&mut self.atoms.x[i], &mut self.atoms.image[i]);
+            self.bx.wrap(x, im);
+        }
+        // Fixed non-periodic faces: atoms beyond them are lost (LAMMPS).
+        if self.bx.boundary.contains(&Boundary::Fixed) {
+            let mut i = 0;
+            while i < self.atoms.nlocal {
+                if self.bx.contains_nonperiodic(&self.atoms.x[i]) {
+                    i += 1;
+                } else {
+                    self.atoms.swap_remove_owned(i);
+                }
+            }
+        }
+        // Shrink-wrapped faces follow the atoms, padded as LAMMPS pads them.
+        if self.bx.boundary.contains(&Boundary::Shrink) {
+            let mut lo = [f64::INFINITY; 3];
+            let mut hi = [f64::NEG_INFINITY; 3];
+            for x in &self.atoms.x[..self.atoms.nlocal] {
+                for d in 0..3 {
+                    lo[d] = lo[d].min(x[d]);
+                    hi[d] = hi[d].max(x[d]);
+                }
+            }
+            comm.min_f64(&mut lo);
+            comm.max_f64(&mut hi);
+            for d in 0..3 {
+                if self.bx.boundary[d] == Boundary::Shrink {
+                    self.bx.lo[d] = lo[d] - self.bx.small[d];
+                    self.bx.hi[d] = hi[d] + self.bx.small[d];
+                }
+            }
+            self.dom.set_box(&self.bx);
+        }
+        let t1 = Instant::now();
+        exchange(&mut self.atoms, &self.dom, &self.bx, comm);
+        let mut count = [self.atoms.nlocal as u64];
+        comm.sum_u64(&mut count);
+        if count[0] != self.natoms {
+            return Err(Error::runtime(format!(
+                "lost atoms at step {}: {} of {} remain (atoms left a fixed boundary or moved too far in one step)",
+                self.step, count[0], self.natoms
+            )));
+        }
+        let t2 = Instant::now();
+        let due = match self.last_sort {
+            None => true,
+            Some(s) => self.step >= s + self.opts.sort_every,
+        };
+        if self.opts.sort_every > 0 && due {
+            let perm = spatial_order(&self.atoms.x[..self.atoms.nlocal], 0.5 * self.ghost_cutoff());
+            self.atoms.permute(&perm);
+            self.last_sort = Some(self.step);
+        }
+        let t3 = Instant::now();
+        let rc = self.ghost_cutoff();
+        self.halo = Halo::borders(&mut self.atoms, &self.dom, &self.bx, comm, rc);
+        let t4 = Instant::now();
+        build_half(&self.atoms.x, self.atoms.nlocal, rc, self.opts.nchunks, &mut self.list);
+        self.x_hold.clear();
+        self.x_hold.extend_from_slice(&self.atoms.x[..self.atoms.nlocal]);
+        let t5 = Instant::now();
+        self.timers.neigh += (t1 - t0).as_secs_f64() + (t3 - t2).as_secs_f64() + (t5 - t4).as_secs_f64();
+        self.timers.comm += (t2 - t1).as_secs_f64() + (t4 - t3).as_secs_f64();
+        Ok(())
+    }
+
+    /// Has any atom on any rank moved more than half the skin since the last build?
+    pub fn needs_reneighbor(&mut self) -> bool {
+        let t0 = Instant::now();
+        let lim = 0.25 * self.opts.skin * self.opts.skin;
+        let moved = self.atoms.x[..self.atoms.nlocal].iter().zip(&self.x_hold).any(|(x, h)| {
+            let d = [x[0] - h[0], x[1] - h[1], x[2] - h[2]];
+            d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > lim
+        });
+        let r = self.comm.max_scalar(if moved { 1.0 } else { 0.0 }) > 0.0;
+        self.timers.comm += t0.elapsed().as_secs_f64();
+        r
+    }
+
+    /// Copy owned positions to their ghosts.
+    pub fn forward_positions(&mut self) {
+        let t0 = Instant::now();
+        self.halo.forward(self.comm, self.atoms.x.as_flattened_mut(), 3, true);
+        self.timers.comm += t0.elapsed().as_secs_f64();
+    }
+
+    /// Forces, energy and virial for the current positions (ghosts current).
+    pub fn compute_forces(&mut self, flags: ForceFlags) {
+        let t0 = Instant::now();
+        let mut comm_s = 0.0;
+        let Atoms { x, typ, f, nlocal, .. } = &mut self.atoms;
+        let input = ForceInput { x, typ, nlocal: *nlocal, list: &self.list };
+        let mut sync = HaloComm { halo: &self.halo, comm: self.comm, seconds: &mut comm_s };
+        self.pe_local = self.pot.compute(&input, f, flags, &mut self.per_atom, &mut sync);
+        // Virial W = Σ_all x ⊗ f over owned and ghost atoms before the reverse
+        // sum (LAMMPS virial_fdotr_compute): equals Σ_pairs r_ij ⊗ f_ij.
+        let mut w = [0.0; 6];
+        for (xi, fi) in x.iter().zip(f.iter()) {
+            w[0] += xi[0] * fi[0];
+            w[1] += xi[1] * fi[1];
+            w[2] += xi[2] * fi[2];
+            w[3] += xi[0] * fi[1];
+            w[4] += xi[0] * fi[2];
+            w[5] += xi[1] * fi[2];
+        }
+        self.virial_local = w;
+        let t1 = Instant::now();
+        self.halo.reverse_sum(self.comm, f.as_flattened_mut(), 3);
+        if flags.energy_atom {
+            self.halo.reverse_sum(self.comm, &mut self.per_atom.energy, 1);
+        }
+        if flags.virial_atom {
+            self.halo.reverse_sum(self.comm, self.per_atom.virial.as_flattened_mut(), 6);
+        }
+        let t2 = Instant::now();
+        self.timers.pair += (t1 - t0).as_secs_f64() - comm_s;
+        self.timers.comm += (t2 - t1).as_secs_f64() + comm_s;
+    }
+
+    /// Reneighbor and compute forces from scratch (start of a run).
+    pub fn setup(&mut self, flags: ForceFlags) -> Result<()> {
+        self.reneighbor()?;
+        self.compute_forces(flags);
+        Ok(())
+    }
+
+    /// One velocity-Verlet step.
+    pub fn nve_step(&mut self, dt: f64) -> Result<()> {
+        let n = self.atoms.nlocal;
+        {
+            let Atoms { x, v, f, typ, .. } = &mut self.atoms;
+            integrate::initial_integrate(&mut x[..n], v, &f[..n], &typ[..n], &self.masses, dt);
+        }
+        self.step += 1;
+        self.time += dt;
+        if self.needs_reneighbor() {
+            self.reneighbor()?;
+        } else {
+            self.forward_positions();
+        }
+        self.compute_forces(ForceFlags::default());
+        let n = self.atoms.nlocal;
+        let Atoms { v, f, typ, .. } = &mut self.atoms;
+        integrate::final_integrate(v, &f[..n], &typ[..n], &self.masses, dt);
+        self.timers.atom_steps += self.natoms as f64 / self.comm.size() as f64;
+        Ok(())
+    }
+
+    /// Global thermodynamic state (collective).
+    pub fn thermo(&self) -> Thermo {
+        let n = self.atoms.nlocal;
+        // [pe, Σ m v², ke tensor ×6, virial ×6, Σ m]
+        let mut s = [0.0f64; 15];
+        s[0] = self.pe_local;
+        for i in 0..n {
+            let m = self.masses[self.atoms.typ[i] as usize];
+            let v = self.atoms.v[i];
+            s[1] += m * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+            s[2] += m * v[0] * v[0];
+            s[3] += m * v[1] * v[1];
+            s[4] += m * v[2] * v[2];
+            s[5] += m * v[0] * v[1];
+            s[6] += m * v[0] * v[2];
+            s[7] += m * v[1] * v[2];
+            s[14] += m;
+        }
+        s[8..14].copy_from_slice(&self.virial_local);
+        self.comm.sum_f64(&mut s);
+        let natoms = self.natoms as f64;
+        let dof = (3.0 * natoms - 3.0).max(1.0);
+        let temperature = s[1] * MVV2E / (dof * BOLTZ);
+        let ke = 0.5 * s[1] * MVV2E;
+        let volume = self.bx.volume();
+        let inv_v = 1.0 / volume;
+        let mut p = [0.0; 6];
+        for k in 0..6 {
+            p[k] = (s[2 + k] * MVV2E + s[8 + k]) * inv_v * NKTV2P;
+        }
+        let pressure = (s[1] * MVV2E + s[8] + s[9] + s[10]) / 3.0 * inv_v * NKTV2P;
+        Thermo {
+            step: self.step,
+            time: self.time,
+            temperature,
+            pe: s[0],
+            ke,
+            etotal: s[0] + ke,
+            pressure,
+            ptensor: p,
+            volume,
+            density: s[14] * MV2D / volume,
+            lengths: self.bx.lengths(),
+        }
+    }
+
+    /// Maxwell–Boltzmann velocities at `temperature` from `seed`, zero total
+    /// momentum, rescaled to exactly `temperature` (3N − 3 degrees of freedom).
+    pub fn create_velocities(&mut self, temperature: f64, seed: u64) {
+        let n = self.atoms.nlocal;
+        let (typ, masses) = (&self.atoms.typ, &self.masses);
+        let mut v = integrate::velocity::draw(&self.atoms.id[..n], |i| masses[typ[i] as usize], temperature, seed);
+        let mut p = [0.0; 4];
+        for i in 0..n {
+            let m = masses[typ[i] as usize];
+            for d in 0..3 {
+                p[d] += m * v[i][d];
+            }
+            p[3] += m;
+        }
+        self.comm.sum_f64(&mut p);
+        let mut msum = 0.0;
+        for i in 0..n {
+            for d in 0..3 {
+                v[i][d] -= p[d] / p[3];
+            }
+            let m = masses[typ[i] as usize];
+            msum += m * (v[i][0] * v[i][0] + v[i][1] * v[i][1] + v[i][2] * v[i][2]);
+        }
+        let msum = self.comm.sum_scalar(msum);
+        let dof = (3.0 * self.natoms as f64 - 3.0).max(1.0);
+        let t_now = msum * MVV2E / (dof * BOLTZ);
+        let scale = if t_now > 0.0 { (temperature / t_now).sqrt() } else { 0.0 };
+        for (dst, src) in self.atoms.v.iter_mut().zip(v) {
+            *dst = [src[0] * scale, src[1] * scale, src[2] * scale];
+        }
+    }
+
+    /// Gather owned per-atom rows on rank 0, sorted by id (collective).
+    /// `row(i)` gives the values of owned atom `i`.
+    pub fn gather_rows(&self, width: usize, row: impl Fn(usize) -> Vec<f64>) -> Option<Vec<(u64, u32, Vec<f64>)>> {
+        let mut buf = Vec::with_capacity(self.atoms.nlocal * (width + 2));
+        for i in 0..self.atoms.nlocal {
+            buf.push(self.atoms.id[i] as f64);
+            buf.push((self.atoms.typ[i] + 1) as f64);
+            let r = row(i);
+            debug_assert_eq!(r.len(), width);
+            buf.extend(r);
+        }
+        let all = self.comm.gather_f64(&buf)?;
+        let mut rows: Vec<(u64, u32, Vec<f64>)> = all
+            .iter()
+            .flat_map(|b| b.chunks_exact(width + 2).map(|c| (c[0] as u64, c[1] as u32, c[2..].to_vec())).collect::<Vec<_>>())
+            .collect();
+        rows.sort_unstable_by_key(|r| r.0);
+        Some(rows)
+    }
+
+    /// The whole system as a data file, on rank 0 (collective).
+    pub fn to_data(&self) -> Option<DataFile> {
+        let rows = self.gather_rows(9, |i| {
+            let (x, v, im) = (self.atoms.x[i], self.atoms.v[i], self.atoms.image[i]);
+            vec![x[0], x[1], x[2], v[0], v[1], v[2], im[0] as f64, im[1] as f64, im[2] as f64]
+        })?;
+        Some(DataFile {
+            ntypes: self.masses.len(),
+            lo: self.bx.lo,
+            hi: self.bx.hi,
+            masses: self.masses.iter().map(|&m| Some(m)).collect(),
+            atoms: rows
+                .into_iter()
+                .map(|(id, typ, r)| DataAtom {
+                    id,
+                    typ,
+                    x: [r[0], r[1], r[2]],
+                    v: [r[3], r[4], r[5]],
+                    image: [r[6] as i32, r[7] as i32, r[8] as i32],
+                })
+                .collect(),
+            has_velocities: true,
+        })
+    }
+}

@@ -1,0 +1,36 @@
+//! The one error type of glassmd.
+//!
+//! Every failure a user can cause (a bad deck, potential, data file) becomes an
+//! [`Error`] whose `Display` is a single line naming the file and the problem.
+//! `main` prints it and exits non-zero; nothing in the library panics on bad
+//! input. Add a variant only when callers need to tell it apart; otherwise use
+//! [`Error::input`] / [`Error::runtime`].
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A problem with an input file: deck, potential, data file, checkpoint.
+    #[error("{}: {msg}", file.display())]
+    Input { file: PathBuf, msg: String },
+    /// A problem found while running (lost atoms, invalid state).
+    #[error("{0}")]
+    Runtime(String),
+    /// An I/O failure on a named file.
+    #[error("{}: {source}", file.display())]
+    Io { file: PathBuf, source: std::io::Error },
+}
+
+impl Error {
+    pub fn input(file: impl AsRef<Path>, msg: impl Into<String>) -> Self {
+        Error::Input { file: file.as_ref().to_path_buf(), msg: msg.into() }
+    }
+    pub fn runtime(msg: impl Into<String>) -> Self {
+        Error::Runtime(msg.into())
+    }
+    pub fn io(file: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io { file: file.as_ref().to_path_buf(), source }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

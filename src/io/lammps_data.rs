@@ -1,0 +1,215 @@
+//! LAMMPS data files, `atom_style atomic`: header counts and box, `Masses`,
+//! `Atoms` (id type x y z [ix iy iz]) and an optional `Velocities` section.
+//! Errors name the file and line. Triclinic tilt factors and molecular styles
+//! are rejected with a message; adding them means new header keys and columns
+//! here.
+
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Clone, Debug)]
+pub struct DataAtom {
+    pub id: u64,
+    /// 1-based LAMMPS type.
+    pub typ: u32,
+    pub x: [f64; 3],
+    pub image: [i32; 3],
+    pub v: [f64; 3],
+}
+
+#[derive(Clone, Debug)]
+pub struct DataFile {
+    pub ntypes: usize,
+    pub lo: [f64; 3],
+    pub hi: [f64; 3],
+    pub masses: Vec<Option<f64>>,
+    pub atoms: Vec<DataAtom>,
+    pub has_velocities: bool,
+}
+
+fn strip(l: &str) -> &str {
+    l.split('#').next().unwrap_or("").trim()
+}
+
+pub fn read(path: &Path) -> Result<DataFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let err = |line: usize, msg: String| Error::input(path, format!("line {}: {}", line, msg));
+    let lines: Vec<&str> = text.lines().collect();
+    let mut natoms: Option<usize> = None;
+    let mut ntypes: Option<usize> = None;
+    let mut lo = [0.0; 3];
+    let mut hi = [0.0; 3];
+    let mut have_box = [false; 3];
+    let mut k = 1; // first line is the title
+    // Header.
+    while k < lines.len() {
+        let l = strip(lines[k]);
+        if l.is_empty() {
+            k += 1;
+            continue;
+        }
+        let t: Vec<&str> = l.split_whitespace().collect();
+        let num = |s: &str| s.parse::<f64>().map_err(|_| err(k + 1, format!("cannot read '{}' as a number", s)));
+        if t.len() >= 2 && t[1] == "atoms" {
+            natoms = Some(t[0].parse().map_err(|_| err(k + 1, format!("bad atom count '{}'", t[0])))?);
+        } else if t.len() >= 3 && t[1] == "atom" && t[2] == "types" {
+            ntypes = Some(t[0].parse().map_err(|_| err(k + 1, format!("bad type count '{}'", t[0])))?);
+        } else if t.len() >= 4 && ["xlo", "ylo", "zlo"].contains(&t[2]) {
+            let d = ["xlo", "ylo", "zlo"].iter().position(|&s| s == t[2]).unwrap();
+            lo[d] = num(t[0])?;
+            hi[d] = num(t[1])?;
+            if !(hi[d] > lo[d]) {
+                return Err(err(k + 1, format!("box bounds {} {} are empty", t[0], t[1])));
+            }
+            have_box[d] = true;
+        } else if t.len() >= 4 && t[3] == "xy" {
+            return Err(err(k + 1, "triclinic boxes are not supported yet".into()));
+        } else if t[0].chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+            break; // first section
+        } else if t.len() >= 2 && t[0].parse::<u64>().is_ok() {
+            if t[0] != "0" {
+                return Err(err(k + 1, format!("unsupported header entry '{}' (atom_style atomic only)", l)));
+            }
+        } else {
+            return Err(err(k + 1, format!("cannot understand header line '{}'", l)));
+        }
+        k += 1;
+    }
+    let natoms = natoms.ok_or_else(|| Error::input(path, "header has no 'N atoms' line"))?;
+    let ntypes = ntypes.ok_or_else(|| Error::input(path, "header has no 'N atom types' line"))?;
+    if let Some(d) = (0..3).find(|&d| !have_box[d]) {
+        return Err(Error::input(path, format!("header has no '{0}lo {0}hi' line", ["x", "y", "z"][d])));
+    }
+    let mut masses = vec![None; ntypes];
+    let mut atoms: Vec<DataAtom> = Vec::new();
+    let mut vel: HashMap<u64, [f64; 3]> = HashMap::new();
+    let mut seen_atoms = false;
+    // Sections.
+    while k < lines.len() {
+        let head = strip(lines[k]);
+        if head.is_empty() {
+            k += 1;
+            continue;
+        }
+        let head_line = k + 1;
+        k += 1;
+        // Body: skip blank lines after the header, then read until a blank line.
+        while k < lines.len() && strip(lines[k]).is_empty() {
+            k += 1;
+        }
+        let start = k;
+        while k < lines.len() && !strip(lines[k]).is_empty() {
+            k += 1;
+        }
+        let body = (start..k).map(|n| (n + 1, strip(lines[n])));
+        match head {
+            "Masses" => {
+                for (ln, l) in body {
+                    let t: Vec<&str> = l.split_whitespace().collect();
+                    let ty: usize = t.first().and_then(|s| s.parse().ok()).ok_or_else(|| err(ln, format!("bad Masses line '{}'", l)))?;
+                    let m: f64 = t.get(1).and_then(|s| s.parse().ok()).ok_or_else(|| err(ln, format!("bad Masses line '{}'", l)))?;
+                    if ty == 0 || ty > ntypes {
+                        return Err(err(ln, format!("mass for type {} but the file declares {} atom types", ty, ntypes)));
+                    }
+                    if !(m > 0.0) {
+                        return Err(err(ln, format!("mass of type {} must be positive", ty)));
+                    }
+                    masses[ty - 1] = Some(m);
+                }
+            }
+            "Atoms" => {
+                seen_atoms = true;
+                atoms.reserve(natoms);
+                for (ln, l) in body {
+                    let t: Vec<&str> = l.split_whitespace().collect();
+                    if t.len() != 5 && t.len() != 8 {
+                        return Err(err(ln, format!("expected 'id type x y z [ix iy iz]' (atom_style atomic), found {} fields", t.len())));
+                    }
+                    let id: u64 = t[0].parse().map_err(|_| err(ln, format!("bad atom id '{}'", t[0])))?;
+                    let typ: u32 = t[1].parse().map_err(|_| err(ln, format!("bad atom type '{}'", t[1])))?;
+                    if typ == 0 || typ as usize > ntypes {
+                        return Err(err(ln, format!("atom {} has type {} but the file declares {} atom types", id, typ, ntypes)));
+                    }
+                    let mut x = [0.0; 3];
+                    for d in 0..3 {
+                        x[d] = t[2 + d].parse().map_err(|_| err(ln, format!("bad coordinate '{}'", t[2 + d])))?;
+                    }
+                    let mut image = [0; 3];
+                    if t.len() == 8 {
+                        for d in 0..3 {
+                            image[d] = t[5 + d].parse().map_err(|_| err(ln, format!("bad image flag '{}'", t[5 + d])))?;
+                        }
+                    }
+                    atoms.push(DataAtom { id, typ, x, image, v: [0.0; 3] });
+                }
+            }
+            "Velocities" => {
+                for (ln, l) in body {
+                    let t: Vec<&str> = l.split_whitespace().collect();
+                    if t.len() != 4 {
+                        return Err(err(ln, format!("expected 'id vx vy vz', found {} fields", t.len())));
+                    }
+                    let id: u64 = t[0].parse().map_err(|_| err(ln, format!("bad atom id '{}'", t[0])))?;
+                    let mut v = [0.0; 3];
+                    for d in 0..3 {
+                        v[d] = t[1 + d].parse().map_err(|_| err(ln, format!("bad velocity '{}'", t[1 + d])))?;
+                    }
+                    vel.insert(id, v);
+                }
+            }
+            "Pair Coeffs" | "PairIJ Coeffs" => {} // potential settings come from the deck
+            other => return Err(err(head_line, format!("unsupported section '{}'", other))),
+        }
+    }
+    if !seen_atoms {
+        return Err(Error::input(path, "no Atoms section"));
+    }
+    if atoms.len() != natoms {
+        return Err(Error::input(path, format!("header declares {} atoms but the Atoms section has {}", natoms, atoms.len())));
+    }
+    let mut ids: Vec<u64> = atoms.iter().map(|a| a.id).collect();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::input(path, format!("atom id {} appears twice", w[0])));
+    }
+    let has_velocities = !vel.is_empty();
+    if has_velocities {
+        if vel.len() != natoms {
+            return Err(Error::input(path, format!("Velocities section has {} entries for {} atoms", vel.len(), natoms)));
+        }
+        for a in &mut atoms {
+            a.v = *vel.get(&a.id).ok_or_else(|| Error::input(path, format!("atom {} has no velocity", a.id)))?;
+        }
+    }
+    Ok(DataFile { ntypes, lo, hi, masses, atoms, has_velocities })
+}
+
+/// Write a data file LAMMPS reads back (`read_data`), atoms sorted by id.
+pub fn write(path: &Path, title: &str, d: &DataFile) -> Result<()> {
+    super::write_atomic(path, |w| {
+        writeln!(w, "{}", title)?;
+        writeln!(w)?;
+        writeln!(w, "{} atoms", d.atoms.len())?;
+        writeln!(w, "{} atom types", d.ntypes)?;
+        writeln!(w)?;
+        for (k, ax) in ["x", "y", "z"].iter().enumerate() {
+            writeln!(w, "{:?} {:?} {ax}lo {ax}hi", d.lo[k], d.hi[k])?;
+        }
+        writeln!(w, "\nMasses\n")?;
+        for (t, m) in d.masses.iter().enumerate() {
+            if let Some(m) = m {
+                writeln!(w, "{} {:?}", t + 1, m)?;
+            }
+        }
+        writeln!(w, "\nAtoms # atomic\n")?;
+        for a in &d.atoms {
+            writeln!(w, "{} {} {:?} {:?} {:?} {} {} {}", a.id, a.typ, a.x[0], a.x[1], a.x[2], a.image[0], a.image[1], a.image[2])?;
+        }
+        writeln!(w, "\nVelocities\n")?;
+        for a in &d.atoms {
+            writeln!(w, "{} {:?} {:?} {:?}", a.id, a.v[0], a.v[1], a.v[2])?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,22 @@
+//! glassmd: molecular dynamics for metallic-glass research.
+//!
+//! Map of the crate (see docs/ARCHITECTURE.md for the full picture):
+//! `config` decks → `run` drivers → `engine` (one rank's state and the phases
+//! of a step) using `system` (atoms, box), `domain` (process grid, halo,
+//! communicators; the only place MPI lives), `neighbor` (bins, Verlet lists),
+//! `potential` (EAM), `integrate` (velocity Verlet, velocities), `io` (data,
+//! dump, thermo files), `timing`, `units`.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod integrate;
+pub mod io;
+pub mod neighbor;
+pub mod potential;
+pub mod run;
+pub mod system;
+pub mod timing;
+pub mod units;

@@ -1,0 +1,242 @@
+//! Drivers: `glassmd run DECK` (multi-stage decks) and `glassmd forces`
+//! (single-point evaluation for validation).
+//!
+//! A driver builds an [`Engine`] from a data file and a potential, then runs
+//! stages. Output files are written on rank 0 from gathered data; every rank
+//! takes part in the collective calls. A new stage kind gets a `match` arm in
+//! [`run_deck`] (and a variant in `config::Stage`).
+
+use crate::config::{Deck, Stage};
+use crate::domain::comm::Comm;
+use crate::engine::{Engine, EngineOptions};
+use crate::error::{Error, Result};
+use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile};
+use crate::potential::eam::{self, EamStyle};
+use crate::potential::ForceFlags;
+use crate::system::Boundary;
+use crate::units::{MVV2E, NKTV2P};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+/// Tile a configuration nx × ny × nz (LAMMPS `replicate`): copy k gets ids
+/// `id + k·max_id` and positions shifted by whole box lengths.
+pub fn replicate(d: &lammps_data::DataFile, n: [usize; 3]) -> lammps_data::DataFile {
+    let l = [d.hi[0] - d.lo[0], d.hi[1] - d.lo[1], d.hi[2] - d.lo[2]];
+    let maxid = d.atoms.iter().map(|a| a.id).max().unwrap_or(0);
+    let mut atoms = Vec::with_capacity(d.atoms.len() * n[0] * n[1] * n[2]);
+    let mut k = 0u64;
+    for iz in 0..n[2] {
+        for iy in 0..n[1] {
+            for ix in 0..n[0] {
+                let off = [ix as f64 * l[0], iy as f64 * l[1], iz as f64 * l[2]];
+                for a in &d.atoms {
+                    let mut b = a.clone();
+                    b.id = a.id + k * maxid;
+                    for c in 0..3 {
+                        b.x[c] = a.x[c] + off[c];
+                    }
+                    atoms.push(b);
+                }
+                k += 1;
+            }
+        }
+    }
+    let mut hi = d.hi;
+    for c in 0..3 {
+        hi[c] = d.lo[c] + l[c] * n[c] as f64;
+    }
+    lammps_data::DataFile { atoms, hi, ..d.clone() }
+}
+
+fn parse_style(s: &str, origin: &Path) -> Result<EamStyle> {
+    EamStyle::parse(s).ok_or_else(|| {
+        Error::input(origin, format!("unknown potential style '{}' (expected eam, eam/alloy or eam/fs)", s))
+    })
+}
+
+/// Masses per type: the potential file's, as LAMMPS `pair_coeff` sets them.
+fn masses_of(pot: &eam::Eam) -> Vec<f64> {
+    pot.tables.masses.clone()
+}
+
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    start: Instant,
+    total: u64,
+    next_log: u64,
+}
+
+impl Progress {
+    fn new(root: bool, total: u64, label: &str) -> Progress {
+        let show = root && total >= 1000;
+        let bar = if show && std::io::stderr().is_terminal() {
+            let b = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} steps  {per_sec}  ETA {eta}",
+            ) {
+                b.set_style(style.progress_chars("=> "));
+            }
+            b.set_prefix(label.to_string());
+            Some(b)
+        } else {
+            None
+        };
+        Progress { bar, start: Instant::now(), total, next_log: if show { total / 10 } else { u64::MAX } }
+    }
+    fn tick(&mut self, done: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+        } else if done >= self.next_log && done < self.total {
+            // Batch logs (Slurm) get a line every 10 % with an ETA.
+            let el = self.start.elapsed().as_secs_f64();
+            let eta = el / done as f64 * (self.total - done) as f64;
+            log::info!("{}/{} steps ({:.0}%), elapsed {:.0} s, ETA {:.0} s", done, self.total, 100.0 * done as f64 / self.total as f64, el, eta);
+            self.next_log += self.total / 10;
+        }
+    }
+    fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Run a deck to the end.
+pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()> {
+    let root = comm.is_root();
+    let deck = Deck::load(deck_path)?;
+    let data_path = deck.resolve(&deck.system.read_data);
+    let mut data = lammps_data::read(&data_path)?;
+    if let Some(r) = deck.system.replicate {
+        data = replicate(&data, r);
+    }
+    let style = parse_style(&deck.potential.style, &deck.path)?;
+    let pot_path = deck.resolve(&deck.potential.file);
+    let pot = eam::load(style, &pot_path, deck.potential.elements.as_deref(), data.ntypes, &data_path, &deck.path)?;
+    let masses = masses_of(&pot);
+    let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads };
+    let mut eng = Engine::new(comm, &data, &data_path, deck.system.boundary, Box::new(pot), masses, opts)?;
+    drop(data);
+    if root {
+        log::info!(
+            "{} atoms, {} types, box {:?}, grid {:?}, {} rank(s) x {} thread(s)",
+            eng.natoms,
+            eng.masses.len(),
+            eng.bx.lengths(),
+            eng.dom.grid,
+            comm.size(),
+            nthreads
+        );
+    }
+    let mut thermo_file = match (&deck.thermo.file, root) {
+        (Some(f), true) => Some(ThermoFile::create(&deck.resolve(f))?),
+        _ => None,
+    };
+    let mut emit = |eng: &mut Engine, t: Thermo| -> Result<()> {
+        let t0 = Instant::now();
+        if root {
+            println!("{}", t.log_line());
+            if let Some(f) = thermo_file.as_mut() {
+                f.write(&t)?;
+            }
+        }
+        eng.timers.output += t0.elapsed().as_secs_f64();
+        Ok(())
+    };
+    eng.setup(ForceFlags::default())?;
+    if root {
+        println!("{}", Thermo::log_header());
+    }
+    let t = eng.thermo();
+    emit(&mut eng, t)?;
+    let every = deck.thermo.every;
+    for (k, stage) in deck.stages.iter().enumerate() {
+        if root {
+            log::info!("stage {} ({}) from step {}", k + 1, stage.name(), eng.step);
+        }
+        match stage {
+            Stage::Velocity { temperature, seed } => eng.create_velocities(*temperature, *seed),
+            Stage::Nve { steps, timestep } => {
+                let mut prog = Progress::new(root, *steps, &format!("stage {} nve", k + 1));
+                for s in 1..=*steps {
+                    eng.nve_step(*timestep)?;
+                    if eng.step % every == 0 || s == *steps {
+                        let t = eng.thermo();
+                        emit(&mut eng, t)?;
+                    }
+                    prog.tick(s);
+                }
+                prog.finish();
+            }
+            Stage::WriteData { file } => {
+                let t0 = Instant::now();
+                if let Some(d) = eng.to_data() {
+                    let title = format!("LAMMPS data file written by glassmd {}, step {}", env!("CARGO_PKG_VERSION"), eng.step);
+                    lammps_data::write(&deck.resolve(file), &title, &d)?;
+                }
+                eng.timers.output += t0.elapsed().as_secs_f64();
+            }
+        }
+    }
+    if let Some(f) = thermo_file {
+        f.commit()?;
+    }
+    if let Some(s) = eng.timers.report(comm, eng.natoms) {
+        println!("{}", s);
+    }
+    Ok(())
+}
+
+/// Arguments of `glassmd forces`.
+pub struct ForcesArgs<'a> {
+    pub data: &'a Path,
+    pub potential: &'a Path,
+    pub style: &'a str,
+    pub elements: Option<&'a [String]>,
+    pub boundary: [Boundary; 3],
+    pub dump: Option<&'a Path>,
+    pub nthreads: usize,
+}
+
+/// Single-point forces, per-atom energies and stresses, and totals, as LAMMPS
+/// reports them at step 0 of `run 0` (kinetic parts included).
+pub fn forces(comm: &dyn Comm, a: &ForcesArgs) -> Result<serde_json::Value> {
+    let cli = Path::new("command line");
+    let data = lammps_data::read(a.data)?;
+    let style = parse_style(a.style, cli)?;
+    let pot = eam::load(style, a.potential, a.elements, data.ntypes, a.data, cli)?;
+    let masses = masses_of(&pot);
+    let opts = EngineOptions { skin: 1.0, sort_every: 0, nchunks: a.nthreads };
+    let mut eng = Engine::new(comm, &data, a.data, a.boundary, Box::new(pot), masses, opts)?;
+    eng.setup(ForceFlags { energy_atom: true, virial_atom: true })?;
+    let t = eng.thermo();
+    let rows = eng.gather_rows(10, |i| {
+        let (f, v) = (eng.atoms.f[i], eng.atoms.v[i]);
+        let m = eng.masses[eng.atoms.typ[i] as usize] * MVV2E;
+        let w = eng.per_atom.virial[i];
+        // LAMMPS compute stress/atom: −(m v_a v_b + W_ab) in bar·Å³.
+        let kin = [m * v[0] * v[0], m * v[1] * v[1], m * v[2] * v[2], m * v[0] * v[1], m * v[0] * v[2], m * v[1] * v[2]];
+        let mut r = vec![f[0], f[1], f[2], eng.per_atom.energy[i]];
+        r.extend((0..6).map(|k| -(kin[k] + w[k]) * NKTV2P));
+        r
+    });
+    if let (Some(rows), Some(path)) = (rows, a.dump) {
+        dump::write_frame(path, 0, &eng.bx, &["fx", "fy", "fz", "pe", "sxx", "syy", "szz", "sxy", "sxz", "syz"], &rows)?;
+    }
+    Ok(serde_json::json!({
+        "natoms": eng.natoms,
+        "pe": t.pe,
+        "ke": t.ke,
+        "etotal": t.etotal,
+        "temperature": t.temperature,
+        "press": t.pressure,
+        "pxx": t.ptensor[0],
+        "pyy": t.ptensor[1],
+        "pzz": t.ptensor[2],
+        "pxy": t.ptensor[3],
+        "pxz": t.ptensor[4],
+        "pyz": t.ptensor[5],
+        "volume": t.volume,
+    }))
+}
