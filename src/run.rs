@@ -156,8 +156,9 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
             log::info!("stage {} ({}) from step {}", k + 1, stage.name(), eng.step);
         }
         match stage {
-            Stage::Velocity { temperature, seed } => eng.create_velocities(*temperature, *seed),
-            Stage::Nve { steps, timestep } => {
+            Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed),
+            Stage::Nve(nve) => {
+                let (steps, timestep) = (&nve.steps, &nve.timestep);
                 let mut prog = Progress::new(root, *steps, &format!("stage {} nve", k + 1));
                 for s in 1..=*steps {
                     eng.nve_step(*timestep)?;
@@ -169,7 +170,8 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
                 }
                 prog.finish();
             }
-            Stage::WriteData { file } => {
+            Stage::WriteData(w) => {
+                let file = &w.file;
                 let t0 = Instant::now();
                 if let Some(d) = eng.to_data() {
                     let title = format!("LAMMPS data file written by glassmd {}, step {}", env!("CARGO_PKG_VERSION"), eng.step);

@@ -102,28 +102,71 @@ fn default_dt() -> f64 {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Stage {
-    /// Maxwell–Boltzmann velocities at `temperature` (K) from `seed`.
-    Velocity { temperature: f64, seed: u64 },
-    /// Constant-energy velocity-Verlet dynamics.
-    Nve {
-        steps: u64,
-        /// ps
-        #[serde(default = "default_dt")]
-        timestep: f64,
-    },
-    /// Write the current configuration as a LAMMPS data file.
-    WriteData { file: String },
+    Velocity(VelocityStage),
+    Nve(NveStage),
+    WriteData(WriteDataStage),
+}
+
+/// Maxwell–Boltzmann velocities at `temperature` (K) from `seed`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VelocityStage {
+    pub temperature: f64,
+    pub seed: u64,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+/// Constant-energy velocity-Verlet dynamics.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NveStage {
+    pub steps: u64,
+    /// ps
+    #[serde(default = "default_dt")]
+    pub timestep: f64,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+/// Write the current configuration as a LAMMPS data file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteDataStage {
+    pub file: String,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
 }
 
 impl Stage {
     pub fn name(&self) -> &'static str {
         match self {
-            Stage::Velocity { .. } => "velocity",
-            Stage::Nve { .. } => "nve",
-            Stage::WriteData { .. } => "write_data",
+            Stage::Velocity(_) => "velocity",
+            Stage::Nve(_) => "nve",
+            Stage::WriteData(_) => "write_data",
         }
+    }
+}
+
+/// Parse one stage table on its own as its concrete kind, to get the exact
+/// position of an error that serde reports for the whole tagged table.
+fn reparse_stage(kind: &str, body: &str) -> Option<toml::de::Error> {
+    fn t<T: serde::de::DeserializeOwned>(body: &str) -> Option<toml::de::Error> {
+        toml::from_str::<T>(body).err()
+    }
+    match kind {
+        "velocity" => t::<VelocityStage>(body),
+        "nve" => t::<NveStage>(body),
+        "write_data" => t::<WriteDataStage>(body),
+        _ => None,
     }
 }
 
@@ -132,29 +175,58 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// Byte offset of the start of each line.
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0).chain(text.match_indices('\n').map(|(k, _)| k + 1)).collect()
+}
+
+/// The key assigned on a line (`key = value`), if any.
+fn key_on_line(line: &str) -> Option<&str> {
+    let (k, _) = line.split_once('=')?;
+    let k = k.trim();
+    (!k.is_empty() && !k.starts_with('[') && !k.starts_with('#')).then_some(k)
+}
+
 /// Turn a toml/serde error into one line naming the line of the bad key.
 fn describe(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().replace('\n', " ");
-    let span = e.span();
-    // Serde reports unknown keys of tagged stages with the span of the whole
-    // table; find the key itself inside it.
-    if let Some(key) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-        let (from, to) = span.clone().map(|s| (s.start, s.end)).unwrap_or((0, text.len()));
-        let region = &text[from.min(text.len())..to.min(text.len())];
-        let mut off = from;
-        for l in region.split_inclusive('\n') {
-            let t = l.trim_start();
-            if let Some(rest) = t.strip_prefix(key) {
-                if rest.trim_start().starts_with('=') {
-                    return format!("line {}: {}", line_of(text, off), msg);
+    let starts = line_starts(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(span) = e.span() else { return msg };
+    let mut line = line_of(text, span.start);
+    // Errors inside a [[stage]] table come with the span of the whole table:
+    // parse the table alone as its own kind to locate the key.
+    let header = (1..=line).rev().find(|&l| lines.get(l - 1).is_some_and(|s| s.trim_start().starts_with('[')));
+    if let Some(h) = header.filter(|&h| lines[h - 1].trim() == "[[stage]]") {
+        let end = (h + 1..=lines.len()).find(|&l| lines[l - 1].trim_start().starts_with('[')).unwrap_or(lines.len() + 1);
+        let body_from = starts.get(h).copied().unwrap_or(text.len());
+        let body_to = starts.get(end - 1).copied().unwrap_or(text.len());
+        let body = &text[body_from..body_to];
+        let kind = body.lines().filter_map(|l| l.split_once('=')).find(|(k, _)| k.trim() == "kind");
+        if let Some((_, v)) = kind {
+            let v = v.split('#').next().unwrap_or("").trim().trim_matches('"');
+            if let Some(sub) = reparse_stage(v, body) {
+                if let Some(ss) = sub.span() {
+                    let l = h + line_of(body, ss.start);
+                    let m = sub.message().replace('\n', " ");
+                    return match key_on_line(lines[l - 1]) {
+                        Some(k) if !m.contains(k) => format!("line {}: key `{}`: {}", l, k, m),
+                        _ => format!("line {}: {}", l, m),
+                    };
                 }
             }
-            off += l.len();
         }
+        // Fall back to the key named in the message.
+        if let Some(key) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+            if let Some(l) = (h..end.min(lines.len() + 1)).find(|&l| key_on_line(lines[l - 1]) == Some(key)) {
+                line = l;
+            }
+        }
+        return format!("line {}: {}", line, msg);
     }
-    match span {
-        Some(s) => format!("line {}: {}", line_of(text, s.start), msg),
-        None => msg,
+    match key_on_line(lines.get(line - 1).copied().unwrap_or("")) {
+        Some(k) if !msg.contains(k) => format!("line {}: key `{}`: {}", line, k, msg),
+        _ => format!("line {}: {}", line, msg),
     }
 }
 
@@ -201,11 +273,11 @@ impl Deck {
         for (k, s) in self.stages.iter().enumerate() {
             let n = k + 1;
             match s {
-                Stage::Velocity { temperature, .. } if !(*temperature >= 0.0) => {
-                    return bad(format!("stage {} (velocity): temperature must be >= 0 K, got {}", n, temperature))
+                Stage::Velocity(v) if !(v.temperature >= 0.0) => {
+                    return bad(format!("stage {} (velocity): temperature must be >= 0 K, got {}", n, v.temperature))
                 }
-                Stage::Nve { timestep, .. } if !(*timestep > 0.0) => {
-                    return bad(format!("stage {} (nve): timestep must be > 0 ps, got {}", n, timestep))
+                Stage::Nve(v) if !(v.timestep > 0.0) => {
+                    return bad(format!("stage {} (nve): timestep must be > 0 ps, got {}", n, v.timestep))
                 }
                 _ => {}
             }

@@ -48,20 +48,27 @@ impl Eam {
 
 fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho: &mut [f64]) {
     let nt = t.ntypes;
+    let nall = x.len();
+    assert!(typ.len() >= nall && rho.len() >= nall && c.end <= nall);
     for i in c.start..c.end {
         let xi = x[i];
         let row = &t.dens[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
         let mut rhoi = 0.0;
         for &j in c.of(i) {
             let j = j as usize;
-            let xj = x[j];
+            debug_assert!(j < nall);
+            // SAFETY: the neighbor list holds indices < nall (built from x),
+            // checked against typ/rho lengths above.
+            let xj = unsafe { *x.get_unchecked(j) };
             let (dx, dy, dz) = (xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]);
             let rsq = dx * dx + dy * dy + dz * dz;
             if rsq < t.cutforcesq {
                 let (m, p) = t.r_knot(rsq.sqrt());
-                let k = &row[typ[j] as usize][m];
+                let tj = unsafe { *typ.get_unchecked(j) } as usize;
+                // SAFETY: r_knot returns m <= nr - 2 and tables have nr knots.
+                let k = unsafe { &row[tj].get_unchecked(m).0 };
                 rhoi += ((k[0] * p + k[1]) * p + k[2]) * p + k[3];
-                rho[j] += ((k[4] * p + k[5]) * p + k[6]) * p + k[7];
+                unsafe { *rho.get_unchecked_mut(j) += ((k[4] * p + k[5]) * p + k[6]) * p + k[7] };
             }
         }
         rho[i] += rhoi;
@@ -80,6 +87,10 @@ fn force_chunk<const EA: bool, const VA: bool>(
     v: &mut [[f64; 6]],
 ) -> f64 {
     let nt = t.ntypes;
+    let nall = x.len();
+    assert!(typ.len() >= nall && fp.len() >= nall && f.len() >= nall && c.end <= nall);
+    assert!(!EA || e.len() >= nall);
+    assert!(!VA || v.len() >= nall);
     let mut epair = 0.0;
     for i in c.start..c.end {
         let xi = x[i];
@@ -88,13 +99,18 @@ fn force_chunk<const EA: bool, const VA: bool>(
         let mut fi = [0.0f64; 3];
         for &j in c.of(i) {
             let j = j as usize;
-            let xj = x[j];
+            debug_assert!(j < nall);
+            // SAFETY (all unchecked accesses below): neighbor indices are
+            // < nall, array lengths are asserted above, m <= nr - 2.
+            let xj = unsafe { *x.get_unchecked(j) };
             let (dx, dy, dz) = (xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]);
             let rsq = dx * dx + dy * dy + dz * dz;
             if rsq < t.cutforcesq {
                 let r = rsq.sqrt();
                 let (m, p) = t.r_knot(r);
-                let k = &row[typ[j] as usize][m];
+                let tj = unsafe { *typ.get_unchecked(j) } as usize;
+                let k = unsafe { &row[tj].get_unchecked(m).0 };
+                let fpj = unsafe { *fp.get_unchecked(j) };
                 // ρ′ at j due to i, ρ′ at i due to j, (rφ)′ and rφ.
                 let rhoip = (k[0] * p + k[1]) * p + k[2];
                 let rhojp = (k[3] * p + k[4]) * p + k[5];
@@ -103,26 +119,29 @@ fn force_chunk<const EA: bool, const VA: bool>(
                 let recip = 1.0 / r;
                 let phi = z2 * recip;
                 let phip = z2p * recip - phi * recip;
-                let psip = fpi * rhojp + fp[j] * rhoip + phip;
+                let psip = fpi * rhojp + fpj * rhoip + phip;
                 let fpair = -psip * recip;
                 fi[0] += dx * fpair;
                 fi[1] += dy * fpair;
                 fi[2] += dz * fpair;
-                let fj = &mut f[j];
+                let fj = unsafe { f.get_unchecked_mut(j) };
                 fj[0] -= dx * fpair;
                 fj[1] -= dy * fpair;
                 fj[2] -= dz * fpair;
                 epair += phi;
                 if EA {
                     e[i] += 0.5 * phi;
-                    e[j] += 0.5 * phi;
+                    unsafe { *e.get_unchecked_mut(j) += 0.5 * phi };
                 }
                 if VA {
                     let w = [dx * dx * fpair, dy * dy * fpair, dz * dz * fpair, dx * dy * fpair, dx * dz * fpair, dy * dz * fpair];
+                    let vj = unsafe { *v.get_unchecked(j) };
+                    let mut vj = vj;
                     for k in 0..6 {
                         v[i][k] += 0.5 * w[k];
-                        v[j][k] += 0.5 * w[k];
+                        vj[k] += 0.5 * w[k];
                     }
+                    unsafe { *v.get_unchecked_mut(j) = vj };
                 }
             }
         }

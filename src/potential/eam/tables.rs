@@ -21,6 +21,16 @@ use super::file::{EamFile, Funcfl, Setfl};
 
 pub type Spline = Vec<[f64; 7]>;
 
+/// Density coefficients of one knot, on one cache line.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+pub struct DensKnot(pub [f64; 8]);
+
+/// Force coefficients of one knot, on exactly two cache lines.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+pub struct ForceKnot(pub [f64; 16]);
+
 /// LAMMPS `PairEAM::interpolate`, 0-indexed.
 pub fn spline(f: &[f64], delta: f64) -> Spline {
     let n = f.len();
@@ -88,11 +98,11 @@ pub struct EamTables {
     pub frho: Vec<Spline>,
     /// Per ordered type pair `ti*ntypes+tj`, per r knot: value coefficients
     /// `[a,b,c,f]` of the density at i due to j, then of the density at j due to i.
-    pub dens: Vec<Vec<[f64; 8]>>,
+    pub dens: Vec<Vec<DensKnot>>,
     /// Per ordered type pair, per r knot: derivative coefficients of
     /// ρ′ at j due to i (LAMMPS `rhoip`), of ρ′ at i due to j (`rhojp`), then the
     /// 7 coefficients of r·φ; padded to 16.
-    pub force: Vec<Vec<[f64; 16]>>,
+    pub force: Vec<Vec<ForceKnot>>,
 }
 
 /// Raw tables on the common grid, before splining (LAMMPS `file2array`).
@@ -220,7 +230,7 @@ impl EamTables {
                     (0..a.nr)
                         .map(|m| {
                             let (u, v) = (into_i[m], into_j[m]);
-                            [u[3], u[4], u[5], u[6], v[3], v[4], v[5], v[6]]
+                            DensKnot([u[3], u[4], u[5], u[6], v[3], v[4], v[5], v[6]])
                         })
                         .collect(),
                 );
@@ -228,10 +238,10 @@ impl EamTables {
                     (0..a.nr)
                         .map(|m| {
                             let (ip, jp, z) = (into_j[m], into_i[m], z[m]);
-                            [
+                            ForceKnot([
                                 ip[0], ip[1], ip[2], jp[0], jp[1], jp[2], z[0], z[1], z[2], z[3], z[4], z[5], z[6], 0.0,
                                 0.0, 0.0,
-                            ]
+                            ])
                         })
                         .collect(),
                 );

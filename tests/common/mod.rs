@@ -1,0 +1,133 @@
+//! Shared helpers for the integration tests: paths to the reference data,
+//! running the `glassmd` binary (optionally under mpirun), and parsing
+//! LAMMPS dumps, logs and our thermo CSV.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+pub fn reference(case: &str) -> PathBuf {
+    root().join("tests/data/reference").join(case)
+}
+pub fn potential(name: &str) -> PathBuf {
+    root().join("inputs/potentials").join(name)
+}
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_glassmd"))
+}
+
+/// The four LAMMPS reference cases: (folder, style, potential, boundary, elements).
+pub const CASES: &[(&str, &str, &str, &str, &[&str])] = &[
+    ("cuzr_fs_ppp", "eam/fs", "CuZr_mm.eam.fs", "p,p,p", &["Cu", "Zr"]),
+    ("cuzr_fs_spp", "eam/fs", "CuZr_mm.eam.fs", "s,p,p", &["Cu", "Zr"]),
+    ("cu_funcfl_ppp", "eam", "Cu_u3.eam", "p,p,p", &[]),
+    ("cuni_setfl_ppp", "eam/alloy", "CuNi.eam.alloy", "p,p,p", &["Cu", "Ni"]),
+];
+
+/// Run glassmd with `args` on `np` ranks (np = 1: no mpirun) and `threads` threads.
+pub fn glassmd(np: usize, threads: usize, args: &[&str], dir: &Path) -> Output {
+    let mut cmd = if np > 1 {
+        let mut c = Command::new("mpirun");
+        c.args(["--allow-run-as-root", "--oversubscribe", "-np", &np.to_string()]);
+        c.arg(bin());
+        c
+    } else {
+        Command::new(bin())
+    };
+    cmd.arg("--threads").arg(threads.to_string()).args(args).current_dir(dir);
+    cmd.env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    cmd.output().expect("failed to start glassmd (is mpirun installed?)")
+}
+
+pub fn ok(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "glassmd failed: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        stdout,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Rows of a LAMMPS custom dump keyed by id: column name → value.
+pub fn read_dump(path: &Path) -> BTreeMap<u64, Vec<f64>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let k = lines.iter().position(|l| l.starts_with("ITEM: ATOMS")).unwrap();
+    lines[k + 1..]
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Vec<f64> = l.split_whitespace().map(|t| t.parse().unwrap()).collect();
+            (v[0] as u64, v)
+        })
+        .collect()
+}
+
+/// Thermo blocks of a LAMMPS log: each block is a list of column → value maps.
+pub fn read_lammps_log(path: &Path) -> Vec<Vec<BTreeMap<String, f64>>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut blocks = Vec::new();
+    let mut header: Option<Vec<String>> = None;
+    for l in text.lines() {
+        let t: Vec<&str> = l.split_whitespace().collect();
+        if t.first() == Some(&"Step") {
+            header = Some(t.iter().map(|s| s.to_string()).collect());
+            blocks.push(Vec::new());
+            continue;
+        }
+        if let Some(h) = &header {
+            if t.len() == h.len() && t.iter().all(|s| s.parse::<f64>().is_ok()) {
+                blocks.last_mut().unwrap().push(h.iter().cloned().zip(t.iter().map(|s| s.parse().unwrap())).collect());
+            } else {
+                header = None;
+            }
+        }
+    }
+    blocks
+}
+
+/// Our thermo CSV: list of column → value maps.
+pub fn read_thermo_csv(path: &Path) -> Vec<BTreeMap<String, f64>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<String> = lines.next().unwrap().split(',').map(|s| s.to_string()).collect();
+    lines.map(|l| head.iter().cloned().zip(l.split(',').map(|s| s.parse().unwrap())).collect()).collect()
+}
+
+/// Last line of stdout parsed as JSON.
+pub fn last_json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout.lines().last().expect("no output")).expect("last line is not JSON")
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// A deck running `stages` (TOML text) on a reference configuration.
+pub fn write_deck(dir: &Path, data: &Path, boundary: &str, style: &str, pot: &str, elements: &[&str], extra: &str) -> PathBuf {
+    let b: Vec<String> = boundary.split(',').map(|s| format!("\"{}\"", s)).collect();
+    let els = if elements.is_empty() {
+        String::new()
+    } else {
+        format!("elements = [{}]", elements.iter().map(|e| format!("\"{}\"", e)).collect::<Vec<_>>().join(", "))
+    };
+    let deck = format!(
+        "[system]\nread_data = \"{}\"\nboundary = [{}]\n\n[potential]\nstyle = \"{}\"\nfile = \"{}\"\n{}\n\n{}\n",
+        data.display(),
+        b.join(", "),
+        style,
+        potential(pot).display(),
+        els,
+        extra
+    );
+    let p = dir.join("deck.toml");
+    std::fs::write(&p, deck).unwrap();
+    p
+}
