@@ -150,6 +150,8 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
     }
     let t = eng.thermo();
     emit(&mut eng, t)?;
+    // Like LAMMPS's "Loop time", the summary covers the stages, not set-up.
+    eng.timers = crate::timing::Timers::default();
     let every = deck.thermo.every;
     for (k, stage) in deck.stages.iter().enumerate() {
         if root {
