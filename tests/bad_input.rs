@@ -148,3 +148,27 @@ fn missing_data_file() {
     let out = forces_cmd(dir.path(), &data, &potential("CuZr_mm.eam.fs"), "eam/fs", &["Cu", "Zr"], "p,p,p");
     fails_with(&out, &data, &[]);
 }
+
+#[test]
+fn lost_atoms_stop_the_run_with_the_step() {
+    // The periodic liquid put in a box with fixed faces along x: atoms at the
+    // faces moving outwards leave it within a few dozen steps.
+    let dir = tempdir();
+    let deck = write_deck(
+        dir.path(),
+        &ref_data(),
+        "f,p,p",
+        "eam/fs",
+        "CuZr_mm.eam.fs",
+        &["Cu", "Zr"],
+        "[neighbor]\nskin = 0.2\n\n[[stage]]\nkind = \"nve\"\nsteps = 500\ntimestep = 0.001\n",
+    );
+    let out = glassmd(1, 1, &["run", deck.to_str().unwrap()], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "run should fail: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let line = err.lines().find(|l| l.contains("lost atoms")).unwrap_or_else(|| panic!("no lost-atoms error: {err}"));
+    let step: u64 = line.split("at step ").nth(1).and_then(|r| r.split(':').next()).and_then(|s| s.trim().parse().ok()).expect("step");
+    assert!(step > 0 && step <= 500, "{line}");
+    assert!(line.contains("of 2048 remain"), "{line}");
+}
