@@ -45,6 +45,7 @@ impl Timers {
         comm.max_f64(&mut mx);
         comm.min_f64(&mut mn);
         comm.sum_f64(&mut sum);
+        let sum_steps = comm.sum_scalar(self.atom_steps);
         let mem = peak_memory_bytes() as f64;
         let (mut mem_max, mut mem_sum) = ([mem], [mem]);
         comm.max_f64(&mut mem_max);
@@ -59,7 +60,7 @@ impl Timers {
             mx[5],
             comm.size(),
             rayon::current_num_threads(),
-            if mx[5] > 0.0 { self.atom_steps / mx[5] } else { 0.0 }
+            if mx[5] > 0.0 { sum_steps / mx[5] } else { 0.0 }
         ));
         s.push_str("Section |  min time  |  avg time  |  max time  | %total\n");
         for (k, name) in ["Pair", "Neigh", "Comm", "Output", "Other"].iter().enumerate() {

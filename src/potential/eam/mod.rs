@@ -46,30 +46,70 @@ impl Eam {
     }
 }
 
+/// A neighbor within the cutoff, with its spline knot and fraction.
+#[derive(Clone, Copy)]
+struct Near {
+    j: u32,
+    tj: u32,
+    m: u32,
+    p: f64,
+    d: [f64; 3],
+    r: f64,
+}
+
+/// Hint the cache to fetch `lines` 64-byte lines starting at `ptr`.
+#[inline(always)]
+fn prefetch<T>(ptr: *const T, lines: usize) {
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        for l in 0..lines {
+            _mm_prefetch::<_MM_HINT_T0>((ptr as *const i8).add(64 * l));
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (ptr, lines);
+}
+
+/// Pass 1 of both kernels: the neighbors of `i` inside the cutoff, with the
+/// knot of each; the table lines they will read are prefetched so that the
+/// misses overlap instead of stalling pass 2 one after another.
+#[inline(always)]
+fn gather<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[u32], row: &[Vec<K>], out: &mut Vec<Near>) {
+    out.clear();
+    let lines = std::mem::size_of::<K>() / 64;
+    for &j in neigh {
+        let ju = j as usize;
+        debug_assert!(ju < x.len());
+        // SAFETY: neighbor indices are < nall = x.len() <= typ.len() (asserted by callers).
+        let xj = unsafe { *x.get_unchecked(ju) };
+        let d = [xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]];
+        let rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+        if rsq < t.cutforcesq {
+            let r = rsq.sqrt();
+            let (m, p) = t.r_knot(r);
+            let tj = unsafe { *typ.get_unchecked(ju) };
+            prefetch(row[tj as usize].as_ptr().wrapping_add(m), lines);
+            out.push(Near { j, tj, m: m as u32, p, d, r });
+        }
+    }
+}
+
 fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho: &mut [f64]) {
     let nt = t.ntypes;
     let nall = x.len();
     assert!(typ.len() >= nall && rho.len() >= nall && c.end <= nall);
+    let mut near = Vec::with_capacity(256);
     for i in c.start..c.end {
-        let xi = x[i];
         let row = &t.dens[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
+        gather(t, x, typ, x[i], c.of(i), row, &mut near);
         let mut rhoi = 0.0;
-        for &j in c.of(i) {
-            let j = j as usize;
-            debug_assert!(j < nall);
-            // SAFETY: the neighbor list holds indices < nall (built from x),
-            // checked against typ/rho lengths above.
-            let xj = unsafe { *x.get_unchecked(j) };
-            let (dx, dy, dz) = (xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]);
-            let rsq = dx * dx + dy * dy + dz * dz;
-            if rsq < t.cutforcesq {
-                let (m, p) = t.r_knot(rsq.sqrt());
-                let tj = unsafe { *typ.get_unchecked(j) } as usize;
-                // SAFETY: r_knot returns m <= nr - 2 and tables have nr knots.
-                let k = unsafe { &row[tj].get_unchecked(m).0 };
-                rhoi += ((k[0] * p + k[1]) * p + k[2]) * p + k[3];
-                unsafe { *rho.get_unchecked_mut(j) += ((k[4] * p + k[5]) * p + k[6]) * p + k[7] };
-            }
+        for n in &near {
+            // SAFETY: r_knot gives m <= nr - 2 < table length; j < nall.
+            let k = unsafe { &row[n.tj as usize].get_unchecked(n.m as usize).0 };
+            let p = n.p;
+            rhoi += ((k[0] * p + k[1]) * p + k[2]) * p + k[3];
+            unsafe { *rho.get_unchecked_mut(n.j as usize) += ((k[4] * p + k[5]) * p + k[6]) * p + k[7] };
         }
         rho[i] += rhoi;
     }
@@ -91,58 +131,51 @@ fn force_chunk<const EA: bool, const VA: bool>(
     assert!(typ.len() >= nall && fp.len() >= nall && f.len() >= nall && c.end <= nall);
     assert!(!EA || e.len() >= nall);
     assert!(!VA || v.len() >= nall);
+    let mut near = Vec::with_capacity(256);
     let mut epair = 0.0;
     for i in c.start..c.end {
-        let xi = x[i];
         let fpi = fp[i];
         let row = &t.force[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
+        gather(t, x, typ, x[i], c.of(i), row, &mut near);
         let mut fi = [0.0f64; 3];
-        for &j in c.of(i) {
-            let j = j as usize;
-            debug_assert!(j < nall);
-            // SAFETY (all unchecked accesses below): neighbor indices are
-            // < nall, array lengths are asserted above, m <= nr - 2.
-            let xj = unsafe { *x.get_unchecked(j) };
-            let (dx, dy, dz) = (xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]);
-            let rsq = dx * dx + dy * dy + dz * dz;
-            if rsq < t.cutforcesq {
-                let r = rsq.sqrt();
-                let (m, p) = t.r_knot(r);
-                let tj = unsafe { *typ.get_unchecked(j) } as usize;
-                let k = unsafe { &row[tj].get_unchecked(m).0 };
-                let fpj = unsafe { *fp.get_unchecked(j) };
-                // ρ′ at j due to i, ρ′ at i due to j, (rφ)′ and rφ.
-                let rhoip = (k[0] * p + k[1]) * p + k[2];
-                let rhojp = (k[3] * p + k[4]) * p + k[5];
-                let z2p = (k[6] * p + k[7]) * p + k[8];
-                let z2 = ((k[9] * p + k[10]) * p + k[11]) * p + k[12];
-                let recip = 1.0 / r;
-                let phi = z2 * recip;
-                let phip = z2p * recip - phi * recip;
-                let psip = fpi * rhojp + fpj * rhoip + phip;
-                let fpair = -psip * recip;
-                fi[0] += dx * fpair;
-                fi[1] += dy * fpair;
-                fi[2] += dz * fpair;
-                let fj = unsafe { f.get_unchecked_mut(j) };
-                fj[0] -= dx * fpair;
-                fj[1] -= dy * fpair;
-                fj[2] -= dz * fpair;
-                epair += phi;
-                if EA {
-                    e[i] += 0.5 * phi;
-                    unsafe { *e.get_unchecked_mut(j) += 0.5 * phi };
+        for n in &near {
+            let j = n.j as usize;
+            let (p, r) = (n.p, n.r);
+            let [dx, dy, dz] = n.d;
+            // SAFETY (unchecked accesses): j < nall and lengths asserted
+            // above; r_knot gives m <= nr - 2.
+            let k = unsafe { &row[n.tj as usize].get_unchecked(n.m as usize).0 };
+            let fpj = unsafe { *fp.get_unchecked(j) };
+            // ρ′ at j due to i, ρ′ at i due to j, (rφ)′ and rφ.
+            let rhoip = (k[0] * p + k[1]) * p + k[2];
+            let rhojp = (k[3] * p + k[4]) * p + k[5];
+            let z2p = (k[6] * p + k[7]) * p + k[8];
+            let z2 = ((k[9] * p + k[10]) * p + k[11]) * p + k[12];
+            let recip = 1.0 / r;
+            let phi = z2 * recip;
+            let phip = z2p * recip - phi * recip;
+            let psip = fpi * rhojp + fpj * rhoip + phip;
+            let fpair = -psip * recip;
+            fi[0] += dx * fpair;
+            fi[1] += dy * fpair;
+            fi[2] += dz * fpair;
+            let fj = unsafe { f.get_unchecked_mut(j) };
+            fj[0] -= dx * fpair;
+            fj[1] -= dy * fpair;
+            fj[2] -= dz * fpair;
+            epair += phi;
+            if EA {
+                e[i] += 0.5 * phi;
+                unsafe { *e.get_unchecked_mut(j) += 0.5 * phi };
+            }
+            if VA {
+                let w = [dx * dx * fpair, dy * dy * fpair, dz * dz * fpair, dx * dy * fpair, dx * dz * fpair, dy * dz * fpair];
+                let mut vj = unsafe { *v.get_unchecked(j) };
+                for k in 0..6 {
+                    v[i][k] += 0.5 * w[k];
+                    vj[k] += 0.5 * w[k];
                 }
-                if VA {
-                    let w = [dx * dx * fpair, dy * dy * fpair, dz * dz * fpair, dx * dy * fpair, dx * dz * fpair, dy * dz * fpair];
-                    let vj = unsafe { *v.get_unchecked(j) };
-                    let mut vj = vj;
-                    for k in 0..6 {
-                        v[i][k] += 0.5 * w[k];
-                        vj[k] += 0.5 * w[k];
-                    }
-                    unsafe { *v.get_unchecked_mut(j) = vj };
-                }
+                unsafe { *v.get_unchecked_mut(j) = vj };
             }
         }
         f[i][0] += fi[0];
@@ -152,6 +185,7 @@ fn force_chunk<const EA: bool, const VA: bool>(
     epair
 }
 
+#[allow(clippy::too_many_arguments)]
 fn force_dispatch(
     flags: ForceFlags,
     t: &EamTables,

@@ -266,10 +266,16 @@ impl EamTables {
     }
 
     /// Knot index and fraction for a distance, as LAMMPS computes them.
+    /// `r` must be finite and non-negative (callers test it against the
+    /// cutoff first).
     #[inline(always)]
     pub fn r_knot(&self, r: f64) -> (usize, f64) {
+        debug_assert!(r.is_finite() && r >= 0.0);
         let mut p = r * self.rdr + 1.0;
-        let m = (p as usize).min(self.nr - 1);
+        // Truncation like C's static_cast<int>; p is finite and in [1, 2^31)
+        // because r passed the cutoff test, so the unchecked conversion is
+        // defined (and avoids the saturation checks of `as`).
+        let m = (unsafe { p.min(2.0e9).to_int_unchecked::<u32>() } as usize).min(self.nr - 1);
         p -= m as f64;
         p = p.min(1.0);
         (m - 1, p)
