@@ -66,6 +66,15 @@ fn garbage_in_potential_file() {
 }
 
 #[test]
+fn potential_with_too_few_grid_points() {
+    let dir = tempdir();
+    let pot = dir.path().join("Tiny.eam");
+    std::fs::write(&pot, "tiny\n29 63.55 3.615 FCC\n3 0.1 3 0.1 0.2\n0 0 0\n0 0 0\n0 0 0\n").unwrap();
+    let data = reference("cu_funcfl_ppp").join("config.data");
+    fails_with(&forces_cmd(dir.path(), &data, &pot, "eam", &[], "p,p,p"), &pot, &["invalid grid"]);
+}
+
+#[test]
 fn element_not_in_potential() {
     let dir = tempdir();
     let pot = potential("CuZr_mm.eam.fs");

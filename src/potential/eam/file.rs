@@ -138,10 +138,11 @@ fn grid(r: &mut Reader) -> Result<(usize, f64, usize, f64, f64)> {
     let nr: usize = field(r, &t, 2, "Nr (an integer)")?;
     let dr: f64 = field(r, &t, 3, "dr")?;
     let cut: f64 = field(r, &t, 4, "cutoff")?;
-    // The 5-point spline needs at least 5 knots.
-    if nrho < 5 || nr < 5 || !(drho > 0.0) || !(dr > 0.0) || !(cut > 0.0) {
+    // The 5-point spline needs at least 5 knots, and funcfl re-gridding
+    // (LAMMPS) drops one, so ask for 6.
+    if nrho < 6 || nr < 6 || !(drho > 0.0) || !(dr > 0.0) || !(cut > 0.0) {
         return Err(r.err(format!(
-            "invalid grid: Nrho={nrho} drho={drho} Nr={nr} dr={dr} cutoff={cut} (need at least 5 points and positive spacings)"
+            "invalid grid: Nrho={nrho} drho={drho} Nr={nr} dr={dr} cutoff={cut} (need at least 6 points and positive spacings)"
         )));
     }
     Ok((nrho, drho, nr, dr, cut))
