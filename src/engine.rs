@@ -24,6 +24,44 @@ use crate::units::{BOLTZ, MV2D, MVV2E, NKTV2P};
 use std::path::Path;
 use std::time::Instant;
 
+pub use crate::integrate::nose_hoover::NoseHooverChain;
+
+/// Nosé–Hoover chain NVT with a linear temperature ramp over a stage
+/// (LAMMPS `fix nvt temp T0 T1 Tdamp`): the target at step s of n is
+/// T0 + (s/n)(T1 − T0), evaluated at the start of the step as LAMMPS does.
+pub struct Nvt<'a> {
+    pub chain: &'a mut NoseHooverChain,
+    pub t_start: f64,
+    pub t_stop: f64,
+    pub steps: u64,
+    /// Steps of this stage done so far.
+    pub done: u64,
+}
+
+impl<'a> Nvt<'a> {
+    /// Set up the chain for a stage (keeps η, η̇ of earlier stages).
+    pub fn new(eng: &Engine, chain: &'a mut NoseHooverChain, t_start: f64, t_stop: f64, tdamp: f64, steps: u64) -> Self {
+        let t = eng.temperature();
+        chain.setup(tdamp, t_start, t, eng.tdof());
+        Nvt { chain, t_start, t_stop, steps, done: 0 }
+    }
+}
+
+impl Ensemble for Nvt<'_> {
+    fn begin_step(&mut self, eng: &mut Engine, dt: f64) {
+        self.done += 1;
+        let delta = self.done as f64 / self.steps as f64;
+        self.chain.t_target = self.t_start + delta * (self.t_stop - self.t_start);
+        let f = self.chain.half_step(dt);
+        eng.scale_velocities(f);
+    }
+    fn end_step(&mut self, eng: &mut Engine, dt: f64) {
+        self.chain.t_current = eng.temperature();
+        let f = self.chain.half_step(dt);
+        eng.scale_velocities(f);
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct EngineOptions {
     /// Neighbor skin (Å).
@@ -34,6 +72,19 @@ pub struct EngineOptions {
     /// Chunks of the neighbor list = worker threads.
     pub nchunks: usize,
 }
+
+/// What an ensemble does around a velocity-Verlet step (pattern: lumol's
+/// `Control`, LAMMPS's `fix` initial/final_integrate). NVE does nothing.
+pub trait Ensemble {
+    /// Before the first half kick; `step` is the new step number.
+    fn begin_step(&mut self, _eng: &mut Engine, _dt: f64) {}
+    /// After the second half kick.
+    fn end_step(&mut self, _eng: &mut Engine, _dt: f64) {}
+}
+
+/// Constant energy.
+pub struct Nve;
+impl Ensemble for Nve {}
 
 pub struct Engine<'c> {
     pub comm: &'c dyn Comm,
@@ -263,12 +314,18 @@ impl<'c> Engine<'c> {
 
     /// One velocity-Verlet step.
     pub fn nve_step(&mut self, dt: f64) -> Result<()> {
+        self.md_step(dt, &mut Nve)
+    }
+
+    /// One velocity-Verlet step with an ensemble's hooks around it.
+    pub fn md_step(&mut self, dt: f64, ens: &mut dyn Ensemble) -> Result<()> {
+        self.step += 1;
+        ens.begin_step(self, dt);
         let n = self.atoms.nlocal;
         {
             let Atoms { x, v, f, typ, .. } = &mut self.atoms;
             integrate::initial_integrate(&mut x[..n], v, &f[..n], &typ[..n], &self.masses, dt);
         }
-        self.step += 1;
         self.time += dt;
         if self.needs_reneighbor() {
             self.reneighbor()?;
@@ -279,8 +336,35 @@ impl<'c> Engine<'c> {
         let n = self.atoms.nlocal;
         let Atoms { v, f, typ, .. } = &mut self.atoms;
         integrate::final_integrate(v, &f[..n], &typ[..n], &self.masses, dt);
+        ens.end_step(self, dt);
         self.timers.atom_steps += self.natoms as f64 / self.comm.size() as f64;
         Ok(())
+    }
+
+    /// Degrees of freedom of the temperature: 3N − 3 (momentum conserved).
+    pub fn tdof(&self) -> f64 {
+        (3.0 * self.natoms as f64 - 3.0).max(1.0)
+    }
+
+    /// Kinetic temperature (collective), computed as LAMMPS `compute temp`:
+    /// Σ m v² · (mvv2e / (N_f k_B)).
+    pub fn temperature(&self) -> f64 {
+        let mut t = 0.0;
+        for i in 0..self.atoms.nlocal {
+            let v = self.atoms.v[i];
+            t += (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) * self.masses[self.atoms.typ[i] as usize];
+        }
+        let t = self.comm.sum_scalar(t);
+        t * (MVV2E / (self.tdof() * BOLTZ))
+    }
+
+    /// Multiply every velocity by `factor`.
+    pub fn scale_velocities(&mut self, factor: f64) {
+        for v in &mut self.atoms.v {
+            v[0] *= factor;
+            v[1] *= factor;
+            v[2] *= factor;
+        }
     }
 
     /// Global thermodynamic state (collective).
@@ -303,9 +387,7 @@ impl<'c> Engine<'c> {
         }
         s[8..14].copy_from_slice(&self.virial_local);
         self.comm.sum_f64(&mut s);
-        let natoms = self.natoms as f64;
-        let dof = (3.0 * natoms - 3.0).max(1.0);
-        let temperature = s[1] * MVV2E / (dof * BOLTZ);
+        let temperature = s[1] * (MVV2E / (self.tdof() * BOLTZ));
         let ke = 0.5 * s[1] * MVV2E;
         let volume = self.bx.volume();
         let inv_v = 1.0 / volume;
@@ -353,8 +435,7 @@ impl<'c> Engine<'c> {
             msum += m * (v[i][0] * v[i][0] + v[i][1] * v[i][1] + v[i][2] * v[i][2]);
         }
         let msum = self.comm.sum_scalar(msum);
-        let dof = (3.0 * self.natoms as f64 - 3.0).max(1.0);
-        let t_now = msum * MVV2E / (dof * BOLTZ);
+        let t_now = msum * (MVV2E / (self.tdof() * BOLTZ));
         let scale = if t_now > 0.0 { (temperature / t_now).sqrt() } else { 0.0 };
         for (dst, src) in self.atoms.v.iter_mut().zip(v) {
             *dst = [src[0] * scale, src[1] * scale, src[2] * scale];

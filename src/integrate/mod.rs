@@ -4,9 +4,11 @@
 //!
 //! The update is written operation for operation as LAMMPS writes it
 //! (`dtfm = dtf / m`, `v += dtfm f`, `x += dt v`) so trajectories agree with
-//! LAMMPS to round-off. Thermostats and barostats (issue 3) add their own
-//! half-step hooks around these two functions.
+//! LAMMPS to round-off. Thermostats and barostats implement
+//! `engine::Ensemble` and act before the first and after the second half
+//! kick (`nose_hoover` for NVT).
 
+pub mod nose_hoover;
 pub mod velocity;
 
 use crate::units::FTM2V;
