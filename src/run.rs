@@ -8,7 +8,7 @@
 
 use crate::config::{Deck, Stage};
 use crate::domain::comm::Comm;
-use crate::engine::{Engine, EngineOptions};
+use crate::engine::{Engine, EngineOptions, Ensemble, NoseHooverChain, Nve, Nvt};
 use crate::error::{Error, Result};
 use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile};
 use crate::potential::eam::{self, EamStyle};
@@ -102,6 +102,29 @@ impl Progress {
     }
 }
 
+/// Run `steps` MD steps under an ensemble, with thermo output and progress.
+fn md_stage(
+    eng: &mut Engine,
+    steps: u64,
+    dt: f64,
+    ens: &mut dyn Ensemble,
+    every: u64,
+    label: &str,
+    emit: &mut dyn FnMut(&mut Engine, Thermo) -> Result<()>,
+) -> Result<()> {
+    let mut prog = Progress::new(eng.comm.is_root(), steps, label);
+    for s in 1..=steps {
+        eng.md_step(dt, ens)?;
+        if eng.step % every == 0 || s == steps {
+            let t = eng.thermo();
+            emit(eng, t)?;
+        }
+        prog.tick(s);
+    }
+    prog.finish();
+    Ok(())
+}
+
 /// Run a deck to the end.
 pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()> {
     let root = comm.is_root();
@@ -153,6 +176,8 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
     // Like LAMMPS's "Loop time", the summary covers the stages, not set-up.
     eng.timers = crate::timing::Timers::default();
     let every = deck.thermo.every;
+    // One thermostat for the whole deck: its state carries across stages.
+    let mut chain = NoseHooverChain::new();
     for (k, stage) in deck.stages.iter().enumerate() {
         if root {
             log::info!("stage {} ({}) from step {}", k + 1, stage.name(), eng.step);
@@ -160,17 +185,13 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
         match stage {
             Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed),
             Stage::Nve(nve) => {
-                let (steps, timestep) = (&nve.steps, &nve.timestep);
-                let mut prog = Progress::new(root, *steps, &format!("stage {} nve", k + 1));
-                for s in 1..=*steps {
-                    eng.nve_step(*timestep)?;
-                    if eng.step % every == 0 || s == *steps {
-                        let t = eng.thermo();
-                        emit(&mut eng, t)?;
-                    }
-                    prog.tick(s);
-                }
-                prog.finish();
+                md_stage(&mut eng, nve.steps, nve.timestep, &mut Nve, every, &format!("stage {} nve", k + 1), &mut emit)?;
+            }
+            Stage::Nvt(nvt) => {
+                let steps = nvt.steps().map_err(|m| Error::input(&deck.path, m))?;
+                let (t0, t1) = (nvt.temperature.start(), nvt.temperature.stop());
+                let mut ens = Nvt::new(&eng, &mut chain, t0, t1, nvt.tdamp(), steps);
+                md_stage(&mut eng, steps, nvt.timestep, &mut ens, every, &format!("stage {} nvt", k + 1), &mut emit)?;
             }
             Stage::WriteData(w) => {
                 let file = &w.file;

@@ -106,7 +106,93 @@ fn default_dt() -> f64 {
 pub enum Stage {
     Velocity(VelocityStage),
     Nve(NveStage),
+    Nvt(NvtStage),
     WriteData(WriteDataStage),
+}
+
+/// A target that is either constant or ramps linearly over a stage.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum Target {
+    Const(f64),
+    Ramp([f64; 2]),
+}
+
+impl Target {
+    pub fn start(&self) -> f64 {
+        match self {
+            Target::Const(v) => *v,
+            Target::Ramp(r) => r[0],
+        }
+    }
+    pub fn stop(&self) -> f64 {
+        match self {
+            Target::Const(v) => *v,
+            Target::Ramp(r) => r[1],
+        }
+    }
+}
+
+/// Nosé–Hoover chain dynamics at a (possibly ramped) temperature, K.
+/// Length: exactly one of `steps`, `time_ps`, or `rate_k_per_ps` (a ramp's
+/// |ΔT| divided by the rate).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NvtStage {
+    pub temperature: Target,
+    /// ps
+    #[serde(default = "default_dt")]
+    pub timestep: f64,
+    #[serde(default)]
+    pub steps: Option<u64>,
+    #[serde(default)]
+    pub time_ps: Option<f64>,
+    #[serde(default)]
+    pub rate_k_per_ps: Option<f64>,
+    /// Thermostat damping time, ps (default 100 timesteps, as LAMMPS advises).
+    #[serde(default)]
+    pub tdamp: Option<f64>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+impl NvtStage {
+    pub fn tdamp(&self) -> f64 {
+        self.tdamp.unwrap_or(100.0 * self.timestep)
+    }
+    /// Number of steps, from whichever length was given.
+    pub fn steps(&self) -> std::result::Result<u64, String> {
+        let given = [self.steps.is_some(), self.time_ps.is_some(), self.rate_k_per_ps.is_some()];
+        if given.iter().filter(|&&g| g).count() != 1 {
+            return Err("give exactly one of steps, time_ps or rate_k_per_ps".into());
+        }
+        if let Some(n) = self.steps {
+            return Ok(n);
+        }
+        let time = if let Some(t) = self.time_ps {
+            if !(t > 0.0) {
+                return Err(format!("time_ps must be > 0, got {}", t));
+            }
+            t
+        } else {
+            let rate = self.rate_k_per_ps.unwrap();
+            if !(rate > 0.0) || !rate.is_finite() {
+                return Err(format!("rate_k_per_ps must be > 0, got {} (a ramp needs a non-zero rate)", rate));
+            }
+            let dt = (self.temperature.stop() - self.temperature.start()).abs();
+            if dt == 0.0 {
+                return Err("rate_k_per_ps needs a temperature ramp [start, stop] with start != stop".into());
+            }
+            dt / rate
+        };
+        let n = (time / self.timestep).round();
+        if n < 1.0 {
+            return Err(format!("the stage lasts {} ps, less than one timestep", time));
+        }
+        Ok(n as u64)
+    }
 }
 
 /// Maxwell–Boltzmann velocities at `temperature` (K) from `seed`.
@@ -151,6 +237,7 @@ impl Stage {
         match self {
             Stage::Velocity(_) => "velocity",
             Stage::Nve(_) => "nve",
+            Stage::Nvt(_) => "nvt",
             Stage::WriteData(_) => "write_data",
         }
     }
@@ -165,6 +252,7 @@ fn reparse_stage(kind: &str, body: &str) -> Option<toml::de::Error> {
     match kind {
         "velocity" => t::<VelocityStage>(body),
         "nve" => t::<NveStage>(body),
+        "nvt" => t::<NvtStage>(body),
         "write_data" => t::<WriteDataStage>(body),
         _ => None,
     }
@@ -278,6 +366,22 @@ impl Deck {
                 }
                 Stage::Nve(v) if !(v.timestep > 0.0) => {
                     return bad(format!("stage {} (nve): timestep must be > 0 ps, got {}", n, v.timestep))
+                }
+                Stage::Nvt(v) => {
+                    let (t0, t1) = (v.temperature.start(), v.temperature.stop());
+                    if !(t0 > 0.0) || !(t1 > 0.0) {
+                        return bad(format!(
+                            "stage {} (nvt): temperatures must be > 0 K, got {} -> {} (quench to a low temperature, then minimise)",
+                            n, t0, t1
+                        ));
+                    }
+                    if !(v.timestep > 0.0) {
+                        return bad(format!("stage {} (nvt): timestep must be > 0 ps, got {}", n, v.timestep));
+                    }
+                    if !(v.tdamp() > 0.0) {
+                        return bad(format!("stage {} (nvt): tdamp must be > 0 ps, got {}", n, v.tdamp()));
+                    }
+                    v.steps().map_err(|m| Error::input(&self.path, format!("stage {} (nvt): {}", n, m)))?;
                 }
                 _ => {}
             }
