@@ -341,6 +341,34 @@ impl<'c> Engine<'c> {
         Ok(())
     }
 
+    /// Bring ghosts and the neighbor list up to date with the owned
+    /// positions, compute forces, and return the global potential energy
+    /// (collective). Used by minimisers, which move atoms themselves.
+    pub fn energy_force(&mut self) -> Result<f64> {
+        if self.needs_reneighbor() {
+            self.reneighbor()?;
+        } else {
+            self.forward_positions();
+        }
+        self.compute_forces(ForceFlags::default());
+        Ok(self.comm.sum_scalar(self.pe_local))
+    }
+
+    /// Global potential energy of the last force computation (collective).
+    pub fn potential_energy(&self) -> f64 {
+        self.comm.sum_scalar(self.pe_local)
+    }
+
+    /// Global sum over ranks (collective).
+    pub fn global_sum(&self, v: f64) -> f64 {
+        self.comm.sum_scalar(v)
+    }
+
+    /// Global maximum over ranks (collective).
+    pub fn global_max(&self, v: f64) -> f64 {
+        self.comm.max_scalar(v)
+    }
+
     /// Degrees of freedom of the temperature: 3N − 3 (momentum conserved).
     pub fn tdof(&self) -> f64 {
         (3.0 * self.natoms as f64 - 3.0).max(1.0)

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod integrate;
+pub mod minimize;
 pub mod io;
 pub mod neighbor;
 pub mod potential;

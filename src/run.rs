@@ -11,6 +11,7 @@ use crate::domain::comm::Comm;
 use crate::engine::{Engine, EngineOptions, Ensemble, NoseHooverChain, Nve, Nvt};
 use crate::error::{Error, Result};
 use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile};
+use crate::minimize::{minimize, Algorithm, MinParams};
 use crate::potential::eam::{self, EamStyle};
 use crate::potential::ForceFlags;
 use crate::system::Boundary;
@@ -192,6 +193,31 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
                 let (t0, t1) = (nvt.temperature.start(), nvt.temperature.stop());
                 let mut ens = Nvt::new(&eng, &mut chain, t0, t1, nvt.tdamp(), steps);
                 md_stage(&mut eng, steps, nvt.timestep, &mut ens, every, &format!("stage {} nvt", k + 1), &mut emit)?;
+            }
+            Stage::Minimize(m) => {
+                let params = MinParams {
+                    algorithm: Algorithm::parse(&m.algorithm).unwrap_or(Algorithm::Cg),
+                    etol: m.etol,
+                    ftol: m.ftol,
+                    max_iterations: m.max_iterations,
+                    dmax: m.dmax,
+                    fire_dt: 0.001,
+                };
+                let r = minimize(&mut eng, &params)?;
+                let natoms = eng.natoms as f64;
+                let msg = format!(
+                    "minimize ({}): {} after {} iterations, {} force evaluations; E {:.10} -> {:.10} eV ({:.8} eV/atom); max |f| {:.3e} eV/A (ftol {:e}); last dE/E {:.3e} (etol {:e})",
+                    m.algorithm, r.stop.describe(), r.iterations, r.evaluations, r.e_initial, r.e_final, r.e_final / natoms, r.fmax, m.ftol, r.de_rel, m.etol
+                );
+                if root {
+                    if r.stop.converged() {
+                        log::info!("{}", msg);
+                    } else {
+                        log::warn!("did not converge: {}", msg);
+                    }
+                }
+                let t = eng.thermo();
+                emit(&mut eng, t)?;
             }
             Stage::WriteData(w) => {
                 let file = &w.file;

@@ -107,7 +107,47 @@ pub enum Stage {
     Velocity(VelocityStage),
     Nve(NveStage),
     Nvt(NvtStage),
+    Minimize(MinimizeStage),
     WriteData(WriteDataStage),
+}
+
+/// Energy minimisation (fixed box).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinimizeStage {
+    /// "sd", "cg" or "fire".
+    #[serde(default = "default_algorithm")]
+    pub algorithm: String,
+    /// Largest per-atom force at convergence, eV/Å (0 disables).
+    #[serde(default = "default_ftol")]
+    pub ftol: f64,
+    /// Relative energy change at convergence (0 disables).
+    #[serde(default)]
+    pub etol: f64,
+    #[serde(default = "default_max_iterations")]
+    pub max_iterations: u64,
+    /// Largest trial displacement of any atom, Å.
+    #[serde(default = "default_dmax")]
+    pub dmax: f64,
+    /// Relax the box to this pressure (GPa) as well: not available yet.
+    #[serde(default)]
+    pub box_pressure_gpa: Option<toml::Value>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+fn default_algorithm() -> String {
+    "cg".into()
+}
+fn default_ftol() -> f64 {
+    1e-6
+}
+fn default_max_iterations() -> u64 {
+    10_000
+}
+fn default_dmax() -> f64 {
+    0.1
 }
 
 /// A target that is either constant or ramps linearly over a stage.
@@ -238,6 +278,7 @@ impl Stage {
             Stage::Velocity(_) => "velocity",
             Stage::Nve(_) => "nve",
             Stage::Nvt(_) => "nvt",
+            Stage::Minimize(_) => "minimize",
             Stage::WriteData(_) => "write_data",
         }
     }
@@ -253,6 +294,7 @@ fn reparse_stage(kind: &str, body: &str) -> Option<toml::de::Error> {
         "velocity" => t::<VelocityStage>(body),
         "nve" => t::<NveStage>(body),
         "nvt" => t::<NvtStage>(body),
+        "minimize" => t::<MinimizeStage>(body),
         "write_data" => t::<WriteDataStage>(body),
         _ => None,
     }
@@ -366,6 +408,20 @@ impl Deck {
                 }
                 Stage::Nve(v) if !(v.timestep > 0.0) => {
                     return bad(format!("stage {} (nve): timestep must be > 0 ps, got {}", n, v.timestep))
+                }
+                Stage::Minimize(m) => {
+                    if crate::minimize::Algorithm::parse(&m.algorithm).is_none() {
+                        return bad(format!("stage {} (minimize): unknown algorithm '{}' (expected sd, cg or fire)", n, m.algorithm));
+                    }
+                    if m.box_pressure_gpa.is_some() {
+                        return bad(format!("stage {} (minimize): box relaxation (box_pressure_gpa) is not implemented yet", n));
+                    }
+                    if !(m.ftol >= 0.0) || !(m.etol >= 0.0) || (m.ftol == 0.0 && m.etol == 0.0 && m.max_iterations == 0) {
+                        return bad(format!("stage {} (minimize): tolerances must be >= 0", n));
+                    }
+                    if !(m.dmax > 0.0) {
+                        return bad(format!("stage {} (minimize): dmax must be > 0 A, got {}", n, m.dmax));
+                    }
                 }
                 Stage::Nvt(v) => {
                     let (t0, t1) = (v.temperature.start(), v.temperature.stop());

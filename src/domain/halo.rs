@@ -173,12 +173,14 @@ impl Halo {
     }
 }
 
+/// Values per migrating atom before its extra values.
 const ATOM_WIDTH: usize = 11;
 
 fn pack_atom(atoms: &Atoms, i: usize, buf: &mut Vec<f64>) {
     let (x, v, im) = (atoms.x[i], atoms.v[i], atoms.image[i]);
     buf.extend_from_slice(&[x[0], x[1], x[2], v[0], v[1], v[2]]);
     buf.extend_from_slice(&[im[0] as f64, im[1] as f64, im[2] as f64, atoms.id[i] as f64, atoms.typ[i] as f64]);
+    buf.extend_from_slice(atoms.extra_of(i));
 }
 
 fn unpack_atom(atoms: &mut Atoms, g: &[f64]) {
@@ -189,6 +191,8 @@ fn unpack_atom(atoms: &mut Atoms, g: &[f64]) {
         [g[3], g[4], g[5]],
         [g[6] as i32, g[7] as i32, g[8] as i32],
     );
+    let i = atoms.nlocal - 1;
+    atoms.extra_of_mut(i).copy_from_slice(&g[ATOM_WIDTH..]);
 }
 
 /// Move owned atoms that left this subdomain to the neighbor that owns them
@@ -223,7 +227,7 @@ pub fn exchange(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
             received.extend(comm.sendrecv(up, &buf, down, TAG_EXCHANGE + 2 * d as i32 + 1));
         }
         debug_assert!(down != Some(me) || p == 1);
-        for g in received.chunks_exact(ATOM_WIDTH) {
+        for g in received.chunks_exact(ATOM_WIDTH + atoms.extra_width) {
             if dom.owns_axis(g[d], d) {
                 unpack_atom(atoms, g);
             }

@@ -136,6 +136,11 @@ pub struct Atoms {
     pub id: Vec<u64>,
     /// Periodic image flags of owned atoms.
     pub image: Vec<[i32; 3]>,
+    /// Extra per-atom values of owned atoms that must follow their atom
+    /// through sorting and migration (`extra_width` per atom), e.g. a
+    /// minimiser's search direction (LAMMPS `fix minimize`).
+    pub extra: Vec<f64>,
+    pub extra_width: usize,
 }
 
 impl Atoms {
@@ -153,6 +158,20 @@ impl Atoms {
         self.typ.truncate(n);
         self.id.truncate(n);
     }
+    /// Give every owned atom `width` extra values, all zero (0 removes them).
+    pub fn set_extra_width(&mut self, width: usize) {
+        self.extra_width = width;
+        self.extra.clear();
+        self.extra.resize(self.nlocal * width, 0.0);
+    }
+    /// The extra values of owned atom `i`.
+    pub fn extra_of(&self, i: usize) -> &[f64] {
+        &self.extra[i * self.extra_width..(i + 1) * self.extra_width]
+    }
+    pub fn extra_of_mut(&mut self, i: usize) -> &mut [f64] {
+        let w = self.extra_width;
+        &mut self.extra[i * w..(i + 1) * w]
+    }
     /// Append an owned atom (only valid while there are no ghosts).
     pub fn push_owned(&mut self, id: u64, typ: u32, x: [f64; 3], v: [f64; 3], image: [i32; 3]) {
         debug_assert_eq!(self.nlocal, self.x.len());
@@ -162,6 +181,7 @@ impl Atoms {
         self.v.push(v);
         self.f.push([0.0; 3]);
         self.image.push(image);
+        self.extra.extend(std::iter::repeat_n(0.0, self.extra_width));
         self.nlocal += 1;
     }
     /// Remove owned atom `i` by swapping the last owned atom into its place
@@ -173,6 +193,15 @@ impl Atoms {
         self.v.swap_remove(i);
         self.f.swap_remove(i);
         self.image.swap_remove(i);
+        let w = self.extra_width;
+        if w > 0 {
+            let last = self.nlocal - 1;
+            if i != last {
+                let (a, b) = self.extra.split_at_mut(last * w);
+                a[i * w..(i + 1) * w].copy_from_slice(&b[..w]);
+            }
+            self.extra.truncate(last * w);
+        }
         self.nlocal -= 1;
     }
     /// Reorder owned atoms: new index `k` takes old atom `perm[k]`
@@ -188,6 +217,11 @@ impl Atoms {
         apply(&mut self.typ, perm);
         apply(&mut self.id, perm);
         apply(&mut self.image, perm);
+        let w = self.extra_width;
+        if w > 0 {
+            let old = std::mem::take(&mut self.extra);
+            self.extra.extend(perm.iter().flat_map(|&k| old[k * w..(k + 1) * w].iter().copied()));
+        }
     }
     /// Unwrapped position of owned atom `i`.
     pub fn unwrapped(&self, i: usize, bx: &SimBox) -> [f64; 3] {
