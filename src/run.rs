@@ -14,7 +14,7 @@ use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile};
 use crate::minimize::{minimize, Algorithm, MinParams};
 use crate::potential::eam::{self, EamStyle};
 use crate::potential::ForceFlags;
-use crate::system::Boundary;
+use crate::system::{build, Boundary};
 use crate::units::{MVV2E, NKTV2P};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -130,17 +130,41 @@ fn md_stage(
 pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()> {
     let root = comm.is_root();
     let deck = Deck::load(deck_path)?;
-    let data_path = deck.resolve(&deck.system.read_data);
-    let mut data = lammps_data::read(&data_path)?;
+    let style = parse_style(&deck.potential.style, &deck.path)?;
+    let mut elements = deck.potential.elements.clone();
+    let (mut data, data_path) = match (&deck.system.read_data, &deck.system.create) {
+        (Some(rd), _) => {
+            let p = deck.resolve(rd);
+            (lammps_data::read(&p)?, p)
+        }
+        (None, Some(c)) => {
+            // Types follow potential.elements, else the composition's elements sorted.
+            let names: Vec<String> = elements.clone().unwrap_or_else(|| c.composition.keys().cloned().collect());
+            if let Some(bad) = c.composition.keys().find(|k| !names.contains(k)) {
+                return Err(Error::input(&deck.path, format!("system.create.composition names {} but potential.elements does not", bad)));
+            }
+            let fr: Vec<f64> = names.iter().map(|e| c.composition.get(e).copied().unwrap_or(0.0)).collect();
+            let built = match (&c.lattice, c.atoms, c.number_density) {
+                (Some(l), _, _) => build::lattice(&fr, l, c.a.unwrap_or(0.0), c.cells.unwrap_or([1; 3]), c.seed),
+                (None, Some(n), Some(rho)) => build::random_alloy(&fr, n, rho, c.aspect, c.min_distance, c.seed),
+                _ => Err("system.create is incomplete".into()),
+            }
+            .map_err(|m| Error::input(&deck.path, format!("system.create: {}", m)))?;
+            if style != EamStyle::Funcfl {
+                elements = Some(names);
+            }
+            (built, deck.path.clone())
+        }
+        (None, None) => return Err(Error::input(&deck.path, "system: give read_data or create")),
+    };
     if let Some(r) = deck.system.replicate {
         data = replicate(&data, r);
     }
-    let style = parse_style(&deck.potential.style, &deck.path)?;
     let pot_path = deck.resolve(&deck.potential.file);
-    let pot = eam::load(style, &pot_path, deck.potential.elements.as_deref(), data.ntypes, &data_path, &deck.path)?;
+    let pot = eam::load(style, &pot_path, elements.as_deref(), data.ntypes, &data_path, &deck.path)?;
     let masses = masses_of(&pot);
     let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads };
-    let mut eng = Engine::new(comm, &data, &data_path, deck.system.boundary, Box::new(pot), masses, opts)?;
+    let mut eng = Engine::new(comm, &data, &data_path, deck.system.boundary(), Box::new(pot), masses, opts)?;
     drop(data);
     if root {
         log::info!(

@@ -37,13 +37,62 @@ fn default_boundary() -> [Boundary; 3] {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SystemSection {
-    /// LAMMPS data file (atom_style atomic).
-    pub read_data: String,
-    #[serde(default = "default_boundary")]
-    pub boundary: [Boundary; 3],
-    /// Tile the data file's configuration nx × ny × nz (LAMMPS `replicate`).
+    /// LAMMPS data file (atom_style atomic); or `create`.
+    #[serde(default)]
+    pub read_data: Option<String>,
+    /// Build the system instead of reading it.
+    #[serde(default)]
+    pub create: Option<CreateSection>,
+    #[serde(default)]
+    pub boundary: Option<[Boundary; 3]>,
+    /// Tile the configuration nx × ny × nz (LAMMPS `replicate`).
     #[serde(default)]
     pub replicate: Option<[usize; 3]>,
+}
+
+impl SystemSection {
+    /// The boundary, given here or in `create` (default periodic).
+    pub fn boundary(&self) -> [Boundary; 3] {
+        self.boundary.or(self.create.as_ref().and_then(|c| c.boundary)).unwrap_or_else(default_boundary)
+    }
+}
+
+/// `[system.create]`: a random alloy at a number density (`atoms`,
+/// `number_density`, `aspect`) or a lattice with random species (`lattice`,
+/// `a`, `cells`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSection {
+    /// Element → relative amount, e.g. { Cu = 64, Zr = 36 }.
+    pub composition: std::collections::BTreeMap<String, f64>,
+    pub seed: u64,
+    #[serde(default)]
+    pub atoms: Option<u64>,
+    /// Atoms per Å³.
+    #[serde(default)]
+    pub number_density: Option<f64>,
+    /// Box edge ratios, e.g. [1, 2, 1].
+    #[serde(default = "default_aspect")]
+    pub aspect: [f64; 3],
+    /// No two random atoms closer than this, Å.
+    #[serde(default = "default_min_distance")]
+    pub min_distance: f64,
+    /// "sc", "bcc" or "fcc".
+    #[serde(default)]
+    pub lattice: Option<String>,
+    /// Lattice constant, Å.
+    #[serde(default)]
+    pub a: Option<f64>,
+    #[serde(default)]
+    pub cells: Option<[usize; 3]>,
+    #[serde(default)]
+    pub boundary: Option<[Boundary; 3]>,
+}
+fn default_aspect() -> [f64; 3] {
+    [1.0, 1.0, 1.0]
+}
+fn default_min_distance() -> f64 {
+    1.8
 }
 
 #[derive(Debug, Deserialize)]
@@ -394,6 +443,35 @@ impl Deck {
         }
         if self.thermo.every == 0 {
             return bad("thermo.every must be at least 1".into());
+        }
+        let sys = &self.system;
+        match (&sys.read_data, &sys.create) {
+            (Some(_), Some(_)) => return bad("system: give read_data or create, not both".into()),
+            (None, None) => return bad("system: give read_data or a [system.create] table".into()),
+            _ => {}
+        }
+        if let (Some(a), Some(b)) = (sys.boundary, sys.create.as_ref().and_then(|c| c.boundary)) {
+            if a != b {
+                return bad("system.boundary and system.create.boundary differ".into());
+            }
+        }
+        if let Some(c) = &sys.create {
+            if c.composition.is_empty() || c.composition.values().any(|&v| !(v >= 0.0)) || c.composition.values().all(|&v| v == 0.0) {
+                return bad("system.create.composition needs non-negative amounts, not all zero".into());
+            }
+            match (&c.lattice, c.atoms, c.number_density) {
+                (Some(_), None, None) => {
+                    if !c.a.is_some_and(|a| a > 0.0) || !c.cells.is_some_and(|n| n.iter().all(|&k| k > 0)) {
+                        return bad("system.create: a lattice needs a > 0 and cells = [nx, ny, nz]".into());
+                    }
+                }
+                (None, Some(n), Some(rho)) => {
+                    if n == 0 || !(rho > 0.0) || c.aspect.iter().any(|&x| !(x > 0.0)) || !(c.min_distance >= 0.0) {
+                        return bad("system.create: atoms, number_density and aspect must be positive".into());
+                    }
+                }
+                _ => return bad("system.create: give either atoms and number_density, or lattice, a and cells".into()),
+            }
         }
         if let Some(r) = self.system.replicate {
             if r.iter().any(|&k| k == 0) {

@@ -10,9 +10,13 @@
 //! per-atom array must be added to [`Atoms::permute`] and to the migration
 //! packing in `domain::halo` so that it follows its atom.
 //!
+//! `build`: random alloys and lattices with random species.
+//!
 //! [`SimBox`] is the orthogonal global box with a LAMMPS boundary style per
 //! axis. Triclinic boxes will add tilt factors here; code that needs box
 //! geometry asks the box (lengths, volume, wrapping) rather than reading lo/hi.
+
+pub mod build;
 
 /// LAMMPS boundary style of one box face pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
