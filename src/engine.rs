@@ -78,8 +78,35 @@ pub struct EngineOptions {
 pub trait Ensemble {
     /// Before the first half kick; `step` is the new step number.
     fn begin_step(&mut self, _eng: &mut Engine, _dt: f64) {}
+    /// After the forces are computed, before the second half kick (LAMMPS
+    /// `post_force`): stochastic and external forces.
+    fn post_force(&mut self, _eng: &mut Engine, _dt: f64) {}
     /// After the second half kick.
     fn end_step(&mut self, _eng: &mut Engine, _dt: f64) {}
+}
+
+/// Langevin dynamics (LAMMPS `fix nve` + `fix langevin`) with a linear
+/// temperature ramp over the stage.
+pub struct Langevin {
+    pub t_start: f64,
+    pub t_stop: f64,
+    pub damp: f64,
+    pub seed: u64,
+    pub steps: u64,
+    pub done: u64,
+}
+
+impl Ensemble for Langevin {
+    fn begin_step(&mut self, _eng: &mut Engine, _dt: f64) {
+        self.done += 1;
+    }
+    fn post_force(&mut self, eng: &mut Engine, dt: f64) {
+        let t = self.t_start + (self.done as f64 / self.steps as f64) * (self.t_stop - self.t_start);
+        let n = eng.atoms.nlocal;
+        let step = eng.step;
+        let Atoms { f, v, typ, id, .. } = &mut eng.atoms;
+        crate::integrate::langevin::add_forces(&mut f[..n], v, &typ[..n], &id[..n], &eng.masses, t, self.damp, dt, self.seed, step);
+    }
 }
 
 /// Constant energy.
@@ -333,6 +360,7 @@ impl<'c> Engine<'c> {
             self.forward_positions();
         }
         self.compute_forces(ForceFlags::default());
+        ens.post_force(self, dt);
         let n = self.atoms.nlocal;
         let Atoms { v, f, typ, .. } = &mut self.atoms;
         integrate::final_integrate(v, &f[..n], &typ[..n], &self.masses, dt);

@@ -8,7 +8,7 @@
 
 use crate::config::{Deck, Stage};
 use crate::domain::comm::Comm;
-use crate::engine::{Engine, EngineOptions, Ensemble, NoseHooverChain, Nve, Nvt};
+use crate::engine::{Engine, EngineOptions, Ensemble, Langevin, NoseHooverChain, Nve, Nvt};
 use crate::error::{Error, Result};
 use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile};
 use crate::minimize::{minimize, Algorithm, MinParams};
@@ -217,6 +217,18 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
                 let (t0, t1) = (nvt.temperature.start(), nvt.temperature.stop());
                 let mut ens = Nvt::new(&eng, &mut chain, t0, t1, nvt.tdamp(), steps);
                 md_stage(&mut eng, steps, nvt.timestep, &mut ens, every, &format!("stage {} nvt", k + 1), &mut emit)?;
+            }
+            Stage::Langevin(l) => {
+                let steps = l.as_nvt().steps().map_err(|m| Error::input(&deck.path, m))?;
+                let mut ens = Langevin {
+                    t_start: l.temperature.start(),
+                    t_stop: l.temperature.stop(),
+                    damp: l.damp(),
+                    seed: l.seed,
+                    steps,
+                    done: 0,
+                };
+                md_stage(&mut eng, steps, l.timestep, &mut ens, every, &format!("stage {} langevin", k + 1), &mut emit)?;
             }
             Stage::Minimize(m) => {
                 let params = MinParams {

@@ -2,31 +2,7 @@
 //! rate on 1 and 2 ranks, and clear errors for bad stage parameters.
 mod common;
 use common::*;
-use std::fmt::Write;
 use std::path::Path;
-
-/// An fcc Cu crystal of n×n×n cells (Foiles Cu_u3, a = 3.615 Å).
-fn crystal(path: &Path, n: usize) {
-    let a = 3.615;
-    let basis = [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]];
-    let mut s = format!("fcc Cu\n\n{} atoms\n1 atom types\n\n", 4 * n * n * n);
-    for ax in ["x", "y", "z"] {
-        writeln!(s, "0 {} {ax}lo {ax}hi", a * n as f64).unwrap();
-    }
-    s.push_str("\nMasses\n\n1 63.55\n\nAtoms # atomic\n\n");
-    let mut id = 0;
-    for i in 0..n {
-        for j in 0..n {
-            for k in 0..n {
-                for b in &basis {
-                    id += 1;
-                    writeln!(s, "{id} 1 {} {} {}", (i as f64 + b[0]) * a, (j as f64 + b[1]) * a, (k as f64 + b[2]) * a).unwrap();
-                }
-            }
-        }
-    }
-    std::fs::write(path, s).unwrap();
-}
 
 #[test]
 fn nvt_samples_the_canonical_ensemble_at_300k() {

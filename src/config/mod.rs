@@ -156,8 +156,50 @@ pub enum Stage {
     Velocity(VelocityStage),
     Nve(NveStage),
     Nvt(NvtStage),
+    Langevin(LangevinStage),
     Minimize(MinimizeStage),
     WriteData(WriteDataStage),
+}
+
+/// Langevin dynamics at a (possibly ramped) temperature; lengths as for nvt.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LangevinStage {
+    pub temperature: Target,
+    pub seed: u64,
+    #[serde(default = "default_dt")]
+    pub timestep: f64,
+    #[serde(default)]
+    pub steps: Option<u64>,
+    #[serde(default)]
+    pub time_ps: Option<f64>,
+    #[serde(default)]
+    pub rate_k_per_ps: Option<f64>,
+    /// Damping time, ps (default 100 timesteps).
+    #[serde(default)]
+    pub damp: Option<f64>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+impl LangevinStage {
+    pub fn damp(&self) -> f64 {
+        self.damp.unwrap_or(100.0 * self.timestep)
+    }
+    /// The same length rules as an NVT stage.
+    pub fn as_nvt(&self) -> NvtStage {
+        NvtStage {
+            temperature: self.temperature,
+            timestep: self.timestep,
+            steps: self.steps,
+            time_ps: self.time_ps,
+            rate_k_per_ps: self.rate_k_per_ps,
+            tdamp: Some(self.damp()),
+            kind: None,
+        }
+    }
 }
 
 /// Energy minimisation (fixed box).
@@ -327,6 +369,7 @@ impl Stage {
             Stage::Velocity(_) => "velocity",
             Stage::Nve(_) => "nve",
             Stage::Nvt(_) => "nvt",
+            Stage::Langevin(_) => "langevin",
             Stage::Minimize(_) => "minimize",
             Stage::WriteData(_) => "write_data",
         }
@@ -343,6 +386,7 @@ fn reparse_stage(kind: &str, body: &str) -> Option<toml::de::Error> {
         "velocity" => t::<VelocityStage>(body),
         "nve" => t::<NveStage>(body),
         "nvt" => t::<NvtStage>(body),
+        "langevin" => t::<LangevinStage>(body),
         "minimize" => t::<MinimizeStage>(body),
         "write_data" => t::<WriteDataStage>(body),
         _ => None,
@@ -500,6 +544,17 @@ impl Deck {
                     if !(m.dmax > 0.0) {
                         return bad(format!("stage {} (minimize): dmax must be > 0 A, got {}", n, m.dmax));
                     }
+                }
+                Stage::Langevin(l) => {
+                    let v = l.as_nvt();
+                    let (t0, t1) = (v.temperature.start(), v.temperature.stop());
+                    if !(t0 >= 0.0) || !(t1 >= 0.0) {
+                        return bad(format!("stage {} (langevin): temperatures must be >= 0 K, got {} -> {}", n, t0, t1));
+                    }
+                    if !(v.timestep > 0.0) || !(l.damp() > 0.0) {
+                        return bad(format!("stage {} (langevin): timestep and damp must be > 0 ps", n));
+                    }
+                    v.steps().map_err(|m| Error::input(&self.path, format!("stage {} (langevin): {}", n, m)))?;
                 }
                 Stage::Nvt(v) => {
                     let (t0, t1) = (v.temperature.start(), v.temperature.stop());

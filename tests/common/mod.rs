@@ -131,3 +131,27 @@ pub fn write_deck(dir: &Path, data: &Path, boundary: &str, style: &str, pot: &st
     std::fs::write(&p, deck).unwrap();
     p
 }
+
+/// An fcc Cu crystal of n×n×n cells (Foiles Cu_u3, a = 3.615 Å).
+pub fn crystal(path: &Path, n: usize) {
+    use std::fmt::Write;
+    let a = 3.615;
+    let basis = [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]];
+    let mut s = format!("fcc Cu\n\n{} atoms\n1 atom types\n\n", 4 * n * n * n);
+    for ax in ["x", "y", "z"] {
+        writeln!(s, "0 {} {ax}lo {ax}hi", a * n as f64).unwrap();
+    }
+    s.push_str("\nMasses\n\n1 63.55\n\nAtoms # atomic\n\n");
+    let mut id = 0;
+    for i in 0..n {
+        for j in 0..n {
+            for k in 0..n {
+                for b in &basis {
+                    id += 1;
+                    writeln!(s, "{id} 1 {} {} {}", (i as f64 + b[0]) * a, (j as f64 + b[1]) * a, (k as f64 + b[2]) * a).unwrap();
+                }
+            }
+        }
+    }
+    std::fs::write(path, s).unwrap();
+}
