@@ -46,6 +46,67 @@ pub enum Cmd {
         #[arg(long)]
         dump: Option<PathBuf>,
     },
+    /// Glass transition temperature by a two-line fit of a thermo CSV column against temperature.
+    Tg {
+        /// Thermo CSV written during a quench.
+        csv: PathBuf,
+        /// Column to fit (volume, pe, density, ...).
+        #[arg(long, default_value = "volume")]
+        column: String,
+        /// Glass window T0,T1 in K (with --liquid); default: best split.
+        #[arg(long)]
+        glass: Option<String>,
+        /// Liquid window T0,T1 in K.
+        #[arg(long)]
+        liquid: Option<String>,
+        /// Fewest points per line when searching the split.
+        #[arg(long, default_value_t = 5)]
+        min_points: usize,
+        /// Write the fit (Tg, slopes, windows) as JSON.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn parse_window(s: &Option<String>, what: &str) -> Result<Option<[f64; 2]>> {
+    let Some(s) = s else { return Ok(None) };
+    let v: Vec<f64> = s.split(',').filter_map(|t| t.trim().parse().ok()).collect();
+    if v.len() != 2 || !(v[0] < v[1]) {
+        return Err(Error::input("command line", format!("--{} '{}': expected T0,T1 with T0 < T1", what, s)));
+    }
+    Ok(Some([v[0], v[1]]))
+}
+
+/// `glassmd tg`: fit, print, optionally write JSON.
+fn tg_command(csv: &std::path::Path, column: &str, glass: &Option<String>, liquid: &Option<String>, min_points: usize, out: &Option<PathBuf>) -> Result<()> {
+    use crate::analysis::tg;
+    let text = std::fs::read_to_string(csv).map_err(|e| Error::io(csv, e))?;
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).ok_or_else(|| Error::input(csv, format!("no column '{}' (have {})", name, head.join(", "))));
+    let (ct, cy) = (col("temperature")?, col(column)?);
+    let (mut t, mut y) = (Vec::new(), Vec::new());
+    for (k, l) in lines.enumerate() {
+        let f: Vec<&str> = l.split(',').collect();
+        let num = |c: usize| f.get(c).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| Error::input(csv, format!("line {}: cannot read column {}", k + 2, c + 1)));
+        t.push(num(ct)?);
+        y.push(num(cy)?);
+    }
+    let fit = match (parse_window(glass, "glass")?, parse_window(liquid, "liquid")?) {
+        (Some(g), Some(l)) => tg::fit_windows(&t, &y, g, l),
+        (None, None) => tg::fit_auto(&t, &y, min_points),
+        _ => return Err(Error::input("command line", "give both --glass and --liquid, or neither")),
+    }
+    .map_err(|m| Error::input(csv, m))?;
+    println!(
+        "Tg = {:.1} K from {} vs temperature: glass fit {:.1}-{:.1} K (slope {:.6e}), liquid fit {:.1}-{:.1} K (slope {:.6e})",
+        fit.tg, column, fit.glass.window[0], fit.glass.window[1], fit.glass.slope, fit.liquid.window[0], fit.liquid.window[1], fit.liquid.slope
+    );
+    if let Some(out) = out {
+        let json = serde_json::json!({ "column": column, "tg": fit.tg, "glass": fit.glass, "liquid": fit.liquid });
+        crate::io::write_atomic(out, |w| writeln!(w, "{}", serde_json::to_string_pretty(&json).unwrap_or_default()))?;
+    }
+    Ok(())
 }
 
 fn parse_boundary(s: &str) -> Result<[Boundary; 3]> {
@@ -86,6 +147,13 @@ pub fn main() -> i32 {
         log::warn!("could not size the thread pool: {}", e);
     }
     let result = match &cli.cmd {
+        Cmd::Tg { csv, column, glass, liquid, min_points, out } => {
+            if comm.is_root() {
+                tg_command(csv, column, glass, liquid, *min_points, out)
+            } else {
+                Ok(())
+            }
+        }
         Cmd::Run { deck } => crate::run::run_deck(comm.as_ref(), deck, nthreads),
         Cmd::Forces { data, potential, style, elements, boundary, dump } => parse_boundary(boundary).and_then(|b| {
             let args = crate::run::ForcesArgs {

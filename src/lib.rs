@@ -7,6 +7,7 @@
 //! `potential` (EAM), `integrate` (velocity Verlet, velocities), `io` (data,
 //! dump, thermo files), `timing`, `units`.
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod domain;

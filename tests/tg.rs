@@ -1,0 +1,52 @@
+//! `glassmd tg`: the two-line fit recovers a known kink from a synthetic
+//! quench written in our thermo CSV format, prints Tg with its windows and
+//! writes them as JSON; bad input is one line.
+mod common;
+use common::*;
+
+fn synthetic_csv(path: &std::path::Path) {
+    let mut s = String::from("step,time,temperature,pe,ke,etotal,pressure,pxx,pyy,pzz,pxy,pxz,pyz,volume,density,lx,ly,lz\n");
+    let mut state = 9u64;
+    for k in 0..=120 {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let noise = ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.004;
+        let t = 1500.0 - 10.0 * k as f64;
+        // Volume per atom with a kink at 650 K; PE with a kink at 650 K too.
+        let v = 16.0 + if t < 650.0 { 1e-4 * (t - 650.0) } else { 3e-4 * (t - 650.0) } + noise;
+        let pe = -4.4 + if t < 650.0 { 2e-4 * (t - 650.0) } else { 4e-4 * (t - 650.0) };
+        s.push_str(&format!("{k},{k},{t},{pe},1,0,0,0,0,0,0,0,0,{v},7,1,1,1\n"));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn tg_command_recovers_the_kink() {
+    let dir = tempdir();
+    let csv = dir.path().join("quench.csv");
+    synthetic_csv(&csv);
+    let json = dir.path().join("tg.json");
+    let out = ok(&glassmd(1, 1, &["tg", csv.to_str().unwrap(), "--out", json.to_str().unwrap()], dir.path()));
+    assert!(out.starts_with("Tg = "), "{out}");
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let tg = j["tg"].as_f64().unwrap();
+    assert!((tg - 650.0).abs() < 15.0, "Tg {tg}");
+    assert!(j["glass"]["window"][1].as_f64().unwrap() <= j["liquid"]["window"][0].as_f64().unwrap());
+    // PE has no noise: exact.
+    let out = ok(&glassmd(1, 1, &["tg", csv.to_str().unwrap(), "--column", "pe", "--glass", "300,600", "--liquid", "700,1500"], dir.path()));
+    let tg: f64 = out.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!((tg - 650.0).abs() < 0.1, "{out}");
+}
+
+#[test]
+fn tg_command_bad_input() {
+    let dir = tempdir();
+    let csv = dir.path().join("quench.csv");
+    synthetic_csv(&csv);
+    for args in [vec!["--column", "nope"], vec!["--glass", "600,300", "--liquid", "700,900"], vec!["--glass", "300,600"]] {
+        let mut a = vec!["tg", csv.to_str().unwrap()];
+        a.extend(args.iter());
+        let out = glassmd(1, 1, &a, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.lines().count() == 1 && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}
