@@ -133,6 +133,8 @@ pub struct Engine<'c> {
     pe_local: f64,
     virial_local: [f64; 6],
     x_hold: Vec<[f64; 3]>,
+    /// Box bounds at the last reneighboring (for the box-change trigger).
+    box_hold: ([f64; 3], [f64; 3]),
     last_sort: Option<u64>,
     pub timers: Timers,
 }
@@ -196,6 +198,7 @@ impl<'c> Engine<'c> {
             pe_local: 0.0,
             virial_local: [0.0; 6],
             x_hold: Vec::new(),
+            box_hold: ([0.0; 3], [0.0; 3]),
             last_sort: None,
             timers: Timers::default(),
         })
@@ -273,16 +276,22 @@ impl<'c> Engine<'c> {
         build_half(&self.atoms.x, self.atoms.nlocal, rc, self.opts.nchunks, &mut self.list);
         self.x_hold.clear();
         self.x_hold.extend_from_slice(&self.atoms.x[..self.atoms.nlocal]);
+        self.box_hold = (self.bx.lo, self.bx.hi);
         let t5 = Instant::now();
         self.timers.neigh += (t1 - t0).as_secs_f64() + (t3 - t2).as_secs_f64() + (t5 - t4).as_secs_f64();
         self.timers.comm += (t2 - t1).as_secs_f64() + (t4 - t3).as_secs_f64();
         Ok(())
     }
 
-    /// Has any atom on any rank moved more than half the skin since the last build?
+    /// Has any atom on any rank moved more than half the skin since the last
+    /// build? If the box changed, the corners' displacement is taken off the
+    /// skin first (LAMMPS `Neighbor::check_distance`).
     pub fn needs_reneighbor(&mut self) -> bool {
         let t0 = Instant::now();
-        let lim = 0.25 * self.opts.skin * self.opts.skin;
+        let dist = |a: [f64; 3], b: [f64; 3]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
+        let moved_box = dist(self.bx.lo, self.box_hold.0) + dist(self.bx.hi, self.box_hold.1);
+        let half = (0.5 * (self.opts.skin - moved_box)).max(0.0);
+        let lim = half * half;
         let moved = self.atoms.x[..self.atoms.nlocal].iter().zip(&self.x_hold).any(|(x, h)| {
             let d = [x[0] - h[0], x[1] - h[1], x[2] - h[2]];
             d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > lim
@@ -295,7 +304,7 @@ impl<'c> Engine<'c> {
     /// Copy owned positions to their ghosts.
     pub fn forward_positions(&mut self) {
         let t0 = Instant::now();
-        self.halo.forward(self.comm, self.atoms.x.as_flattened_mut(), 3, true);
+        self.halo.forward_positions(self.comm, self.atoms.x.as_flattened_mut(), &self.bx);
         self.timers.comm += t0.elapsed().as_secs_f64();
     }
 
@@ -412,6 +421,28 @@ impl<'c> Engine<'c> {
         }
         let t = self.comm.sum_scalar(t);
         t * (MVV2E / (self.tdof() * BOLTZ))
+    }
+
+    /// Scale the box about its centre by `factor` per axis, moving owned
+    /// atoms affinely with it (LAMMPS `FixNH::remap`: to fractional
+    /// coordinates, new bounds, back). Ghosts follow at the next forward
+    /// communication; a reneighboring happens when the box and atoms have
+    /// moved too far.
+    pub fn remap_box(&mut self, factor: [f64; 3]) {
+        let (lo0, len0) = (self.bx.lo, self.bx.lengths());
+        for d in 0..3 {
+            let ctr = 0.5 * (self.bx.lo[d] + self.bx.hi[d]);
+            self.bx.lo[d] = (self.bx.lo[d] - ctr) * factor[d] + ctr;
+            self.bx.hi[d] = (self.bx.hi[d] - ctr) * factor[d] + ctr;
+        }
+        let len = self.bx.lengths();
+        for x in &mut self.atoms.x[..self.atoms.nlocal] {
+            for d in 0..3 {
+                let lamda = (x[d] - lo0[d]) / len0[d];
+                x[d] = self.bx.lo[d] + lamda * len[d];
+            }
+        }
+        self.dom.set_box(&self.bx);
     }
 
     /// Multiply every velocity by `factor`.

@@ -2,7 +2,7 @@
 //! `forward_comm`, `reverse_comm`).
 //!
 //! A [`Halo`] is the list of swaps made at the last reneighboring. Swap k
-//! sends the atoms in `send_list` (positions shifted by `shift` when the
+//! sends the atoms in `send_list` (positions shifted by `pbc` box lengths when the
 //! message wraps a periodic axis) to `send_to` and receives `recv_n` ghosts
 //! from `recv_from`, stored at `recv_first..`. Later swaps may forward ghosts
 //! of earlier swaps (corners, edges, and extra hops for thin subdomains), so
@@ -23,7 +23,10 @@ pub struct Swap {
     pub dim: usize,
     pub send_to: Option<usize>,
     pub recv_from: Option<usize>,
-    pub shift: [f64; 3],
+    /// Box lengths to add to sent positions per axis (−1, 0 or +1): the shift
+    /// is computed from the box at each call, so it stays right when the box
+    /// changes between reneighborings (barostats, deformation).
+    pub pbc: [f64; 3],
     pub send_list: Vec<u32>,
     pub recv_first: usize,
     pub recv_n: usize,
@@ -69,9 +72,11 @@ impl Halo {
                 let mut cand = 0..base_end;
                 for _hop in 0..need {
                     let mut shift = [0.0; 3];
+                    let mut pbc = [0.0; 3];
                     let mut list = Vec::new();
                     if let Some((_, s)) = to {
                         shift[d] = s;
+                        pbc[d] = if s > 0.0 { 1.0 } else if s < 0.0 { -1.0 } else { 0.0 };
                         for i in cand.clone() {
                             let xd = atoms.x[i][d];
                             let send = if up { xd >= dom.subhi[d] - rc } else { xd < dom.sublo[d] + rc };
@@ -92,7 +97,7 @@ impl Halo {
                         dim: d,
                         send_to: to.map(|(r, _)| r),
                         recv_from: from,
-                        shift,
+                        pbc,
                         send_list: list,
                         recv_first: atoms.nall(),
                         recv_n: 0,
@@ -119,12 +124,22 @@ impl Halo {
         Halo { swaps }
     }
 
-    /// Copy owners' values to ghosts, `w` values per atom; positions
-    /// (`positions = true`, w = 3) get the periodic shift of each swap.
-    pub fn forward(&self, comm: &dyn Comm, data: &mut [f64], w: usize, positions: bool) {
+    /// Copy owners' values to ghosts, `w` values per atom.
+    pub fn forward(&self, comm: &dyn Comm, data: &mut [f64], w: usize) {
+        self.forward_impl(comm, data, w, None)
+    }
+
+    /// Copy owned positions to ghosts, shifting periodic images by the
+    /// current box lengths.
+    pub fn forward_positions(&self, comm: &dyn Comm, x: &mut [f64], bx: &SimBox) {
+        self.forward_impl(comm, x, 3, Some(bx.lengths()))
+    }
+
+    fn forward_impl(&self, comm: &dyn Comm, data: &mut [f64], w: usize, lengths: Option<[f64; 3]>) {
         let me = comm.rank();
         for (k, sw) in self.swaps.iter().enumerate() {
-            let shift = |c: usize| if positions { sw.shift[c] } else { 0.0 };
+            let sh = lengths.map(|l| [sw.pbc[0] * l[0], sw.pbc[1] * l[1], sw.pbc[2] * l[2]]).unwrap_or([0.0; 3]);
+            let shift = |c: usize| sh[c];
             if sw.to_self(me) {
                 for (n, &i) in sw.send_list.iter().enumerate() {
                     let (src, dst) = (i as usize * w, (sw.recv_first + n) * w);
@@ -246,7 +261,7 @@ pub struct HaloComm<'a> {
 impl HaloSync for HaloComm<'_> {
     fn forward(&mut self, data: &mut [f64], width: usize) {
         let t = std::time::Instant::now();
-        self.halo.forward(self.comm, data, width, false);
+        self.halo.forward(self.comm, data, width);
         *self.seconds += t.elapsed().as_secs_f64();
     }
     fn reverse_sum(&mut self, data: &mut [f64], width: usize) {
