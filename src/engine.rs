@@ -24,7 +24,81 @@ use crate::units::{BOLTZ, MV2D, MVV2E, NKTV2P};
 use std::path::Path;
 use std::time::Instant;
 
+pub use crate::integrate::barostat::{Barostat, Couple};
 pub use crate::integrate::nose_hoover::NoseHooverChain;
+
+/// MTK NPT (LAMMPS `fix npt`): Nosé–Hoover chain on the particles, MTK cell
+/// with its own chain, linear temperature and pressure ramps over the stage.
+/// The order of operations is LAMMPS `FixNH::initial_integrate` /
+/// `final_integrate`.
+pub struct Npt<'a> {
+    pub chain: &'a mut NoseHooverChain,
+    pub baro: &'a mut Barostat,
+    pub t_start: f64,
+    pub t_stop: f64,
+    pub steps: u64,
+    pub done: u64,
+}
+
+impl<'a> Npt<'a> {
+    pub fn new(eng: &Engine, chain: &'a mut NoseHooverChain, baro: &'a mut Barostat, t: (f64, f64), tdamp: f64, steps: u64) -> Self {
+        let t_now = eng.temperature();
+        chain.setup(tdamp, t.0, t_now, eng.tdof());
+        baro.press_target(0.0);
+        baro.setup(t.0, eng.natoms, eng.bx.lo, eng.bx.hi);
+        let (_, _, p, tensor) = eng.pressure();
+        baro.couple_pressure(p, tensor);
+        Npt { chain, baro, t_start: t.0, t_stop: t.1, steps, done: 0 }
+    }
+    fn apply_v_press(&self, eng: &mut Engine, dt: f64) {
+        let f = self.baro.v_press_factors(dt);
+        for v in &mut eng.atoms.v {
+            for d in 0..3 {
+                v[d] *= f[d];
+                v[d] *= f[d];
+            }
+        }
+    }
+    fn measure(&mut self, eng: &Engine) -> [f64; 3] {
+        let (_, ke, p, tensor) = eng.pressure();
+        self.baro.couple_pressure(p, tensor);
+        [ke[0], ke[1], ke[2]]
+    }
+}
+
+impl Ensemble for Npt<'_> {
+    fn begin_step(&mut self, eng: &mut Engine, dt: f64) {
+        self.done += 1;
+        let delta = self.done as f64 / self.steps as f64;
+        self.baro.chain_half_step(dt, self.chain.t_target);
+        self.chain.t_target = self.t_start + delta * (self.t_stop - self.t_start);
+        let f = self.chain.half_step(dt);
+        eng.scale_velocities(f);
+        let mvv = self.measure(eng);
+        self.baro.press_target(delta);
+        let (tdof, natoms, lengths) = (eng.tdof(), eng.natoms, eng.bx.lengths());
+        self.baro.omega_dot_update(dt, lengths, tdof, self.chain.t_current, mvv, natoms);
+        self.apply_v_press(eng, dt);
+    }
+    fn initial_integrate(&mut self, eng: &mut Engine, dt: f64) {
+        eng.kick(dt);
+        let f = self.baro.remap_factors(dt);
+        eng.dilate(self.baro.fixedpoint, f);
+        eng.drift(dt);
+        let f = self.baro.remap_factors(dt);
+        eng.dilate(self.baro.fixedpoint, f);
+    }
+    fn end_step(&mut self, eng: &mut Engine, dt: f64) {
+        self.apply_v_press(eng, dt);
+        self.chain.t_current = eng.temperature();
+        let mvv = self.measure(eng);
+        let (tdof, natoms, lengths) = (eng.tdof(), eng.natoms, eng.bx.lengths());
+        self.baro.omega_dot_update(dt, lengths, tdof, self.chain.t_current, mvv, natoms);
+        let f = self.chain.half_step(dt);
+        eng.scale_velocities(f);
+        self.baro.chain_half_step(dt, self.chain.t_target);
+    }
+}
 
 /// Nosé–Hoover chain NVT with a linear temperature ramp over a stage
 /// (LAMMPS `fix nvt temp T0 T1 Tdamp`): the target at step s of n is
@@ -78,6 +152,12 @@ pub struct EngineOptions {
 pub trait Ensemble {
     /// Before the first half kick; `step` is the new step number.
     fn begin_step(&mut self, _eng: &mut Engine, _dt: f64) {}
+    /// The first half kick and the drift (a barostat remaps the box around
+    /// the drift).
+    fn initial_integrate(&mut self, eng: &mut Engine, dt: f64) {
+        eng.kick(dt);
+        eng.drift(dt);
+    }
     /// After the forces are computed, before the second half kick (LAMMPS
     /// `post_force`): stochastic and external forces.
     fn post_force(&mut self, _eng: &mut Engine, _dt: f64) {}
@@ -357,11 +437,7 @@ impl<'c> Engine<'c> {
     pub fn md_step(&mut self, dt: f64, ens: &mut dyn Ensemble) -> Result<()> {
         self.step += 1;
         ens.begin_step(self, dt);
-        let n = self.atoms.nlocal;
-        {
-            let Atoms { x, v, f, typ, .. } = &mut self.atoms;
-            integrate::initial_integrate(&mut x[..n], v, &f[..n], &typ[..n], &self.masses, dt);
-        }
+        ens.initial_integrate(self, dt);
         self.time += dt;
         if self.needs_reneighbor() {
             self.reneighbor()?;
@@ -406,6 +482,79 @@ impl<'c> Engine<'c> {
         self.comm.max_scalar(v)
     }
 
+    /// Half kick v += dt/2 · f/m of owned atoms (LAMMPS `nve_v`).
+    pub fn kick(&mut self, dt: f64) {
+        let n = self.atoms.nlocal;
+        let Atoms { v, f, typ, .. } = &mut self.atoms;
+        integrate::final_integrate(v, &f[..n], &typ[..n], &self.masses, dt);
+    }
+
+    /// Drift x += dt · v of owned atoms (LAMMPS `nve_x`).
+    pub fn drift(&mut self, dt: f64) {
+        let n = self.atoms.nlocal;
+        let Atoms { x, v, .. } = &mut self.atoms;
+        for i in 0..n {
+            for d in 0..3 {
+                x[i][d] += dt * v[i][d];
+            }
+        }
+    }
+
+    /// Global kinetic and virial parts of the pressure (collective), in
+    /// LAMMPS's `compute temp` / `compute pressure` operation order:
+    /// (T, kinetic tensor m v⊗v in eV, scalar pressure, pressure tensor), bar.
+    pub fn pressure(&self) -> (f64, [f64; 6], f64, [f64; 6]) {
+        let mut s = [0.0f64; 13];
+        for i in 0..self.atoms.nlocal {
+            let m = self.masses[self.atoms.typ[i] as usize];
+            let v = self.atoms.v[i];
+            s[0] += (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) * m;
+            s[1] += m * v[0] * v[0];
+            s[2] += m * v[1] * v[1];
+            s[3] += m * v[2] * v[2];
+            s[4] += m * v[0] * v[1];
+            s[5] += m * v[0] * v[2];
+            s[6] += m * v[1] * v[2];
+        }
+        s[7..13].copy_from_slice(&self.virial_local);
+        self.comm.sum_f64(&mut s);
+        let t = s[0] * (MVV2E / (self.tdof() * BOLTZ));
+        let mut ke = [0.0; 6];
+        for k in 0..6 {
+            ke[k] = s[1 + k] * MVV2E;
+        }
+        let inv_volume = 1.0 / self.bx.volume();
+        let w = &s[7..13];
+        let scalar = (self.tdof() * BOLTZ * t + w[0] + w[1] + w[2]) / 3.0 * inv_volume * NKTV2P;
+        let mut tensor = [0.0; 6];
+        for k in 0..6 {
+            tensor[k] = (ke[k] + w[k]) * inv_volume * NKTV2P;
+        }
+        (t, ke, scalar, tensor)
+    }
+
+    /// Dilate the box about `fixedpoint` by `factor` per axis, moving owned
+    /// atoms with it through fractional coordinates in every dimension, in
+    /// LAMMPS's operation order (`x2lamda`, new bounds, `lamda2x`).
+    pub fn dilate(&mut self, fixedpoint: [f64; 3], factor: [f64; 3]) {
+        let (lo0, len0) = (self.bx.lo, self.bx.lengths());
+        let h_inv = [1.0 / len0[0], 1.0 / len0[1], 1.0 / len0[2]];
+        for d in 0..3 {
+            if factor[d] != 1.0 {
+                self.bx.lo[d] = (self.bx.lo[d] - fixedpoint[d]) * factor[d] + fixedpoint[d];
+                self.bx.hi[d] = (self.bx.hi[d] - fixedpoint[d]) * factor[d] + fixedpoint[d];
+            }
+        }
+        let len = self.bx.lengths();
+        for x in &mut self.atoms.x[..self.atoms.nlocal] {
+            for d in 0..3 {
+                let lamda = h_inv[d] * (x[d] - lo0[d]);
+                x[d] = len[d] * lamda + self.bx.lo[d];
+            }
+        }
+        self.dom.set_box(&self.bx);
+    }
+
     /// Degrees of freedom of the temperature: 3N − 3 (momentum conserved).
     pub fn tdof(&self) -> f64 {
         (3.0 * self.natoms as f64 - 3.0).max(1.0)
@@ -424,25 +573,12 @@ impl<'c> Engine<'c> {
     }
 
     /// Scale the box about its centre by `factor` per axis, moving owned
-    /// atoms affinely with it (LAMMPS `FixNH::remap`: to fractional
-    /// coordinates, new bounds, back). Ghosts follow at the next forward
+    /// atoms affinely with it. Ghosts follow at the next forward
     /// communication; a reneighboring happens when the box and atoms have
     /// moved too far.
     pub fn remap_box(&mut self, factor: [f64; 3]) {
-        let (lo0, len0) = (self.bx.lo, self.bx.lengths());
-        for d in 0..3 {
-            let ctr = 0.5 * (self.bx.lo[d] + self.bx.hi[d]);
-            self.bx.lo[d] = (self.bx.lo[d] - ctr) * factor[d] + ctr;
-            self.bx.hi[d] = (self.bx.hi[d] - ctr) * factor[d] + ctr;
-        }
-        let len = self.bx.lengths();
-        for x in &mut self.atoms.x[..self.atoms.nlocal] {
-            for d in 0..3 {
-                let lamda = (x[d] - lo0[d]) / len0[d];
-                x[d] = self.bx.lo[d] + lamda * len[d];
-            }
-        }
-        self.dom.set_box(&self.bx);
+        let c = [0.5 * (self.bx.lo[0] + self.bx.hi[0]), 0.5 * (self.bx.lo[1] + self.bx.hi[1]), 0.5 * (self.bx.lo[2] + self.bx.hi[2])];
+        self.dilate(c, factor);
     }
 
     /// Multiply every velocity by `factor`.

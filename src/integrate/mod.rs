@@ -8,6 +8,7 @@
 //! `engine::Ensemble` and act before the first and after the second half
 //! kick (`nose_hoover` for NVT).
 
+pub mod barostat;
 pub mod langevin;
 pub mod nose_hoover;
 pub mod velocity;
