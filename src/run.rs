@@ -6,16 +6,16 @@
 //! takes part in the collective calls. A new stage kind gets a `match` arm in
 //! [`run_deck`] (and a variant in `config::Stage`).
 
-use crate::config::{Deck, Stage};
+use crate::config::{Deck, PressureSpec, Stage};
 use crate::domain::comm::Comm;
-use crate::engine::{Engine, EngineOptions, Ensemble, Langevin, NoseHooverChain, Nve, Nvt};
+use crate::engine::{Barostat, Couple, Engine, EngineOptions, Ensemble, Langevin, NoseHooverChain, Npt, Nve, Nvt};
 use crate::error::{Error, Result};
 use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile};
 use crate::minimize::{minimize, Algorithm, MinParams};
 use crate::potential::eam::{self, EamStyle};
 use crate::potential::ForceFlags;
 use crate::system::{build, Boundary};
-use crate::units::{MVV2E, NKTV2P};
+use crate::units::{BAR_PER_GPA, MVV2E, NKTV2P};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
@@ -203,6 +203,7 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
     let every = deck.thermo.every;
     // One thermostat for the whole deck: its state carries across stages.
     let mut chain = NoseHooverChain::new();
+    let mut baro: Option<Barostat> = None;
     for (k, stage) in deck.stages.iter().enumerate() {
         if root {
             log::info!("stage {} ({}) from step {}", k + 1, stage.name(), eng.step);
@@ -217,6 +218,32 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
                 let (t0, t1) = (nvt.temperature.start(), nvt.temperature.stop());
                 let mut ens = Nvt::new(&eng, &mut chain, t0, t1, nvt.tdamp(), steps);
                 md_stage(&mut eng, steps, nvt.timestep, &mut ens, every, &format!("stage {} nvt", k + 1), &mut emit)?;
+            }
+            Stage::Npt(npt) => {
+                let steps = npt.steps().map_err(|m| Error::input(&deck.path, m))?;
+                let gpa = npt.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
+                let targets = gpa.map(|t| t.map(|(a, b)| (a * BAR_PER_GPA, b * BAR_PER_GPA)));
+                let couple = match npt.couple.as_deref() {
+                    Some("xyz") => Couple::Xyz,
+                    Some("xy") => Couple::Xy,
+                    Some("yz") => Couple::Yz,
+                    Some("xz") => Couple::Xz,
+                    _ if npt.is_iso() => Couple::Xyz,
+                    _ => Couple::None,
+                };
+                let per_axis = matches!(npt.pressure_gpa, PressureSpec::Axes(_));
+                let fresh = Barostat::new(targets, npt.pdamp(), npt.is_iso(), couple, per_axis);
+                // The barostat's state carries over from earlier NPT stages.
+                let b = match baro.as_mut() {
+                    Some(b) => {
+                        b.retarget(&fresh);
+                        b
+                    }
+                    None => baro.insert(fresh),
+                };
+                let t = (npt.temperature.start(), npt.temperature.stop());
+                let mut ens = Npt::new(&eng, &mut chain, b, t, npt.tdamp(), steps);
+                md_stage(&mut eng, steps, npt.timestep, &mut ens, every, &format!("stage {} npt", k + 1), &mut emit)?;
             }
             Stage::Langevin(l) => {
                 let steps = l.as_nvt().steps().map_err(|m| Error::input(&deck.path, m))?;

@@ -156,6 +156,7 @@ pub enum Stage {
     Velocity(VelocityStage),
     Nve(NveStage),
     Nvt(NvtStage),
+    Npt(NptStage),
     Langevin(LangevinStage),
     Minimize(MinimizeStage),
     WriteData(WriteDataStage),
@@ -295,34 +296,121 @@ impl NvtStage {
     }
     /// Number of steps, from whichever length was given.
     pub fn steps(&self) -> std::result::Result<u64, String> {
-        let given = [self.steps.is_some(), self.time_ps.is_some(), self.rate_k_per_ps.is_some()];
-        if given.iter().filter(|&&g| g).count() != 1 {
-            return Err("give exactly one of steps, time_ps or rate_k_per_ps".into());
+        let dt = (self.temperature.stop() - self.temperature.start()).abs();
+        stage_steps(self.timestep, self.steps, self.time_ps, &[(self.rate_k_per_ps, dt, "rate_k_per_ps", "temperature")])
+    }
+}
+
+/// Steps of a stage given by exactly one of `steps`, `time_ps`, or a rate
+/// (each rate with the size of its ramp, its key and what ramps).
+pub fn stage_steps(timestep: f64, steps: Option<u64>, time_ps: Option<f64>, rates: &[(Option<f64>, f64, &str, &str)]) -> std::result::Result<u64, String> {
+    let mut keys = vec!["steps", "time_ps"];
+    keys.extend(rates.iter().map(|r| r.2));
+    let given = [steps.is_some(), time_ps.is_some()].into_iter().chain(rates.iter().map(|r| r.0.is_some())).filter(|&g| g).count();
+    if given != 1 {
+        return Err(format!("give exactly one of {}", keys.join(", ")));
+    }
+    if let Some(n) = steps {
+        return Ok(n);
+    }
+    let time = if let Some(t) = time_ps {
+        if !(t > 0.0) {
+            return Err(format!("time_ps must be > 0, got {}", t));
         }
-        if let Some(n) = self.steps {
-            return Ok(n);
+        t
+    } else {
+        let (rate, delta, key, what) = rates.iter().find(|r| r.0.is_some()).map(|r| (r.0.unwrap(), r.1, r.2, r.3)).unwrap();
+        if !(rate > 0.0) || !rate.is_finite() {
+            return Err(format!("{} must be > 0, got {} (a ramp needs a non-zero rate)", key, rate));
         }
-        let time = if let Some(t) = self.time_ps {
-            if !(t > 0.0) {
-                return Err(format!("time_ps must be > 0, got {}", t));
-            }
-            t
-        } else {
-            let rate = self.rate_k_per_ps.unwrap();
-            if !(rate > 0.0) || !rate.is_finite() {
-                return Err(format!("rate_k_per_ps must be > 0, got {} (a ramp needs a non-zero rate)", rate));
-            }
-            let dt = (self.temperature.stop() - self.temperature.start()).abs();
-            if dt == 0.0 {
-                return Err("rate_k_per_ps needs a temperature ramp [start, stop] with start != stop".into());
-            }
-            dt / rate
-        };
-        let n = (time / self.timestep).round();
-        if n < 1.0 {
-            return Err(format!("the stage lasts {} ps, less than one timestep", time));
+        if delta == 0.0 {
+            return Err(format!("{} needs a {} ramp [start, stop] with start != stop", key, what));
         }
-        Ok(n as u64)
+        delta / rate
+    };
+    let n = (time / timestep).round();
+    if n < 1.0 {
+        return Err(format!("the stage lasts {} ps, less than one timestep", time));
+    }
+    Ok(n as u64)
+}
+
+/// Pressure targets of an NPT stage, GPa: isotropic (a number or a ramp) or
+/// per axis (`{ x = 1.0, y = 0.0, z = [0.0, 2.0] }`; axes left out are free).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PressureSpec {
+    Iso(Target),
+    Axes(std::collections::BTreeMap<String, Target>),
+}
+
+/// MTK NPT (LAMMPS fix npt) at a (possibly ramped) temperature and pressure.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NptStage {
+    pub temperature: Target,
+    pub pressure_gpa: PressureSpec,
+    #[serde(default = "default_dt")]
+    pub timestep: f64,
+    #[serde(default)]
+    pub steps: Option<u64>,
+    #[serde(default)]
+    pub time_ps: Option<f64>,
+    #[serde(default)]
+    pub rate_k_per_ps: Option<f64>,
+    #[serde(default)]
+    pub rate_gpa_per_ps: Option<f64>,
+    /// Thermostat damping, ps (default 100 timesteps).
+    #[serde(default)]
+    pub tdamp: Option<f64>,
+    /// Barostat damping, ps (default 1000 timesteps).
+    #[serde(default)]
+    pub pdamp: Option<f64>,
+    /// Coupled axes for per-axis targets: "none" (default), "xyz", "xy", "yz", "xz".
+    #[serde(default)]
+    pub couple: Option<String>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+impl NptStage {
+    pub fn tdamp(&self) -> f64 {
+        self.tdamp.unwrap_or(100.0 * self.timestep)
+    }
+    pub fn pdamp(&self) -> f64 {
+        self.pdamp.unwrap_or(1000.0 * self.timestep)
+    }
+    /// Per-axis (start, stop) targets in GPa; None for free axes.
+    pub fn axis_targets(&self) -> std::result::Result<[Option<(f64, f64)>; 3], String> {
+        match &self.pressure_gpa {
+            PressureSpec::Iso(t) => Ok([Some((t.start(), t.stop())); 3]),
+            PressureSpec::Axes(m) => {
+                let mut out = [None; 3];
+                for (k, t) in m {
+                    let d = ["x", "y", "z"].iter().position(|a| a == k).ok_or_else(|| format!("pressure_gpa axis '{}' (expected x, y or z)", k))?;
+                    out[d] = Some((t.start(), t.stop()));
+                }
+                if out.iter().all(|o| o.is_none()) {
+                    return Err("pressure_gpa names no axis".into());
+                }
+                Ok(out)
+            }
+        }
+    }
+    pub fn is_iso(&self) -> bool {
+        matches!(self.pressure_gpa, PressureSpec::Iso(_)) || self.couple.as_deref() == Some("xyz")
+    }
+    pub fn steps(&self) -> std::result::Result<u64, String> {
+        let dt = (self.temperature.stop() - self.temperature.start()).abs();
+        let dp = self.axis_targets()?.iter().flatten().map(|(a, b)| (b - a).abs()).fold(0.0, f64::max);
+        stage_steps(
+            self.timestep,
+            self.steps,
+            self.time_ps,
+            &[(self.rate_k_per_ps, dt, "rate_k_per_ps", "temperature"), (self.rate_gpa_per_ps, dp, "rate_gpa_per_ps", "pressure")],
+        )
     }
 }
 
@@ -369,6 +457,7 @@ impl Stage {
             Stage::Velocity(_) => "velocity",
             Stage::Nve(_) => "nve",
             Stage::Nvt(_) => "nvt",
+            Stage::Npt(_) => "npt",
             Stage::Langevin(_) => "langevin",
             Stage::Minimize(_) => "minimize",
             Stage::WriteData(_) => "write_data",
@@ -386,6 +475,7 @@ fn reparse_stage(kind: &str, body: &str) -> Option<toml::de::Error> {
         "velocity" => t::<VelocityStage>(body),
         "nve" => t::<NveStage>(body),
         "nvt" => t::<NvtStage>(body),
+        "npt" => t::<NptStage>(body),
         "langevin" => t::<LangevinStage>(body),
         "minimize" => t::<MinimizeStage>(body),
         "write_data" => t::<WriteDataStage>(body),
@@ -544,6 +634,37 @@ impl Deck {
                     if !(m.dmax > 0.0) {
                         return bad(format!("stage {} (minimize): dmax must be > 0 A, got {}", n, m.dmax));
                     }
+                }
+                Stage::Npt(v) => {
+                    let what = |m: String| Error::input(&self.path, format!("stage {} (npt): {}", n, m));
+                    let (t0, t1) = (v.temperature.start(), v.temperature.stop());
+                    if !(t0 > 0.0) || !(t1 > 0.0) {
+                        return Err(what(format!("temperatures must be > 0 K, got {} -> {}", t0, t1)));
+                    }
+                    if !(v.timestep > 0.0) || !(v.tdamp() > 0.0) || !(v.pdamp() > 0.0) {
+                        return Err(what("timestep, tdamp and pdamp must be > 0 ps".into()));
+                    }
+                    let targets = v.axis_targets().map_err(what)?;
+                    let b = self.system.boundary();
+                    for d in 0..3 {
+                        if targets[d].is_some() && !b[d].is_periodic() {
+                            return Err(what(format!(
+                                "pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes",
+                                ["x", "y", "z"][d],
+                                b[d].letter()
+                            )));
+                        }
+                    }
+                    match v.couple.as_deref() {
+                        None | Some("none") => {}
+                        Some(c @ ("xyz" | "xy" | "yz" | "xz")) => {
+                            if c.chars().any(|a| targets["xyz".find(a).unwrap()].is_none()) {
+                                return Err(what(format!("couple = \"{}\" needs a pressure target on each of those axes", c)));
+                            }
+                        }
+                        Some(c) => return Err(what(format!("unknown couple '{}' (expected none, xyz, xy, yz or xz)", c))),
+                    }
+                    v.steps().map_err(what)?;
                 }
                 Stage::Langevin(l) => {
                     let v = l.as_nvt();
