@@ -59,6 +59,9 @@ pub enum Cmd {
         /// Liquid window T0,T1 in K.
         #[arg(long)]
         liquid: Option<String>,
+        /// Use only thermo rows with FROM <= step <= TO (e.g. the quench stage).
+        #[arg(long)]
+        steps: Option<String>,
         /// Fewest points per line when searching the split.
         #[arg(long, default_value_t = 5)]
         min_points: usize,
@@ -78,17 +81,30 @@ fn parse_window(s: &Option<String>, what: &str) -> Result<Option<[f64; 2]>> {
 }
 
 /// `glassmd tg`: fit, print, optionally write JSON.
-fn tg_command(csv: &std::path::Path, column: &str, glass: &Option<String>, liquid: &Option<String>, min_points: usize, out: &Option<PathBuf>) -> Result<()> {
+fn tg_command(
+    csv: &std::path::Path,
+    column: &str,
+    glass: &Option<String>,
+    liquid: &Option<String>,
+    steps: &Option<String>,
+    min_points: usize,
+    out: &Option<PathBuf>,
+) -> Result<()> {
     use crate::analysis::tg;
     let text = std::fs::read_to_string(csv).map_err(|e| Error::io(csv, e))?;
     let mut lines = text.lines();
     let head: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
     let col = |name: &str| head.iter().position(|h| *h == name).ok_or_else(|| Error::input(csv, format!("no column '{}' (have {})", name, head.join(", "))));
-    let (ct, cy) = (col("temperature")?, col(column)?);
+    let (ct, cy, cs) = (col("temperature")?, col(column)?, col("step")?);
+    let window = parse_window(steps, "steps")?.unwrap_or([f64::NEG_INFINITY, f64::INFINITY]);
     let (mut t, mut y) = (Vec::new(), Vec::new());
     for (k, l) in lines.enumerate() {
         let f: Vec<&str> = l.split(',').collect();
         let num = |c: usize| f.get(c).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| Error::input(csv, format!("line {}: cannot read column {}", k + 2, c + 1)));
+        let step = num(cs)?;
+        if step < window[0] || step > window[1] {
+            continue;
+        }
         t.push(num(ct)?);
         y.push(num(cy)?);
     }
@@ -147,9 +163,9 @@ pub fn main() -> i32 {
         log::warn!("could not size the thread pool: {}", e);
     }
     let result = match &cli.cmd {
-        Cmd::Tg { csv, column, glass, liquid, min_points, out } => {
+        Cmd::Tg { csv, column, glass, liquid, steps, min_points, out } => {
             if comm.is_root() {
-                tg_command(csv, column, glass, liquid, *min_points, out)
+                tg_command(csv, column, glass, liquid, steps, *min_points, out)
             } else {
                 Ok(())
             }

@@ -38,6 +38,22 @@ fn tg_command_recovers_the_kink() {
 }
 
 #[test]
+fn tg_step_window_excludes_other_stages() {
+    let dir = tempdir();
+    let csv = dir.path().join("quench.csv");
+    synthetic_csv(&csv);
+    // Rows of other stages (a hold at 0 K with a wild volume) after the quench.
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    for k in 121..140 {
+        text.push_str(&format!("{k},{k},0.0,-5,1,0,0,0,0,0,0,0,0,99.0,7,1,1,1\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = ok(&glassmd(1, 1, &["tg", csv.to_str().unwrap(), "--steps", "0,120"], dir.path()));
+    let tg: f64 = out.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!((tg - 650.0).abs() < 15.0, "{out}");
+}
+
+#[test]
 fn tg_command_bad_input() {
     let dir = tempdir();
     let csv = dir.path().join("quench.csv");
