@@ -150,6 +150,10 @@ fn default_dt() -> f64 {
     0.001
 }
 
+/// One stage of a deck. The stage structs repeat their length keys
+/// (`steps`, `time_ps`, rates) on purpose: serde's `flatten` would share
+/// them but cannot be combined with `deny_unknown_fields`, and rejecting
+/// misspelt keys matters more. Lengths are resolved by [`stage_steps`].
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Stage {
