@@ -428,11 +428,6 @@ impl<'c> Engine<'c> {
         Ok(())
     }
 
-    /// One velocity-Verlet step.
-    pub fn nve_step(&mut self, dt: f64) -> Result<()> {
-        self.md_step(dt, &mut Nve)
-    }
-
     /// One velocity-Verlet step with an ensemble's hooks around it.
     pub fn md_step(&mut self, dt: f64, ens: &mut dyn Ensemble) -> Result<()> {
         self.step += 1;
@@ -446,9 +441,7 @@ impl<'c> Engine<'c> {
         }
         self.compute_forces(ForceFlags::default());
         ens.post_force(self, dt);
-        let n = self.atoms.nlocal;
-        let Atoms { v, f, typ, .. } = &mut self.atoms;
-        integrate::final_integrate(v, &f[..n], &typ[..n], &self.masses, dt);
+        self.kick(dt);
         ens.end_step(self, dt);
         self.timers.atom_steps += self.natoms as f64 / self.comm.size() as f64;
         Ok(())
@@ -486,18 +479,14 @@ impl<'c> Engine<'c> {
     pub fn kick(&mut self, dt: f64) {
         let n = self.atoms.nlocal;
         let Atoms { v, f, typ, .. } = &mut self.atoms;
-        integrate::final_integrate(v, &f[..n], &typ[..n], &self.masses, dt);
+        integrate::kick(v, &f[..n], &typ[..n], &self.masses, dt);
     }
 
     /// Drift x += dt · v of owned atoms (LAMMPS `nve_x`).
     pub fn drift(&mut self, dt: f64) {
         let n = self.atoms.nlocal;
         let Atoms { x, v, .. } = &mut self.atoms;
-        for i in 0..n {
-            for d in 0..3 {
-                x[i][d] += dt * v[i][d];
-            }
-        }
+        integrate::drift(&mut x[..n], v, dt);
     }
 
     /// Global kinetic and virial parts of the pressure (collective), in

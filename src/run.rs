@@ -246,7 +246,7 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
                 md_stage(&mut eng, steps, npt.timestep, &mut ens, every, &format!("stage {} npt", k + 1), &mut emit)?;
             }
             Stage::Langevin(l) => {
-                let steps = l.as_nvt().steps().map_err(|m| Error::input(&deck.path, m))?;
+                let steps = l.steps().map_err(|m| Error::input(&deck.path, m))?;
                 let mut ens = Langevin {
                     t_start: l.temperature.start(),
                     t_stop: l.temperature.stop(),

@@ -193,17 +193,9 @@ impl LangevinStage {
     pub fn damp(&self) -> f64 {
         self.damp.unwrap_or(100.0 * self.timestep)
     }
-    /// The same length rules as an NVT stage.
-    pub fn as_nvt(&self) -> NvtStage {
-        NvtStage {
-            temperature: self.temperature,
-            timestep: self.timestep,
-            steps: self.steps,
-            time_ps: self.time_ps,
-            rate_k_per_ps: self.rate_k_per_ps,
-            tdamp: Some(self.damp()),
-            kind: None,
-        }
+    pub fn steps(&self) -> std::result::Result<u64, String> {
+        let dt = (self.temperature.stop() - self.temperature.start()).abs();
+        stage_steps(self.timestep, self.steps, self.time_ps, &[(self.rate_k_per_ps, dt, "rate_k_per_ps", "temperature")])
     }
 }
 
@@ -670,13 +662,12 @@ impl Deck {
                     }
                     v.steps().map_err(what)?;
                 }
-                Stage::Langevin(l) => {
-                    let v = l.as_nvt();
+                Stage::Langevin(v) => {
                     let (t0, t1) = (v.temperature.start(), v.temperature.stop());
                     if !(t0 >= 0.0) || !(t1 >= 0.0) {
                         return bad(format!("stage {} (langevin): temperatures must be >= 0 K, got {} -> {}", n, t0, t1));
                     }
-                    if !(v.timestep > 0.0) || !(l.damp() > 0.0) {
+                    if !(v.timestep > 0.0) || !(v.damp() > 0.0) {
                         return bad(format!("stage {} (langevin): timestep and damp must be > 0 ps", n));
                     }
                     v.steps().map_err(|m| Error::input(&self.path, format!("stage {} (langevin): {}", n, m)))?;
