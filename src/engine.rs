@@ -193,6 +193,15 @@ impl Ensemble for Langevin {
 pub struct Nve;
 impl Ensemble for Nve {}
 
+/// Global per-step sums shared by thermo output and the barostat.
+struct GlobalSums {
+    mv2: f64,
+    mvv: [f64; 6],
+    virial: [f64; 6],
+    mass: f64,
+    pe: f64,
+}
+
 pub struct Engine<'c> {
     pub comm: &'c dyn Comm,
     pub atoms: Atoms,
@@ -489,11 +498,10 @@ impl<'c> Engine<'c> {
         integrate::drift(&mut x[..n], v, dt);
     }
 
-    /// Global kinetic and virial parts of the pressure (collective), in
-    /// LAMMPS's `compute temp` / `compute pressure` operation order:
-    /// (T, kinetic tensor m v⊗v in eV, scalar pressure, pressure tensor), bar.
-    pub fn pressure(&self) -> (f64, [f64; 6], f64, [f64; 6]) {
-        let mut s = [0.0f64; 13];
+    /// Global sums over owned atoms (collective, one reduction): Σ m v²,
+    /// kinetic tensor m v⊗v (eV), virial (eV), potential energy, mass.
+    fn global_sums(&self) -> GlobalSums {
+        let mut s = [0.0f64; 15];
         for i in 0..self.atoms.nlocal {
             let m = self.masses[self.atoms.typ[i] as usize];
             let v = self.atoms.v[i];
@@ -504,22 +512,39 @@ impl<'c> Engine<'c> {
             s[4] += m * v[0] * v[1];
             s[5] += m * v[0] * v[2];
             s[6] += m * v[1] * v[2];
+            s[13] += m;
         }
         s[7..13].copy_from_slice(&self.virial_local);
+        s[14] = self.pe_local;
         self.comm.sum_f64(&mut s);
-        let t = s[0] * (MVV2E / (self.tdof() * BOLTZ));
-        let mut ke = [0.0; 6];
+        let mut mvv = [0.0; 6];
+        let mut virial = [0.0; 6];
         for k in 0..6 {
-            ke[k] = s[1 + k] * MVV2E;
+            mvv[k] = s[1 + k] * MVV2E;
+            virial[k] = s[7 + k];
         }
+        GlobalSums { mv2: s[0], mvv, virial, mass: s[13], pe: s[14] }
+    }
+
+    /// Temperature, kinetic tensor, scalar pressure and pressure tensor (bar)
+    /// from global sums, in LAMMPS's `compute temp` / `compute pressure`
+    /// operation order.
+    fn pressure_from(&self, g: &GlobalSums) -> (f64, [f64; 6], f64, [f64; 6]) {
+        let t = g.mv2 * (MVV2E / (self.tdof() * BOLTZ));
         let inv_volume = 1.0 / self.bx.volume();
-        let w = &s[7..13];
+        let w = &g.virial;
         let scalar = (self.tdof() * BOLTZ * t + w[0] + w[1] + w[2]) / 3.0 * inv_volume * NKTV2P;
         let mut tensor = [0.0; 6];
         for k in 0..6 {
-            tensor[k] = (ke[k] + w[k]) * inv_volume * NKTV2P;
+            tensor[k] = (g.mvv[k] + w[k]) * inv_volume * NKTV2P;
         }
-        (t, ke, scalar, tensor)
+        (t, g.mvv, scalar, tensor)
+    }
+
+    /// Global temperature, kinetic tensor (eV), scalar pressure and pressure
+    /// tensor (bar) (collective).
+    pub fn pressure(&self) -> (f64, [f64; 6], f64, [f64; 6]) {
+        self.pressure_from(&self.global_sums())
     }
 
     /// Dilate the box about `fixedpoint` by `factor` per axis, moving owned
@@ -581,44 +606,21 @@ impl<'c> Engine<'c> {
 
     /// Global thermodynamic state (collective).
     pub fn thermo(&self) -> Thermo {
-        let n = self.atoms.nlocal;
-        // [pe, Σ m v², ke tensor ×6, virial ×6, Σ m]
-        let mut s = [0.0f64; 15];
-        s[0] = self.pe_local;
-        for i in 0..n {
-            let m = self.masses[self.atoms.typ[i] as usize];
-            let v = self.atoms.v[i];
-            s[1] += m * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
-            s[2] += m * v[0] * v[0];
-            s[3] += m * v[1] * v[1];
-            s[4] += m * v[2] * v[2];
-            s[5] += m * v[0] * v[1];
-            s[6] += m * v[0] * v[2];
-            s[7] += m * v[1] * v[2];
-            s[14] += m;
-        }
-        s[8..14].copy_from_slice(&self.virial_local);
-        self.comm.sum_f64(&mut s);
-        let temperature = s[1] * (MVV2E / (self.tdof() * BOLTZ));
-        let ke = 0.5 * s[1] * MVV2E;
+        let g = self.global_sums();
+        let (temperature, _, pressure, ptensor) = self.pressure_from(&g);
+        let ke = 0.5 * g.mv2 * MVV2E;
         let volume = self.bx.volume();
-        let inv_v = 1.0 / volume;
-        let mut p = [0.0; 6];
-        for k in 0..6 {
-            p[k] = (s[2 + k] * MVV2E + s[8 + k]) * inv_v * NKTV2P;
-        }
-        let pressure = (s[1] * MVV2E + s[8] + s[9] + s[10]) / 3.0 * inv_v * NKTV2P;
         Thermo {
             step: self.step,
             time: self.time,
             temperature,
-            pe: s[0],
+            pe: g.pe,
             ke,
-            etotal: s[0] + ke,
+            etotal: g.pe + ke,
             pressure,
-            ptensor: p,
+            ptensor,
             volume,
-            density: s[14] * MV2D / volume,
+            density: g.mass * MV2D / volume,
             lengths: self.bx.lengths(),
         }
     }
