@@ -474,6 +474,22 @@ impl<'c> Engine<'c> {
         self.comm.sum_scalar(self.pe_local)
     }
 
+    /// Global virial W = Σ r ⊗ f of the last force computation, eV
+    /// (xx, yy, zz, xy, xz, yz; collective).
+    pub fn global_virial(&self) -> [f64; 6] {
+        let mut w = self.virial_local;
+        self.comm.sum_f64(&mut w);
+        w
+    }
+
+    /// Replace the box (same boundaries), e.g. to return to a saved one.
+    /// Owned atoms are not moved.
+    pub fn set_box(&mut self, bx: &SimBox) {
+        self.bx.lo = bx.lo;
+        self.bx.hi = bx.hi;
+        self.dom.set_box(&self.bx);
+    }
+
     /// Global sum over ranks (collective).
     pub fn global_sum(&self, v: f64) -> f64 {
         self.comm.sum_scalar(v)

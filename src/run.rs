@@ -11,7 +11,7 @@ use crate::domain::comm::Comm;
 use crate::engine::{Barostat, Couple, Engine, EngineOptions, Ensemble, Langevin, NoseHooverChain, Npt, Nve, Nvt};
 use crate::error::{Error, Result};
 use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile};
-use crate::minimize::{minimize, Algorithm, MinParams};
+use crate::minimize::{minimize, Algorithm, BoxRelax, MinParams};
 use crate::potential::eam::{self, EamStyle};
 use crate::potential::ForceFlags;
 use crate::system::{build, Boundary};
@@ -265,13 +265,26 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
                     max_iterations: m.max_iterations,
                     dmax: m.dmax,
                     fire_dt: 0.001,
+                    box_relax: m.box_targets().map_err(|e| Error::input(&deck.path, e))?.map(|(t, couple)| BoxRelax {
+                        target: t.map(|p| p.map(|g| g * BAR_PER_GPA)),
+                        couple,
+                        ptol: m.ptol_gpa * BAR_PER_GPA,
+                        vmax: m.vmax,
+                    }),
                 };
                 let r = minimize(&mut eng, &params)?;
                 let natoms = eng.natoms as f64;
-                let msg = format!(
+                let mut msg = format!(
                     "minimize ({}): {} after {} iterations, {} force evaluations; E {:.10} -> {:.10} eV ({:.8} eV/atom); max |f| {:.3e} eV/A (ftol {:e}); last dE/E {:.3e} (etol {:e})",
                     m.algorithm, r.stop.describe(), r.iterations, r.evaluations, r.e_initial, r.e_final, r.e_final / natoms, r.fmax, m.ftol, r.de_rel, m.etol
                 );
+                if let Some((p, miss)) = r.pressure {
+                    let g = p.map(|b| b / BAR_PER_GPA);
+                    msg += &format!(
+                        "; box {:?} A, pressure xx/yy/zz {:.6} {:.6} {:.6} GPa, largest miss {:.2e} GPa (ptol {:e})",
+                        eng.bx.lengths(), g[0], g[1], g[2], miss / BAR_PER_GPA, m.ptol_gpa
+                    );
+                }
                 if root {
                     if r.stop.converged() {
                         log::info!("{}", msg);

@@ -217,9 +217,22 @@ pub struct MinimizeStage {
     /// Largest trial displacement of any atom, Å.
     #[serde(default = "default_dmax")]
     pub dmax: f64,
-    /// Relax the box to this pressure (GPa) as well: not available yet.
+    /// Relax the box as well, to this pressure in GPa: a number relaxes the
+    /// three axes together (isotropic, LAMMPS `fix box/relax iso`); a table
+    /// `{ x = 0.0, y = 0.0, z = 0.0 }` relaxes each named axis on its own
+    /// (`aniso`; axes left out keep their length). Omit for a fixed box.
     #[serde(default)]
-    pub box_pressure_gpa: Option<toml::Value>,
+    pub box_pressure_gpa: Option<PressureSpec>,
+    /// Axes of a per-axis table that move together: "none" (default),
+    /// "xyz", "xy", "yz", "xz".
+    #[serde(default)]
+    pub couple: Option<String>,
+    /// Tolerance on each relaxed pressure, GPa.
+    #[serde(default = "default_ptol")]
+    pub ptol_gpa: f64,
+    /// Largest strain of a box axis in one move.
+    #[serde(default = "default_vmax")]
+    pub vmax: f64,
     /// The tag; read by serde only when a stage table is parsed on its own.
     #[serde(default)]
     #[allow(dead_code)]
@@ -236,6 +249,63 @@ fn default_max_iterations() -> u64 {
 }
 fn default_dmax() -> f64 {
     0.1
+}
+fn default_ptol() -> f64 {
+    1e-4
+}
+fn default_vmax() -> f64 {
+    0.001
+}
+
+impl MinimizeStage {
+    /// Box relaxation targets per axis in GPa (None: axis fixed), and
+    /// whether all targeted axes move together; None for a fixed box.
+    pub fn box_targets(&self) -> std::result::Result<Option<([Option<f64>; 3], bool)>, String> {
+        let Some(spec) = &self.box_pressure_gpa else {
+            if self.couple.is_some() {
+                return Err("couple needs box_pressure_gpa".into());
+            }
+            return Ok(None);
+        };
+        let ramp = |t: &Target| match t {
+            Target::Const(v) => Ok(*v),
+            Target::Ramp(_) => Err("box_pressure_gpa takes constant targets (ramp pressure in an npt stage)".to_string()),
+        };
+        let mut out = [None; 3];
+        let couple = match spec {
+            PressureSpec::Iso(t) => {
+                if self.couple.is_some() {
+                    return Err("couple applies to a per-axis box_pressure_gpa table".into());
+                }
+                out = [Some(ramp(t)?); 3];
+                true
+            }
+            PressureSpec::Axes(m) => {
+                for (k, t) in m {
+                    let d = ["x", "y", "z"].iter().position(|a| a == k).ok_or_else(|| format!("box_pressure_gpa axis '{}' (expected x, y or z)", k))?;
+                    out[d] = Some(ramp(t)?);
+                }
+                if out.iter().all(|o| o.is_none()) {
+                    return Err("box_pressure_gpa names no axis".into());
+                }
+                match self.couple.as_deref() {
+                    None | Some("none") => false,
+                    Some(c @ ("xyz" | "xy" | "yz" | "xz")) => {
+                        let axes: Vec<usize> = c.chars().map(|a| "xyz".find(a).unwrap()).collect();
+                        if axes.iter().any(|&a| out[a].is_none()) || (0..3).any(|a| out[a].is_some() && !axes.contains(&a)) {
+                            return Err(format!("couple = \"{}\" must name exactly the axes of box_pressure_gpa", c));
+                        }
+                        if axes.iter().any(|&a| out[a] != out[axes[0]]) {
+                            return Err(format!("coupled axes {} need equal targets", c));
+                        }
+                        true
+                    }
+                    Some(c) => return Err(format!("unknown couple '{}' (expected none, xyz, xy, yz or xz)", c)),
+                }
+            }
+        };
+        Ok(Some((out, couple)))
+    }
 }
 
 /// A target that is either constant or ramps linearly over a stage.
@@ -621,8 +691,19 @@ impl Deck {
                     if crate::minimize::Algorithm::parse(&m.algorithm).is_none() {
                         return bad(format!("stage {} (minimize): unknown algorithm '{}' (expected sd, cg or fire)", n, m.algorithm));
                     }
-                    if m.box_pressure_gpa.is_some() {
-                        return bad(format!("stage {} (minimize): box relaxation (box_pressure_gpa) is not implemented yet", n));
+                    let what = |m: String| Error::input(&self.path, format!("stage {} (minimize): {}", n, m));
+                    if let Some((targets, _)) = m.box_targets().map_err(what)? {
+                        let b = self.system.boundary();
+                        if let Some(d) = (0..3).find(|&d| targets[d].is_some() && !b[d].is_periodic()) {
+                            return Err(what(format!(
+                                "box_pressure_gpa on non-periodic axis {} (boundary {}); only periodic axes can relax",
+                                ["x", "y", "z"][d],
+                                b[d].letter()
+                            )));
+                        }
+                        if !(m.ptol_gpa > 0.0) || !(m.vmax > 0.0) {
+                            return Err(what("ptol_gpa and vmax must be > 0".into()));
+                        }
                     }
                     if !(m.ftol >= 0.0) || !(m.etol >= 0.0) || (m.ftol == 0.0 && m.etol == 0.0 && m.max_iterations == 0) {
                         return bad(format!("stage {} (minimize): tolerances must be >= 0", n));
