@@ -24,6 +24,16 @@ pub enum Cmd {
     Run {
         /// The deck; paths inside it are relative to its folder.
         deck: PathBuf,
+        /// With a [samples] section: run only sample I (0-based) into
+        /// sample_II/, e.g. `--sample $SLURM_ARRAY_TASK_ID`; then run
+        /// `glassmd summarize DECK` once all are done.
+        #[arg(long, value_name = "I")]
+        sample: Option<u64>,
+    },
+    /// Mean ± standard error of the results of a deck's samples
+    /// (sample_*/results.json → samples.json).
+    Summarize {
+        deck: PathBuf,
     },
     /// Forces, per-atom energies and stresses of one configuration (LAMMPS `run 0`).
     Forces {
@@ -170,7 +180,14 @@ pub fn main() -> i32 {
                 Ok(())
             }
         }
-        Cmd::Run { deck } => crate::run::run_deck(comm.as_ref(), deck, nthreads),
+        Cmd::Run { deck, sample } => crate::run::run_deck(comm.as_ref(), deck, nthreads, *sample),
+        Cmd::Summarize { deck } => {
+            if comm.is_root() {
+                crate::run::summarize_deck(deck)
+            } else {
+                Ok(())
+            }
+        }
         Cmd::Forces { data, potential, style, elements, boundary, dump } => parse_boundary(boundary).and_then(|b| {
             let args = crate::run::ForcesArgs {
                 data,

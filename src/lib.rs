@@ -18,6 +18,7 @@ pub mod minimize;
 pub mod io;
 pub mod neighbor;
 pub mod potential;
+pub mod protocol;
 pub mod run;
 pub mod system;
 pub mod timing;

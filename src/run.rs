@@ -6,18 +6,19 @@
 //! takes part in the collective calls. A new stage kind gets a `match` arm in
 //! [`run_deck`] (and a variant in `config::Stage`).
 
-use crate::config::{Deck, PressureSpec, Stage};
+use crate::config::{Deck, InherentStructures, MinimizeStage, PressureSpec, Stage, TgStage};
 use crate::domain::comm::Comm;
 use crate::engine::{Barostat, Couple, Engine, EngineOptions, Ensemble, Langevin, NoseHooverChain, Npt, Nve, Nvt};
 use crate::error::{Error, Result};
-use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile};
+use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile, write_atomic};
+use crate::protocol::{sample_dir, summarize, IsSampler, Results, Row};
 use crate::minimize::{minimize, Algorithm, BoxRelax, MinParams};
 use crate::potential::eam::{self, EamStyle};
 use crate::potential::ForceFlags;
 use crate::system::{build, Boundary};
 use crate::units::{BAR_PER_GPA, MVV2E, NKTV2P};
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Tile a configuration nx × ny × nz (LAMMPS `replicate`): copy k gets ids
@@ -103,7 +104,45 @@ impl Progress {
     }
 }
 
+/// Where a run's output goes: the thermo log and CSV (rank 0), the rows of
+/// the current stage kept for analysis, and the results.
+struct Output {
+    root: bool,
+    thermo_file: Option<ThermoFile>,
+    rows: Vec<Row>,
+    results: Results,
+    dir: PathBuf,
+}
+
+impl Output {
+    /// A thermo line; `target` is the ensemble's target temperature.
+    fn emit(&mut self, eng: &mut Engine, t: Thermo, target: Option<f64>) -> Result<()> {
+        let t0 = Instant::now();
+        if self.root {
+            println!("{}", t.log_line());
+            if let Some(f) = self.thermo_file.as_mut() {
+                f.write(&t)?;
+            }
+        }
+        let n = eng.natoms.max(1) as f64;
+        self.rows.push(Row { temperature: target.unwrap_or(t.temperature), volume_per_atom: t.volume / n, pe_per_atom: t.pe / n });
+        eng.timers.output += t0.elapsed().as_secs_f64();
+        Ok(())
+    }
+    fn path(&self, file: &str) -> PathBuf {
+        let p = Path::new(file);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir.join(p)
+        }
+    }
+}
+
 /// Run `steps` MD steps under an ensemble, with thermo output and progress.
+/// `ramp` is the (start, stop) target temperature, if the ensemble has one;
+/// `is` samples inherent structures along the way.
+#[allow(clippy::too_many_arguments)]
 fn md_stage(
     eng: &mut Engine,
     steps: u64,
@@ -111,14 +150,25 @@ fn md_stage(
     ens: &mut dyn Ensemble,
     every: u64,
     label: &str,
-    emit: &mut dyn FnMut(&mut Engine, Thermo) -> Result<()>,
+    ramp: Option<(f64, f64)>,
+    out: &mut Output,
+    mut is: Option<&mut IsSampler>,
 ) -> Result<()> {
+    let target = |s: u64| ramp.map(|(a, b)| a + (b - a) * s as f64 / steps as f64);
+    if let Some(is) = is.as_deref_mut() {
+        is.sample(eng, target(0).unwrap_or(f64::NAN))?;
+    }
     let mut prog = Progress::new(eng.comm.is_root(), steps, label);
     for s in 1..=steps {
         eng.md_step(dt, ens)?;
         if eng.step % every == 0 || s == steps {
             let t = eng.thermo();
-            emit(eng, t)?;
+            out.emit(eng, t, target(s))?;
+        }
+        if let Some(is) = is.as_deref_mut() {
+            if s % is.every == 0 || s == steps {
+                is.sample(eng, target(s).unwrap_or(f64::NAN))?;
+            }
         }
         prog.tick(s);
     }
@@ -126,10 +176,49 @@ fn md_stage(
     Ok(())
 }
 
-/// Run a deck to the end.
-pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()> {
-    let root = comm.is_root();
+/// Run a deck: once, or for each of its `[samples]` (all of them, or only
+/// `sample` as one job of an array), then summarise the samples.
+pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize, sample: Option<u64>) -> Result<()> {
     let deck = Deck::load(deck_path)?;
+    match (&deck.samples, sample) {
+        (None, None) => run_once(comm, &deck, &deck.dir, 0, nthreads),
+        (None, Some(_)) => Err(Error::input(&deck.path, "--sample needs a [samples] section in the deck")),
+        (Some(s), Some(i)) if i >= s.count => Err(Error::input(&deck.path, format!("--sample {} is out of range: samples.count = {}", i, s.count))),
+        (Some(s), Some(i)) => run_sample(comm, &deck, i, s.seed_stride, nthreads),
+        (Some(s), None) => {
+            for i in 0..s.count {
+                run_sample(comm, &deck, i, s.seed_stride, nthreads)?;
+            }
+            if comm.is_root() {
+                print!("{}", summarize(&deck.dir, s.count)?);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn run_sample(comm: &dyn Comm, deck: &Deck, i: u64, stride: u64, nthreads: usize) -> Result<()> {
+    let dir = sample_dir(&deck.dir, i);
+    if comm.is_root() {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        log::info!("sample {} in {} (seeds + {})", i, dir.display(), i * stride);
+    }
+    comm.barrier();
+    run_once(comm, deck, &dir, i * stride, nthreads)
+}
+
+/// `glassmd summarize DECK`: mean ± standard error over the deck's samples.
+pub fn summarize_deck(deck_path: &Path) -> Result<()> {
+    let deck = Deck::load(deck_path)?;
+    let Some(s) = &deck.samples else {
+        return Err(Error::input(&deck.path, "the deck has no [samples] section"));
+    };
+    print!("{}", summarize(&deck.dir, s.count)?);
+    Ok(())
+}
+
+/// Build the engine of a deck (every seed shifted by `seed_offset`).
+fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads: usize) -> Result<Engine<'c>> {
     let style = parse_style(&deck.potential.style, &deck.path)?;
     let mut elements = deck.potential.elements.clone();
     let (mut data, data_path) = match (&deck.system.read_data, &deck.system.create) {
@@ -144,9 +233,10 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
                 return Err(Error::input(&deck.path, format!("system.create.composition names {} but potential.elements does not", bad)));
             }
             let fr: Vec<f64> = names.iter().map(|e| c.composition.get(e).copied().unwrap_or(0.0)).collect();
+            let seed = c.seed.wrapping_add(seed_offset);
             let built = match (&c.lattice, c.atoms, c.number_density) {
-                (Some(l), _, _) => build::lattice(&fr, l, c.a.unwrap_or(0.0), c.cells.unwrap_or([1; 3]), c.seed),
-                (None, Some(n), Some(rho)) => build::random_alloy(&fr, n, rho, c.aspect, c.min_distance, c.seed),
+                (Some(l), _, _) => build::lattice(&fr, l, c.a.unwrap_or(0.0), c.cells.unwrap_or([1; 3]), seed),
+                (None, Some(n), Some(rho)) => build::random_alloy(&fr, n, rho, c.aspect, c.min_distance, seed),
                 _ => Err("system.create is incomplete".into()),
             }
             .map_err(|m| Error::input(&deck.path, format!("system.create: {}", m)))?;
@@ -164,8 +254,13 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
     let pot = eam::load(style, &pot_path, elements.as_deref(), data.ntypes, &data_path, &deck.path)?;
     let masses = masses_of(&pot);
     let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads };
-    let mut eng = Engine::new(comm, &data, &data_path, deck.system.boundary(), Box::new(pot), masses, opts)?;
-    drop(data);
+    Engine::new(comm, &data, &data_path, deck.system.boundary(), Box::new(pot), masses, opts)
+}
+
+/// Run the stages of a deck once, writing outputs into `dir`.
+fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, nthreads: usize) -> Result<()> {
+    let root = comm.is_root();
+    let mut eng = build_engine(comm, deck, seed_offset, nthreads)?;
     if root {
         log::info!(
             "{} atoms, {} types, box {:?}, grid {:?}, {} rank(s) x {} thread(s)",
@@ -177,47 +272,47 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
             nthreads
         );
     }
-    let mut thermo_file = match (&deck.thermo.file, root) {
-        (Some(f), true) => Some(ThermoFile::create(&deck.resolve(f))?),
-        _ => None,
-    };
-    let mut emit = |eng: &mut Engine, t: Thermo| -> Result<()> {
-        let t0 = Instant::now();
-        if root {
-            println!("{}", t.log_line());
-            if let Some(f) = thermo_file.as_mut() {
-                f.write(&t)?;
-            }
-        }
-        eng.timers.output += t0.elapsed().as_secs_f64();
-        Ok(())
-    };
+    let mut out = Output { root, thermo_file: None, rows: Vec::new(), results: Results::new(dir.join("results.json")), dir: dir.to_path_buf() };
+    if let (Some(f), true) = (&deck.thermo.file, root) {
+        out.thermo_file = Some(ThermoFile::create(&out.path(f))?);
+    }
     eng.setup(ForceFlags::default())?;
     if root {
         println!("{}", Thermo::log_header());
     }
     let t = eng.thermo();
-    emit(&mut eng, t)?;
+    out.emit(&mut eng, t, None)?;
     // Like LAMMPS's "Loop time", the summary covers the stages, not set-up.
     eng.timers = crate::timing::Timers::default();
     let every = deck.thermo.every;
     // One thermostat for the whole deck: its state carries across stages.
     let mut chain = NoseHooverChain::new();
     let mut baro: Option<Barostat> = None;
+    // Analysis rows of each stage, for `tg` stages.
+    let mut stage_rows: Vec<Vec<Row>> = Vec::new();
     for (k, stage) in deck.stages.iter().enumerate() {
         if root {
             log::info!("stage {} ({}) from step {}", k + 1, stage.name(), eng.step);
         }
+        out.rows.clear();
+        let label = format!("stage {} {}", k + 1, stage.name());
+        let sampler = |spec: &Option<InherentStructures>, ramp: (f64, f64), steps: u64| -> Option<IsSampler> {
+            spec.as_ref().map(|s| {
+                let per = (s.every_k / (ramp.1 - ramp.0).abs() * steps as f64).round() as u64;
+                IsSampler::new(out.path(&s.file), Algorithm::parse(&s.algorithm).unwrap_or(Algorithm::Cg), s.ftol, s.max_iterations, per)
+            })
+        };
         match stage {
-            Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed),
+            Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed.wrapping_add(seed_offset)),
             Stage::Nve(nve) => {
-                md_stage(&mut eng, nve.steps, nve.timestep, &mut Nve, every, &format!("stage {} nve", k + 1), &mut emit)?;
+                md_stage(&mut eng, nve.steps, nve.timestep, &mut Nve, every, &label, None, &mut out, None)?;
             }
             Stage::Nvt(nvt) => {
                 let steps = nvt.steps().map_err(|m| Error::input(&deck.path, m))?;
-                let (t0, t1) = (nvt.temperature.start(), nvt.temperature.stop());
-                let mut ens = Nvt::new(&eng, &mut chain, t0, t1, nvt.tdamp(), steps);
-                md_stage(&mut eng, steps, nvt.timestep, &mut ens, every, &format!("stage {} nvt", k + 1), &mut emit)?;
+                let ramp = (nvt.temperature.start(), nvt.temperature.stop());
+                let mut is = sampler(&nvt.inherent_structures, ramp, steps);
+                let mut ens = Nvt::new(&eng, &mut chain, ramp.0, ramp.1, nvt.tdamp(), steps);
+                md_stage(&mut eng, steps, nvt.timestep, &mut ens, every, &label, Some(ramp), &mut out, is.as_mut())?;
             }
             Stage::Npt(npt) => {
                 let steps = npt.steps().map_err(|m| Error::input(&deck.path, m))?;
@@ -241,78 +336,131 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize) -> Result<()
                     }
                     None => baro.insert(fresh),
                 };
-                let t = (npt.temperature.start(), npt.temperature.stop());
-                let mut ens = Npt::new(&eng, &mut chain, b, t, npt.tdamp(), steps);
-                md_stage(&mut eng, steps, npt.timestep, &mut ens, every, &format!("stage {} npt", k + 1), &mut emit)?;
+                let ramp = (npt.temperature.start(), npt.temperature.stop());
+                let mut is = sampler(&npt.inherent_structures, ramp, steps);
+                let mut ens = Npt::new(&eng, &mut chain, b, ramp, npt.tdamp(), steps);
+                md_stage(&mut eng, steps, npt.timestep, &mut ens, every, &label, Some(ramp), &mut out, is.as_mut())?;
             }
             Stage::Langevin(l) => {
                 let steps = l.steps().map_err(|m| Error::input(&deck.path, m))?;
-                let mut ens = Langevin {
-                    t_start: l.temperature.start(),
-                    t_stop: l.temperature.stop(),
-                    damp: l.damp(),
-                    seed: l.seed,
-                    steps,
-                    done: 0,
-                };
-                md_stage(&mut eng, steps, l.timestep, &mut ens, every, &format!("stage {} langevin", k + 1), &mut emit)?;
+                let ramp = (l.temperature.start(), l.temperature.stop());
+                let mut ens = Langevin { t_start: ramp.0, t_stop: ramp.1, damp: l.damp(), seed: l.seed.wrapping_add(seed_offset), steps, done: 0 };
+                md_stage(&mut eng, steps, l.timestep, &mut ens, every, &label, Some(ramp), &mut out, None)?;
             }
             Stage::Minimize(m) => {
-                let params = MinParams {
-                    algorithm: Algorithm::parse(&m.algorithm).unwrap_or(Algorithm::Cg),
-                    etol: m.etol,
-                    ftol: m.ftol,
-                    max_iterations: m.max_iterations,
-                    dmax: m.dmax,
-                    fire_dt: 0.001,
-                    box_relax: m.box_targets().map_err(|e| Error::input(&deck.path, e))?.map(|(t, couple)| BoxRelax {
-                        target: t.map(|p| p.map(|g| g * BAR_PER_GPA)),
-                        couple,
-                        ptol: m.ptol_gpa * BAR_PER_GPA,
-                        vmax: m.vmax,
-                    }),
-                };
-                let r = minimize(&mut eng, &params)?;
-                let natoms = eng.natoms as f64;
-                let mut msg = format!(
-                    "minimize ({}): {} after {} iterations, {} force evaluations; E {:.10} -> {:.10} eV ({:.8} eV/atom); max |f| {:.3e} eV/A (ftol {:e}); last dE/E {:.3e} (etol {:e})",
-                    m.algorithm, r.stop.describe(), r.iterations, r.evaluations, r.e_initial, r.e_final, r.e_final / natoms, r.fmax, m.ftol, r.de_rel, m.etol
-                );
-                if let Some((p, miss)) = r.pressure {
-                    let g = p.map(|b| b / BAR_PER_GPA);
-                    msg += &format!(
-                        "; box {:?} A, pressure xx/yy/zz {:.6} {:.6} {:.6} GPa, largest miss {:.2e} GPa (ptol {:e})",
-                        eng.bx.lengths(), g[0], g[1], g[2], miss / BAR_PER_GPA, m.ptol_gpa
-                    );
-                }
-                if root {
-                    if r.stop.converged() {
-                        log::info!("{}", msg);
-                    } else {
-                        log::warn!("did not converge: {}", msg);
-                    }
-                }
+                minimize_stage(&mut eng, deck, m)?;
                 let t = eng.thermo();
-                emit(&mut eng, t)?;
+                out.emit(&mut eng, t, None)?;
             }
             Stage::WriteData(w) => {
-                let file = &w.file;
                 let t0 = Instant::now();
                 if let Some(d) = eng.to_data() {
                     let title = format!("LAMMPS data file written by glassmd {}, step {}", env!("CARGO_PKG_VERSION"), eng.step);
-                    lammps_data::write(&deck.resolve(file), &title, &d)?;
+                    lammps_data::write(&out.path(&w.file), &title, &d)?;
                 }
                 eng.timers.output += t0.elapsed().as_secs_f64();
             }
+            Stage::Record(r) => {
+                let t = eng.thermo();
+                let v = out.results.record(&r.name, &t, eng.natoms, r.relative_to.as_deref()).map_err(|m| Error::input(&deck.path, format!("stage {} (record): {}", k + 1, m)))?;
+                if root {
+                    let list: Vec<String> = v.iter().map(|(q, x)| format!("{} = {:.8}", q, x)).collect();
+                    log::info!("record {}: {}", r.name, list.join(", "));
+                    out.results.write()?;
+                }
+            }
+            Stage::Tg(tg) => {
+                let src = tg.stage.map(|s| s - 1).or_else(|| (0..k).rev().find(|&j| deck.stages[j].is_md()));
+                let rows = src.and_then(|j| stage_rows.get(j)).filter(|r| !r.is_empty());
+                let Some(rows) = rows else {
+                    return Err(Error::input(&deck.path, format!("stage {} (tg): no earlier MD stage with thermo rows to fit", k + 1)));
+                };
+                tg_stage(deck, &mut out, tg, rows, src.unwrap_or(0) + 1)?;
+            }
         }
+        stage_rows.push(std::mem::take(&mut out.rows));
     }
-    if let Some(f) = thermo_file {
+    if let Some(f) = out.thermo_file.take() {
         f.commit()?;
     }
     if let Some(s) = eng.timers.report(comm, eng.natoms) {
         println!("{}", s);
     }
     Ok(())
+}
+
+/// A `minimize` stage, with its report (a warning if it did not converge).
+fn minimize_stage(eng: &mut Engine, deck: &Deck, m: &MinimizeStage) -> Result<()> {
+    let params = MinParams {
+        algorithm: Algorithm::parse(&m.algorithm).unwrap_or(Algorithm::Cg),
+        etol: m.etol,
+        ftol: m.ftol,
+        max_iterations: m.max_iterations,
+        dmax: m.dmax,
+        fire_dt: 0.001,
+        box_relax: m.box_targets().map_err(|e| Error::input(&deck.path, e))?.map(|(t, couple)| BoxRelax {
+            target: t.map(|p| p.map(|g| g * BAR_PER_GPA)),
+            couple,
+            ptol: m.ptol_gpa * BAR_PER_GPA,
+            vmax: m.vmax,
+        }),
+    };
+    let r = minimize(eng, &params)?;
+    let natoms = eng.natoms as f64;
+    let mut msg = format!(
+        "minimize ({}): {} after {} iterations, {} force evaluations; E {:.10} -> {:.10} eV ({:.8} eV/atom); max |f| {:.3e} eV/A (ftol {:e}); last dE/E {:.3e} (etol {:e})",
+        m.algorithm, r.stop.describe(), r.iterations, r.evaluations, r.e_initial, r.e_final, r.e_final / natoms, r.fmax, m.ftol, r.de_rel, m.etol
+    );
+    if let Some((p, miss)) = r.pressure {
+        let g = p.map(|b| b / BAR_PER_GPA);
+        msg += &format!(
+            "; box {:?} A, pressure xx/yy/zz {:.6} {:.6} {:.6} GPa, largest miss {:.2e} GPa (ptol {:e})",
+            eng.bx.lengths(),
+            g[0],
+            g[1],
+            g[2],
+            miss / BAR_PER_GPA,
+            m.ptol_gpa
+        );
+    }
+    if eng.comm.is_root() {
+        if r.stop.converged() {
+            log::info!("{}", msg);
+        } else {
+            log::warn!("did not converge: {}", msg);
+        }
+    }
+    Ok(())
+}
+
+/// A `tg` stage: two-line fits of volume and PE per atom against the target
+/// temperature of stage `src` (1-based); prints and writes them (rank 0).
+fn tg_stage(deck: &Deck, out: &mut Output, tg: &TgStage, rows: &[Row], src: usize) -> Result<()> {
+    use crate::analysis::tg as fit;
+    if !out.root {
+        return Ok(());
+    }
+    let t: Vec<f64> = rows.iter().map(|r| r.temperature).collect();
+    let mut json = serde_json::Map::new();
+    for (q, y) in [("volume", rows.iter().map(|r| r.volume_per_atom).collect::<Vec<_>>()), ("pe", rows.iter().map(|r| r.pe_per_atom).collect())] {
+        let f = match (tg.glass, tg.liquid) {
+            (Some(g), Some(l)) => fit::fit_windows(&t, &y, g, l),
+            _ => fit::fit_auto(&t, &y, tg.min_points),
+        }
+        .map_err(|m| Error::input(&deck.path, format!("tg fit of {} over stage {}: {}", q, src, m)))?;
+        println!(
+            "Tg = {:.1} K from {} per atom vs target temperature of stage {}: glass fit {:.1}-{:.1} K ({} points), liquid fit {:.1}-{:.1} K ({} points)",
+            f.tg, q, src, f.glass.window[0], f.glass.window[1], f.glass.points, f.liquid.window[0], f.liquid.window[1], f.liquid.points
+        );
+        out.results.set("tg", q, f.tg);
+        json.insert(q.to_string(), serde_json::json!({ "tg": f.tg, "glass": f.glass, "liquid": f.liquid }));
+    }
+    json.insert("stage".into(), serde_json::json!(src));
+    let rows_json: Vec<[f64; 3]> = rows.iter().map(|r| [r.temperature, r.volume_per_atom, r.pe_per_atom]).collect();
+    json.insert("points".into(), serde_json::json!({ "columns": ["target_temperature", "volume_per_atom", "pe_per_atom"], "rows": rows_json }));
+    let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    write_atomic(&out.path(&tg.file), |w| writeln!(w, "{}", text))?;
+    out.results.write()
 }
 
 /// Arguments of `glassmd forces`.

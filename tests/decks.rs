@@ -1,5 +1,7 @@
-//! Every shipped deck (inputs/*/deck.toml) runs to completion, from a copy
-//! of inputs/ so the repository stays clean, and writes what it promises.
+//! The example decks (inputs/cu64zr36_liquid, inputs/melt_quench) run to
+//! completion at their shipped size, from a copy of inputs/ so the
+//! repository stays clean, and write what they promise. The longer protocol
+//! decks run shrunk in tests/protocols.rs.
 mod common;
 use common::*;
 
@@ -25,7 +27,8 @@ fn shipped_decks_run() {
     for e in std::fs::read_dir(&inputs).unwrap() {
         let folder = e.unwrap().path();
         let deck = folder.join("deck.toml");
-        if !deck.exists() {
+        let full = ["cu64zr36_liquid", "melt_quench"];
+        if !deck.exists() || !full.iter().any(|f| folder.ends_with(f)) {
             continue;
         }
         n += 1;

@@ -21,6 +21,12 @@ pub struct Deck {
     pub neighbor: NeighborSection,
     #[serde(default)]
     pub thermo: ThermoSection,
+    /// Independent samples of the whole deck (`[samples] count = 10`).
+    #[serde(default)]
+    pub samples: Option<SamplesSection>,
+    /// Properties of the glass the protocol refers to (`[glass] tg = 700`).
+    #[serde(default)]
+    pub glass: GlassSection,
     #[serde(default, rename = "stage")]
     pub stages: Vec<Stage>,
     /// Folder of the deck file; set by [`Deck::load`].
@@ -150,6 +156,30 @@ fn default_dt() -> f64 {
     0.001
 }
 
+/// `[samples]`: run the deck `count` times with every seed of the deck
+/// shifted by the sample index times `seed_stride`, each sample writing into
+/// `sample_NN/` beside the deck; then summarise `results.json` of all
+/// samples as mean ± standard error (`samples.json`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplesSection {
+    pub count: u64,
+    #[serde(default = "default_seed_stride")]
+    pub seed_stride: u64,
+}
+fn default_seed_stride() -> u64 {
+    1
+}
+
+/// `[glass]`: the glass transition temperature that `temperature_over_tg`
+/// keys of the stages refer to, K.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlassSection {
+    #[serde(default)]
+    pub tg: Option<f64>,
+}
+
 /// One stage of a deck. The stage structs repeat their length keys
 /// (`steps`, `time_ps`, rates) on purpose: serde's `flatten` would share
 /// them but cannot be combined with `deny_unknown_fields`, and rejecting
@@ -164,13 +194,89 @@ pub enum Stage {
     Langevin(LangevinStage),
     Minimize(MinimizeStage),
     WriteData(WriteDataStage),
+    Record(RecordStage),
+    Tg(TgStage),
+}
+
+/// Record the state under a name in `results.json`: potential energy per
+/// atom (eV), density (g/cm³), volume per atom (Å³), pressure (GPa) and
+/// temperature (K); with `relative_to`, also the differences from that
+/// earlier record (`delta_pe_per_atom`, `delta_density`, ...).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordStage {
+    pub name: String,
+    #[serde(default)]
+    pub relative_to: Option<String>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+/// Glass transition temperature from the kink of volume and potential
+/// energy per atom against the target temperature of an earlier MD stage
+/// (default: the last one), by a two-line fit. Windows [T0, T1] in K for
+/// the glass and liquid lines, or automatic. Writes `file` (JSON) and the
+/// results `tg_volume`, `tg_pe`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TgStage {
+    /// 1-based index of the MD stage whose thermo rows are fitted.
+    #[serde(default)]
+    pub stage: Option<usize>,
+    #[serde(default)]
+    pub glass: Option<[f64; 2]>,
+    #[serde(default)]
+    pub liquid: Option<[f64; 2]>,
+    #[serde(default = "default_min_points")]
+    pub min_points: usize,
+    #[serde(default = "default_tg_file")]
+    pub file: String,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+fn default_min_points() -> usize {
+    5
+}
+fn default_tg_file() -> String {
+    "tg.json".into()
+}
+
+/// Inherent structures along a quench (key `inherent_structures` of an nvt
+/// or npt stage): every `every_k` kelvin of the target temperature, and at
+/// the start and end of the stage, a copy of the configuration is minimised
+/// at fixed box, then unloaded to zero pressure with box relaxation and
+/// minimised again; one row per point goes to `file` (CSV). The MD carries
+/// on from the unminimised configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InherentStructures {
+    pub every_k: f64,
+    #[serde(default = "default_is_file")]
+    pub file: String,
+    #[serde(default = "default_algorithm")]
+    pub algorithm: String,
+    #[serde(default = "default_ftol")]
+    pub ftol: f64,
+    #[serde(default = "default_max_iterations")]
+    pub max_iterations: u64,
+}
+fn default_is_file() -> String {
+    "inherent_structures.csv".into()
 }
 
 /// Langevin dynamics at a (possibly ramped) temperature; lengths as for nvt.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LangevinStage {
+    /// K; or give `temperature_over_tg` (× `[glass] tg`).
+    #[serde(default = "unset_target")]
     pub temperature: Target,
+    #[serde(default)]
+    pub temperature_over_tg: Option<Target>,
     pub seed: u64,
     #[serde(default = "default_dt")]
     pub timestep: f64,
@@ -308,6 +414,12 @@ impl MinimizeStage {
     }
 }
 
+/// Marks a temperature not given in the deck (filled in from
+/// `temperature_over_tg` after parsing).
+fn unset_target() -> Target {
+    Target::Const(f64::NAN)
+}
+
 /// A target that is either constant or ramps linearly over a stage.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(untagged)]
@@ -337,7 +449,11 @@ impl Target {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NvtStage {
+    /// K; or give `temperature_over_tg` (× `[glass] tg`).
+    #[serde(default = "unset_target")]
     pub temperature: Target,
+    #[serde(default)]
+    pub temperature_over_tg: Option<Target>,
     /// ps
     #[serde(default = "default_dt")]
     pub timestep: f64,
@@ -350,6 +466,9 @@ pub struct NvtStage {
     /// Thermostat damping time, ps (default 100 timesteps, as LAMMPS advises).
     #[serde(default)]
     pub tdamp: Option<f64>,
+    /// Inherent structures along this stage (a quench).
+    #[serde(default)]
+    pub inherent_structures: Option<InherentStructures>,
     /// The tag; read by serde only when a stage table is parsed on its own.
     #[serde(default)]
     #[allow(dead_code)]
@@ -414,7 +533,11 @@ pub enum PressureSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NptStage {
+    /// K; or give `temperature_over_tg` (× `[glass] tg`).
+    #[serde(default = "unset_target")]
     pub temperature: Target,
+    #[serde(default)]
+    pub temperature_over_tg: Option<Target>,
     pub pressure_gpa: PressureSpec,
     #[serde(default = "default_dt")]
     pub timestep: f64,
@@ -435,6 +558,9 @@ pub struct NptStage {
     /// Coupled axes for per-axis targets: "none" (default), "xyz", "xy", "yz", "xz".
     #[serde(default)]
     pub couple: Option<String>,
+    /// Inherent structures along this stage (a quench).
+    #[serde(default)]
+    pub inherent_structures: Option<InherentStructures>,
     /// The tag; read by serde only when a stage table is parsed on its own.
     #[serde(default)]
     #[allow(dead_code)]
@@ -518,6 +644,10 @@ pub struct WriteDataStage {
 }
 
 impl Stage {
+    /// Does the stage run molecular dynamics (and so produce thermo rows)?
+    pub fn is_md(&self) -> bool {
+        matches!(self, Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_))
+    }
     pub fn name(&self) -> &'static str {
         match self {
             Stage::Velocity(_) => "velocity",
@@ -527,6 +657,8 @@ impl Stage {
             Stage::Langevin(_) => "langevin",
             Stage::Minimize(_) => "minimize",
             Stage::WriteData(_) => "write_data",
+            Stage::Record(_) => "record",
+            Stage::Tg(_) => "tg",
         }
     }
 }
@@ -545,6 +677,8 @@ fn reparse_stage(kind: &str, body: &str) -> Option<toml::de::Error> {
         "langevin" => t::<LangevinStage>(body),
         "minimize" => t::<MinimizeStage>(body),
         "write_data" => t::<WriteDataStage>(body),
+        "record" => t::<RecordStage>(body),
+        "tg" => t::<TgStage>(body),
         _ => None,
     }
 }
@@ -622,6 +756,7 @@ impl Deck {
         if deck.dir.as_os_str().is_empty() {
             deck.dir = PathBuf::from(".");
         }
+        deck.resolve_temperatures()?;
         deck.validate()?;
         Ok(deck)
     }
@@ -634,6 +769,38 @@ impl Deck {
         } else {
             self.dir.join(p)
         }
+    }
+
+    /// Turn `temperature_over_tg` into temperatures with `[glass] tg`.
+    fn resolve_temperatures(&mut self) -> Result<()> {
+        let tg = self.glass.tg;
+        let path = self.path.clone();
+        for (k, s) in self.stages.iter_mut().enumerate() {
+            let kind = s.name();
+            let (t, over) = match s {
+                Stage::Nvt(v) => (&mut v.temperature, v.temperature_over_tg),
+                Stage::Npt(v) => (&mut v.temperature, v.temperature_over_tg),
+                Stage::Langevin(v) => (&mut v.temperature, v.temperature_over_tg),
+                _ => continue,
+            };
+            let bad = |m: &str| Err(Error::input(&path, format!("stage {} ({}): {}", k + 1, kind, m)));
+            let given = !matches!(t, Target::Const(x) if x.is_nan());
+            match (given, over) {
+                (true, Some(_)) => return bad("give temperature or temperature_over_tg, not both"),
+                (false, None) => return bad("missing field `temperature` (or temperature_over_tg)"),
+                (false, Some(r)) => {
+                    let Some(tg) = tg.filter(|&x| x > 0.0) else {
+                        return bad("temperature_over_tg needs [glass] tg = <K> in the deck");
+                    };
+                    *t = match r {
+                        Target::Const(a) => Target::Const(a * tg),
+                        Target::Ramp([a, b]) => Target::Ramp([a * tg, b * tg]),
+                    };
+                }
+                (true, None) => {}
+            }
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<()> {
@@ -678,8 +845,64 @@ impl Deck {
                 return bad(format!("system.replicate must be positive, got {:?}", r));
             }
         }
+        if let Some(tg) = self.glass.tg {
+            if !(tg > 0.0) {
+                return bad(format!("glass.tg must be > 0 K, got {}", tg));
+            }
+        }
+        if let Some(s) = &self.samples {
+            if s.count == 0 {
+                return bad("samples.count must be at least 1".into());
+            }
+        }
+        let mut records: Vec<&str> = Vec::new();
         for (k, s) in self.stages.iter().enumerate() {
             let n = k + 1;
+            let is_spec = match s {
+                Stage::Nvt(v) => v.inherent_structures.as_ref().map(|i| (i, v.temperature)),
+                Stage::Npt(v) => v.inherent_structures.as_ref().map(|i| (i, v.temperature)),
+                _ => None,
+            };
+            if let Some((i, t)) = is_spec {
+                let what = |m: String| Error::input(&self.path, format!("stage {} ({}): inherent_structures: {}", n, s.name(), m));
+                if !(i.every_k > 0.0) {
+                    return Err(what(format!("every_k must be > 0 K, got {}", i.every_k)));
+                }
+                if t.start() == t.stop() {
+                    return Err(what("needs a temperature ramp [start, stop]".into()));
+                }
+                if crate::minimize::Algorithm::parse(&i.algorithm).is_none() || !(i.ftol > 0.0) {
+                    return Err(what(format!("algorithm '{}' (expected sd, cg or fire) with ftol > 0", i.algorithm)));
+                }
+            }
+            match s {
+                Stage::Record(r) => {
+                    if r.name.is_empty() || r.name.contains('.') {
+                        return bad(format!("stage {} (record): name '{}' must be non-empty without '.'", n, r.name));
+                    }
+                    if let Some(rel) = &r.relative_to {
+                        if !records.contains(&rel.as_str()) {
+                            return bad(format!("stage {} (record): relative_to '{}' names no earlier record", n, rel));
+                        }
+                    }
+                    records.push(&r.name);
+                }
+                Stage::Tg(t) => {
+                    let src = t.stage.map(|s| s.wrapping_sub(1)).or_else(|| (0..k).rev().find(|&j| self.stages[j].is_md()));
+                    if !src.is_some_and(|j| j < k && self.stages[j].is_md()) {
+                        return bad(format!("stage {} (tg): stage must name an earlier MD stage (1-based)", n));
+                    }
+                    for w in [t.glass, t.liquid].into_iter().flatten() {
+                        if !(w[0] < w[1]) {
+                            return bad(format!("stage {} (tg): window {:?} needs T0 < T1", n, w));
+                        }
+                    }
+                    if t.glass.is_some() != t.liquid.is_some() {
+                        return bad(format!("stage {} (tg): give both glass and liquid windows, or neither", n));
+                    }
+                }
+                _ => {}
+            }
             match s {
                 Stage::Velocity(v) if !(v.temperature >= 0.0) => {
                     return bad(format!("stage {} (velocity): temperature must be >= 0 K, got {}", n, v.temperature))
@@ -773,5 +996,30 @@ impl Deck {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "[system]\nread_data = \"x.data\"\n[potential]\nstyle = \"eam/fs\"\nfile = \"p.fs\"\n";
+
+    #[test]
+    fn temperature_over_tg_scales_by_glass_tg() {
+        let text = format!("[glass]\ntg = 700.0\n{HEAD}[[stage]]\nkind = \"npt\"\ntemperature_over_tg = [0.5, 1.2]\nrate_k_per_ps = 49.0\npressure_gpa = 0.0\ntimestep = 0.002\n[[stage]]\nkind = \"nvt\"\ntemperature_over_tg = 1.2\nsteps = 5\n");
+        let deck = Deck::parse(Path::new("deck.toml"), &text).unwrap();
+        match &deck.stages[0] {
+            Stage::Npt(n) => {
+                assert_eq!((n.temperature.start(), n.temperature.stop()), (350.0, 840.0));
+                // The rate applies to the resolved ramp: 490 K at 49 K/ps = 10 ps.
+                assert_eq!(n.steps().unwrap(), 5000);
+            }
+            _ => panic!("npt expected"),
+        }
+        match &deck.stages[1] {
+            Stage::Nvt(n) => assert_eq!(n.temperature.start(), 840.0),
+            _ => panic!("nvt expected"),
+        }
     }
 }
