@@ -30,7 +30,16 @@ pub const CASES: &[(&str, &str, &str, &str, &[&str])] = &[
 
 /// Run glassmd with `args` on `np` ranks (np = 1: no mpirun) and `threads` threads.
 pub fn glassmd(np: usize, threads: usize, args: &[&str], dir: &Path) -> Output {
-    let mut cmd = if np > 1 {
+    launch(np > 1, np, threads, args, dir)
+}
+
+/// Run glassmd under mpirun on `np` ranks, np = 1 included.
+pub fn glassmd_mpirun(np: usize, args: &[&str], dir: &Path) -> Output {
+    launch(true, np, 1, args, dir)
+}
+
+fn launch(mpirun: bool, np: usize, threads: usize, args: &[&str], dir: &Path) -> Output {
+    let mut cmd = if mpirun {
         let mut c = Command::new("mpirun");
         c.args(["--allow-run-as-root", "--oversubscribe", "-np", &np.to_string()]);
         c.arg(bin());
