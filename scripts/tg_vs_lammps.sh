@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 out=${1:-bench-out/tg}; atoms=${2:-2000}; s=${3:-3}
 mkdir -p "$out"; out=$(cd "$out" && pwd)
 cargo build --release --quiet
-bin=$PWD/target/release/glassmd; pot=$PWD/inputs/potentials/CuZr_mm.eam.fs
+repo=$PWD; bin=$repo/target/release/glassmd; pot=$repo/inputs/potentials/CuZr_mm.eam.fs
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 cd "$out"
 cat > start.toml <<EOI
@@ -38,7 +38,7 @@ $bin run start.toml > /dev/null 2>&1
 # glassmd: the stages of inputs/tg after its packing.
 {
   printf '[system]\nread_data = "start.data"\n'
-  sed -n '/^\[potential\]/,$p' ../../inputs/tg/deck.toml | sed "s#\.\./potentials/CuZr_mm.eam.fs#$pot#" \
+  sed -n '/^\[potential\]/,$p' "$repo/inputs/tg/deck.toml" | sed "s#\.\./potentials/CuZr_mm.eam.fs#$pot#" \
     | awk 'BEGIN{skip=0} /^\[\[stage\]\]/{n++} {if (n==1) next; print}'
 } > gmd.toml
 $bin --threads 2 run gmd.toml > gmd.log 2>&1
