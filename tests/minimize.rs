@@ -171,3 +171,21 @@ fn box_relaxation_agrees_across_ranks() {
         assert!((a - b).abs() <= 1e-8 * a.abs().max(1.0), "{k}: 1 rank {a} vs 4 ranks {b}");
     }
 }
+
+#[test]
+fn box_relaxation_on_a_non_periodic_axis_is_refused() {
+    let dir = tempdir();
+    let deck = write_deck(
+        dir.path(),
+        &root().join("tests/data/lammps_min/glass300.data"),
+        "s,p,p",
+        "eam/fs",
+        "CuZr_mm.eam.fs",
+        &["Cu", "Zr"],
+        "[[stage]]\nkind = \"minimize\"\nbox_pressure_gpa = { x = 0.0, y = 0.0 }\n",
+    );
+    let out = glassmd(1, 1, &["run", deck.to_str().unwrap()], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.lines().count() == 1, "{err}");
+    assert!(err.contains("deck.toml") && err.contains("non-periodic axis x"), "{err}");
+}
