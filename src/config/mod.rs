@@ -373,42 +373,34 @@ impl MinimizeStage {
             }
             return Ok(None);
         };
-        let ramp = |t: &Target| match t {
-            Target::Const(v) => Ok(*v),
+        let constant = |t: Target| match t {
+            Target::Const(v) => Ok(v),
             Target::Ramp(_) => Err("box_pressure_gpa takes constant targets (ramp pressure in an npt stage)".to_string()),
         };
         let mut out = [None; 3];
+        for (d, t) in spec.axes("box_pressure_gpa")?.into_iter().enumerate() {
+            out[d] = t.map(constant).transpose()?;
+        }
         let couple = match spec {
-            PressureSpec::Iso(t) => {
+            PressureSpec::Iso(_) => {
                 if self.couple.is_some() {
                     return Err("couple applies to a per-axis box_pressure_gpa table".into());
                 }
-                out = [Some(ramp(t)?); 3];
                 true
             }
-            PressureSpec::Axes(m) => {
-                for (k, t) in m {
-                    let d = ["x", "y", "z"].iter().position(|a| a == k).ok_or_else(|| format!("box_pressure_gpa axis '{}' (expected x, y or z)", k))?;
-                    out[d] = Some(ramp(t)?);
-                }
-                if out.iter().all(|o| o.is_none()) {
-                    return Err("box_pressure_gpa names no axis".into());
-                }
-                match self.couple.as_deref() {
-                    None | Some("none") => false,
-                    Some(c @ ("xyz" | "xy" | "yz" | "xz")) => {
-                        let axes: Vec<usize> = c.chars().map(|a| "xyz".find(a).unwrap()).collect();
-                        if axes.iter().any(|&a| out[a].is_none()) || (0..3).any(|a| out[a].is_some() && !axes.contains(&a)) {
-                            return Err(format!("couple = \"{}\" must name exactly the axes of box_pressure_gpa", c));
-                        }
-                        if axes.iter().any(|&a| out[a] != out[axes[0]]) {
-                            return Err(format!("coupled axes {} need equal targets", c));
-                        }
-                        true
+            PressureSpec::Axes(_) => match couple_axes(self.couple.as_deref())? {
+                None => false,
+                Some(axes) => {
+                    let c = self.couple.as_deref().unwrap_or_default();
+                    if axes.iter().any(|&a| out[a].is_none()) || (0..3).any(|a| out[a].is_some() && !axes.contains(&a)) {
+                        return Err(format!("couple = \"{}\" must name exactly the axes of box_pressure_gpa", c));
                     }
-                    Some(c) => return Err(format!("unknown couple '{}' (expected none, xyz, xy, yz or xz)", c)),
+                    if axes.iter().any(|&a| out[a] != out[axes[0]]) {
+                        return Err(format!("coupled axes {} need equal targets", c));
+                    }
+                    true
                 }
-            }
+            },
         };
         Ok(Some((out, couple)))
     }
@@ -529,6 +521,41 @@ pub enum PressureSpec {
     Axes(std::collections::BTreeMap<String, Target>),
 }
 
+impl PressureSpec {
+    /// The target of each axis (None: free); `key` names the deck key in
+    /// messages.
+    pub fn axes(&self, key: &str) -> std::result::Result<[Option<Target>; 3], String> {
+        match self {
+            PressureSpec::Iso(t) => Ok([Some(*t); 3]),
+            PressureSpec::Axes(m) => {
+                let mut out = [None; 3];
+                for (k, t) in m {
+                    let d = ["x", "y", "z"].iter().position(|a| a == k).ok_or_else(|| format!("{} axis '{}' (expected x, y or z)", key, k))?;
+                    out[d] = Some(*t);
+                }
+                if out.iter().all(|o| o.is_none()) {
+                    return Err(format!("{} names no axis", key));
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// The axes a `couple` key names; None for "none" or no key.
+fn couple_axes(couple: Option<&str>) -> std::result::Result<Option<Vec<usize>>, String> {
+    match couple {
+        None | Some("none") => Ok(None),
+        Some(c @ ("xyz" | "xy" | "yz" | "xz")) => Ok(Some(c.chars().map(|a| "xyz".find(a).unwrap_or(0)).collect())),
+        Some(c) => Err(format!("unknown couple '{}' (expected none, xyz, xy, yz or xz)", c)),
+    }
+}
+
+/// The first axis that has a pressure target but is not periodic.
+fn nonperiodic_target<T>(targets: &[Option<T>; 3], b: [Boundary; 3]) -> Option<usize> {
+    (0..3).find(|&d| targets[d].is_some() && !b[d].is_periodic())
+}
+
 /// MTK NPT (LAMMPS fix npt) at a (possibly ramped) temperature and pressure.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -576,20 +603,7 @@ impl NptStage {
     }
     /// Per-axis (start, stop) targets in GPa; None for free axes.
     pub fn axis_targets(&self) -> std::result::Result<[Option<(f64, f64)>; 3], String> {
-        match &self.pressure_gpa {
-            PressureSpec::Iso(t) => Ok([Some((t.start(), t.stop())); 3]),
-            PressureSpec::Axes(m) => {
-                let mut out = [None; 3];
-                for (k, t) in m {
-                    let d = ["x", "y", "z"].iter().position(|a| a == k).ok_or_else(|| format!("pressure_gpa axis '{}' (expected x, y or z)", k))?;
-                    out[d] = Some((t.start(), t.stop()));
-                }
-                if out.iter().all(|o| o.is_none()) {
-                    return Err("pressure_gpa names no axis".into());
-                }
-                Ok(out)
-            }
-        }
+        Ok(self.pressure_gpa.axes("pressure_gpa")?.map(|t| t.map(|t| (t.start(), t.stop()))))
     }
     pub fn is_iso(&self) -> bool {
         matches!(self.pressure_gpa, PressureSpec::Iso(_)) || self.couple.as_deref() == Some("xyz")
@@ -917,7 +931,7 @@ impl Deck {
                     let what = |m: String| Error::input(&self.path, format!("stage {} (minimize): {}", n, m));
                     if let Some((targets, _)) = m.box_targets().map_err(what)? {
                         let b = self.system.boundary();
-                        if let Some(d) = (0..3).find(|&d| targets[d].is_some() && !b[d].is_periodic()) {
+                        if let Some(d) = nonperiodic_target(&targets, b) {
                             return Err(what(format!(
                                 "box_pressure_gpa on non-periodic axis {} (boundary {}); only periodic axes can relax",
                                 ["x", "y", "z"][d],
@@ -946,23 +960,18 @@ impl Deck {
                     }
                     let targets = v.axis_targets().map_err(what)?;
                     let b = self.system.boundary();
-                    for d in 0..3 {
-                        if targets[d].is_some() && !b[d].is_periodic() {
-                            return Err(what(format!(
-                                "pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes",
-                                ["x", "y", "z"][d],
-                                b[d].letter()
-                            )));
-                        }
+                    if let Some(d) = nonperiodic_target(&targets, b) {
+                        return Err(what(format!(
+                            "pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes",
+                            ["x", "y", "z"][d],
+                            b[d].letter()
+                        )));
                     }
-                    match v.couple.as_deref() {
-                        None | Some("none") => {}
-                        Some(c @ ("xyz" | "xy" | "yz" | "xz")) => {
-                            if c.chars().any(|a| targets["xyz".find(a).unwrap()].is_none()) {
-                                return Err(what(format!("couple = \"{}\" needs a pressure target on each of those axes", c)));
-                            }
+                    if let Some(axes) = couple_axes(v.couple.as_deref()).map_err(what)? {
+                        if axes.iter().any(|&a| targets[a].is_none()) {
+                            let c = v.couple.as_deref().unwrap_or_default();
+                            return Err(what(format!("couple = \"{}\" needs a pressure target on each of those axes", c)));
                         }
-                        Some(c) => return Err(what(format!("unknown couple '{}' (expected none, xyz, xy, yz or xz)", c))),
                     }
                     v.steps().map_err(what)?;
                 }
