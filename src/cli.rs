@@ -118,12 +118,12 @@ fn tg_command(
         t.push(num(ct)?);
         y.push(num(cy)?);
     }
-    let fit = match (parse_window(glass, "glass")?, parse_window(liquid, "liquid")?) {
-        (Some(g), Some(l)) => tg::fit_windows(&t, &y, g, l),
-        (None, None) => tg::fit_auto(&t, &y, min_points),
+    let windows = match (parse_window(glass, "glass")?, parse_window(liquid, "liquid")?) {
+        (Some(g), Some(l)) => Some((g, l)),
+        (None, None) => None,
         _ => return Err(Error::input("command line", "give both --glass and --liquid, or neither")),
-    }
-    .map_err(|m| Error::input(csv, m))?;
+    };
+    let fit = tg::fit(&t, &y, windows, min_points).map_err(|m| Error::input(csv, m))?;
     println!(
         "Tg = {:.1} K from {} vs temperature: glass fit {:.1}-{:.1} K (slope {:.6e}), liquid fit {:.1}-{:.1} K (slope {:.6e})",
         fit.tg, column, fit.glass.window[0], fit.glass.window[1], fit.glass.slope, fit.liquid.window[0], fit.liquid.window[1], fit.liquid.slope

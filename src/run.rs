@@ -443,11 +443,8 @@ fn tg_stage(deck: &Deck, out: &mut Output, tg: &TgStage, rows: &[Row], src: usiz
     let t: Vec<f64> = rows.iter().map(|r| r.temperature).collect();
     let mut json = serde_json::Map::new();
     for (q, y) in [("volume", rows.iter().map(|r| r.volume_per_atom).collect::<Vec<_>>()), ("pe", rows.iter().map(|r| r.pe_per_atom).collect())] {
-        let f = match (tg.glass, tg.liquid) {
-            (Some(g), Some(l)) => fit::fit_windows(&t, &y, g, l),
-            _ => fit::fit_auto(&t, &y, tg.min_points),
-        }
-        .map_err(|m| Error::input(&deck.path, format!("tg fit of {} over stage {}: {}", q, src, m)))?;
+        let f = fit::fit(&t, &y, tg.glass.zip(tg.liquid), tg.min_points)
+            .map_err(|m| Error::input(&deck.path, format!("tg fit of {} over stage {}: {}", q, src, m)))?;
         println!(
             "Tg = {:.1} K from {} per atom vs target temperature of stage {}: glass fit {:.1}-{:.1} K ({} points), liquid fit {:.1}-{:.1} K ({} points)",
             f.tg, q, src, f.glass.window[0], f.glass.window[1], f.glass.points, f.liquid.window[0], f.liquid.window[1], f.liquid.points

@@ -64,6 +64,15 @@ pub fn fit_windows(t: &[f64], y: &[f64], glass: [f64; 2], liquid: [f64; 2]) -> R
     Ok(TgFit { tg, glass: g, liquid: l })
 }
 
+/// Fit with the given glass and liquid windows (K), or with the best split
+/// of the data when no windows are given.
+pub fn fit(t: &[f64], y: &[f64], windows: Option<([f64; 2], [f64; 2])>, min_points: usize) -> Result<TgFit, String> {
+    match windows {
+        Some((glass, liquid)) => fit_windows(t, y, glass, liquid),
+        None => fit_auto(t, y, min_points),
+    }
+}
+
 /// Fit with the best split of the data.
 pub fn fit_auto(t: &[f64], y: &[f64], min_points: usize) -> Result<TgFit, String> {
     let mut pts: Vec<(f64, f64)> = t.iter().copied().zip(y.iter().copied()).filter(|(a, b)| a.is_finite() && b.is_finite()).collect();
