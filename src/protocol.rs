@@ -27,12 +27,6 @@ impl Results {
     pub fn new(path: PathBuf) -> Results {
         Results { path, values: BTreeMap::new() }
     }
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-    pub fn get(&self, name: &str) -> Option<&BTreeMap<String, f64>> {
-        self.values.get(name)
-    }
 
     /// Record the state `t` (natoms atoms) under `name`; with `relative_to`,
     /// add the differences from that record. Returns the values.

@@ -194,6 +194,18 @@ impl Ctx<'_, '_> {
     fn forces_converged(&self, ftol: f64) -> bool {
         ftol > 0.0 && self.fmax() <= ftol && self.cell.as_ref().is_none_or(|c| c.pass_converged())
     }
+    /// After an iteration from e_prev to e: the tolerance met, if any
+    /// (energy first, as LAMMPS checks), and |ΔE| relative to the energy.
+    fn converged(&self, e: f64, e_prev: f64, p: &MinParams) -> (Option<Stop>, f64) {
+        let (done, rel) = energy_converged(e, e_prev, p.etol);
+        if done {
+            (Some(Stop::Energy), rel)
+        } else if self.forces_converged(p.ftol) {
+            (Some(Stop::Force), rel)
+        } else {
+            (None, rel)
+        }
+    }
     fn hmax(&self) -> f64 {
         let local = (0..self.n()).flat_map(|i| self.ex(i, H)).map(f64::abs).fold(0.0, f64::max);
         self.eng.global_max(local)
@@ -418,13 +430,10 @@ fn descent(c: &mut Ctx, p: &MinParams, h_initial: f64, max_iterations: u64) -> R
             Some(en) => e = en,
             None => return Ok((Stop::LineSearch, iter, e, de_rel)),
         }
-        let (done, rel) = energy_converged(e, e_prev, p.etol);
+        let (stop, rel) = c.converged(e, e_prev, p);
         de_rel = rel;
-        if done {
-            return Ok((Stop::Energy, iter, e, de_rel));
-        }
-        if c.forces_converged(p.ftol) {
-            return Ok((Stop::Force, iter, e, de_rel));
+        if let Some(stop) = stop {
+            return Ok((stop, iter, e, de_rel));
         }
         let ff = c.ff();
         let mut beta = 0.0;
@@ -561,13 +570,10 @@ fn fire(c: &mut Ctx, p: &MinParams, h_initial: f64, max_iterations: u64) -> Resu
         }
         let e_prev = e;
         e = c.eval()?;
-        let (done, rel) = energy_converged(e, e_prev, p.etol);
+        let (stop, rel) = c.converged(e, e_prev, p);
         de_rel = rel;
-        if done {
-            return Ok((Stop::Energy, iter, e, de_rel));
-        }
-        if c.forces_converged(p.ftol) {
-            return Ok((Stop::Force, iter, e, de_rel));
+        if let Some(stop) = stop {
+            return Ok((stop, iter, e, de_rel));
         }
     }
     Ok((Stop::MaxIterations, max_iterations, e, de_rel))
