@@ -54,13 +54,6 @@ fn results(dir: &Path) -> Results {
     serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap()
 }
 
-fn csv(path: &Path) -> Vec<BTreeMap<String, f64>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let head: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-    lines.map(|l| head.iter().cloned().zip(l.split(',').map(|v| v.parse().unwrap())).collect()).collect()
-}
-
 fn assert_at_pressure(r: &BTreeMap<String, f64>, p: f64, what: &str) {
     // Box relaxation zeroes velocities, so the recorded pressure is the
     // virial pressure the relaxation drove to p (ptol 1e-4 GPa).
@@ -138,7 +131,7 @@ fn inherent_structures_along_a_quench_on_1_2_4_ranks() {
     for np in [1, 2, 4] {
         let (dir, deck) = prepare("inherent_structures");
         mpirun(np, &["run", deck.to_str().unwrap()], dir.path());
-        let rows = csv(&dir.path().join("inherent_structures.csv"));
+        let rows = read_thermo_csv(&dir.path().join("inherent_structures.csv"));
         // 2000 -> 300 K every 100 K: 18 temperatures, both ends included.
         assert_eq!(rows.len(), 18, "np {np}");
         let targets: Vec<f64> = rows.iter().map(|r| r["target_temperature"]).collect();

@@ -102,7 +102,8 @@ pub fn read_lammps_log(path: &Path) -> Vec<Vec<BTreeMap<String, f64>>> {
     blocks
 }
 
-/// Our thermo CSV: list of column → value maps.
+/// A CSV with a header line (our thermo, inherent structures): list of
+/// column → value maps.
 pub fn read_thermo_csv(path: &Path) -> Vec<BTreeMap<String, f64>> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
