@@ -14,30 +14,12 @@ out=${1:-bench-out/melt_quench}; atoms=${2:-1000}; seeds=${3:-"1 2 3"}
 mkdir -p "$out"; out=$(cd "$out" && pwd)
 cargo build --release --quiet
 bin=$PWD/target/release/glassmd; pot=$PWD/inputs/potentials/CuZr_mm.eam.fs
+source scripts/lib.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 cd "$out"
 echo "code,seed,pe_per_atom,density" > results.csv
 for s in $seeds; do
-  cat > start$s.toml <<EOI
-[system.create]
-composition = { Cu = 64, Zr = 36 }
-atoms = $atoms
-number_density = 0.060
-seed = $s
-[potential]
-style = "eam/fs"
-file = "$pot"
-elements = ["Cu", "Zr"]
-[[stage]]
-kind = "minimize"
-algorithm = "fire"
-ftol = 1e-2
-max_iterations = 2000
-[[stage]]
-kind = "write_data"
-file = "start$s.data"
-EOI
-  $bin run start$s.toml > /dev/null 2>&1
+  random_packing start$s $atoms $s
   cat > gmd$s.toml <<EOI
 [system]
 read_data = "start$s.data"

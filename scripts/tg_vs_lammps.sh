@@ -13,28 +13,10 @@ out=${1:-bench-out/tg}; atoms=${2:-2000}; s=${3:-3}
 mkdir -p "$out"; out=$(cd "$out" && pwd)
 cargo build --release --quiet
 repo=$PWD; bin=$repo/target/release/glassmd; pot=$repo/inputs/potentials/CuZr_mm.eam.fs
+source scripts/lib.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 cd "$out"
-cat > start.toml <<EOI
-[system.create]
-composition = { Cu = 64, Zr = 36 }
-atoms = $atoms
-number_density = 0.060
-seed = $s
-[potential]
-style = "eam/fs"
-file = "$pot"
-elements = ["Cu", "Zr"]
-[[stage]]
-kind = "minimize"
-algorithm = "fire"
-ftol = 1e-2
-max_iterations = 2000
-[[stage]]
-kind = "write_data"
-file = "start.data"
-EOI
-$bin run start.toml > /dev/null 2>&1
+random_packing start $atoms $s
 # glassmd: the stages of inputs/tg after its packing.
 {
   printf '[system]\nread_data = "start.data"\n'
