@@ -29,6 +29,12 @@ pub enum Cmd {
         /// `glassmd summarize DECK` once all are done.
         #[arg(long, value_name = "I")]
         sample: Option<u64>,
+        /// Continue the deck from a checkpoint written by an earlier run of it.
+        #[arg(long, value_name = "CKPT")]
+        restart: Option<PathBuf>,
+        /// Replace trajectory and checkpoint files that already exist.
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Mean ± standard error of the results of a deck's samples
     /// (sample_*/results.json → samples.json).
@@ -180,7 +186,10 @@ pub fn main() -> i32 {
                 Ok(())
             }
         }
-        Cmd::Run { deck, sample } => crate::run::run_deck(comm.as_ref(), deck, nthreads, *sample),
+        Cmd::Run { deck, sample, restart, overwrite } => {
+            let opts = crate::run::RunOptions { nthreads, sample: *sample, overwrite: *overwrite, restart: restart.clone() };
+            crate::run::run_deck(comm.as_ref(), deck, &opts)
+        }
         Cmd::Summarize { deck } => {
             if comm.is_root() {
                 crate::run::summarize_deck(deck)

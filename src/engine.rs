@@ -193,6 +193,29 @@ impl Ensemble for Langevin {
 pub struct Nve;
 impl Ensemble for Nve {}
 
+/// Consecutive rows of a per-atom output in id order (see
+/// [`Engine::stream_rows`]): atom ids, 1-based types and `width` values per
+/// row; `offset` is the index of the first row in the whole output.
+pub struct RowBlock {
+    pub offset: usize,
+    pub width: usize,
+    pub ids: Vec<u64>,
+    pub types: Vec<u32>,
+    pub values: Vec<f64>,
+}
+
+impl RowBlock {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    pub fn row(&self, k: usize) -> &[f64] {
+        &self.values[k * self.width..(k + 1) * self.width]
+    }
+}
+
 /// Global per-step sums shared by thermo output and the barostat.
 struct GlobalSums {
     mv2: f64,
@@ -673,23 +696,96 @@ impl<'c> Engine<'c> {
     }
 
     /// Gather owned per-atom rows on rank 0, sorted by id (collective).
-    /// `row(i)` gives the values of owned atom `i`.
+    /// `row(i)` gives the values of owned atom `i`. Holds the whole system
+    /// on rank 0: for small outputs; trajectories use [`Engine::stream_rows`].
     pub fn gather_rows(&self, width: usize, row: impl Fn(usize) -> Vec<f64>) -> Option<Vec<(u64, u32, Vec<f64>)>> {
-        let mut buf = Vec::with_capacity(self.atoms.nlocal * (width + 2));
-        for i in 0..self.atoms.nlocal {
-            buf.push(self.atoms.id[i] as f64);
-            buf.push((self.atoms.typ[i] + 1) as f64);
-            let r = row(i);
-            debug_assert_eq!(r.len(), width);
-            buf.extend(r);
+        let mut rows = Vec::new();
+        let res = self.stream_rows(width, usize::MAX, |i, out| out.extend(row(i)), |b| {
+            rows.extend((0..b.len()).map(|k| (b.ids[k], b.types[k], b.row(k).to_vec())));
+            Ok(())
+        });
+        (res.is_ok() && self.comm.is_root()).then_some(rows)
+    }
+
+    /// Stream owned per-atom rows to rank 0 in atom-id order, in blocks of
+    /// ids `[lo, lo + block)` (collective). No rank ever holds more than one
+    /// block of other ranks' rows, so a 1.28-million-atom snapshot needs
+    /// only a block's worth of memory on rank 0. `row(i, out)` appends the
+    /// `width` values of owned atom `i`; `sink` receives consecutive blocks
+    /// on rank 0 (row offsets in the file are the running count). An error
+    /// from `sink` stops the writing but not the collective loop, so the
+    /// ranks stay in step; it is returned on rank 0.
+    pub fn stream_rows(
+        &self,
+        width: usize,
+        block: usize,
+        row: impl Fn(usize, &mut Vec<f64>),
+        mut sink: impl FnMut(&RowBlock) -> Result<()>,
+    ) -> Result<()> {
+        let n = self.atoms.nlocal;
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_unstable_by_key(|&i| self.atoms.id[i]);
+        let block = block.max(1) as f64;
+        let (mut next, mut offset, mut first_err) = (0usize, 0usize, None);
+        let mut buf = Vec::new();
+        loop {
+            // The lowest id not yet sent on any rank starts the next block
+            // (ids are exact in f64 below 2^53).
+            let mine = order.get(next).map_or(f64::INFINITY, |&i| self.atoms.id[i] as f64);
+            let mut lo = [mine];
+            self.comm.min_f64(&mut lo);
+            if lo[0].is_infinite() {
+                break;
+            }
+            let hi = lo[0] + block;
+            buf.clear();
+            while let Some(&i) = order.get(next) {
+                if self.atoms.id[i] as f64 >= hi {
+                    break;
+                }
+                buf.push(self.atoms.id[i] as f64);
+                buf.push(self.atoms.typ[i] as f64 + 1.0);
+                let before = buf.len();
+                row(i, &mut buf);
+                debug_assert_eq!(buf.len() - before, width);
+                next += 1;
+            }
+            if let Some(parts) = self.comm.gather_f64(&buf) {
+                let mut rows: Vec<&[f64]> = parts.iter().flat_map(|p| p.chunks_exact(width + 2)).collect();
+                rows.sort_unstable_by(|a, b| a[0].total_cmp(&b[0]));
+                let b = RowBlock {
+                    offset,
+                    width,
+                    ids: rows.iter().map(|r| r[0] as u64).collect(),
+                    types: rows.iter().map(|r| r[1] as u32).collect(),
+                    values: rows.iter().flat_map(|r| r[2..].iter().copied()).collect(),
+                };
+                offset += rows.len();
+                if first_err.is_none() {
+                    if let Err(e) = sink(&b) {
+                        first_err = Some(e);
+                    }
+                }
+            }
         }
-        let all = self.comm.gather_f64(&buf)?;
-        let mut rows: Vec<(u64, u32, Vec<f64>)> = all
-            .iter()
-            .flat_map(|b| b.chunks_exact(width + 2).map(|c| (c[0] as u64, c[1] as u32, c[2..].to_vec())).collect::<Vec<_>>())
-            .collect();
-        rows.sort_unstable_by_key(|r| r.0);
-        Some(rows)
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Per-atom stress of owned atom `i` as LAMMPS `compute stress/atom`:
+    /// −(m v⊗v + W_i), bar·Å³ (xx yy zz xy xz yz). Needs the per-atom virial
+    /// of the last force computation.
+    pub fn stress_atom(&self, i: usize) -> [f64; 6] {
+        let v = self.atoms.v[i];
+        let m = self.masses[self.atoms.typ[i] as usize] * MVV2E;
+        let w = self.per_atom.virial[i];
+        let kin = [m * v[0] * v[0], m * v[1] * v[1], m * v[2] * v[2], m * v[0] * v[1], m * v[0] * v[2], m * v[1] * v[2]];
+        std::array::from_fn(|k| -(kin[k] + w[k]) * NKTV2P)
+    }
+
+    /// Recompute the forces with per-atom energies and virials (the forces
+    /// themselves come out bitwise the same: same positions, same list).
+    pub fn compute_per_atom(&mut self) {
+        self.compute_forces(ForceFlags { energy_atom: true, virial_atom: true });
     }
 
     /// The whole system as a data file, on rank 0 (collective).

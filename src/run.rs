@@ -10,13 +10,15 @@ use crate::config::{Deck, InherentStructures, MinimizeStage, PressureSpec, Stage
 use crate::domain::comm::Comm;
 use crate::engine::{Barostat, Couple, Engine, EngineOptions, Ensemble, Langevin, NoseHooverChain, Npt, Nve, Nvt};
 use crate::error::{Error, Result};
+use crate::io::frames::{FrameInfo, FrameWriter, Fields, TextFormat, TextTrajectory};
+use crate::io::h5md::{H5md, CHUNK_ROWS};
 use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile, write_atomic};
 use crate::protocol::{sample_dir, summarize, IsSampler, Results, Row};
 use crate::minimize::{minimize, Algorithm, BoxRelax, MinParams};
 use crate::potential::eam::{self, EamStyle};
 use crate::potential::ForceFlags;
 use crate::system::{build, Boundary};
-use crate::units::{BAR_PER_GPA, MVV2E, NKTV2P};
+use crate::units::BAR_PER_GPA;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -104,17 +106,121 @@ impl Progress {
     }
 }
 
+/// `file` relative to the output folder `dir` (absolute paths stay).
+fn resolve_in(dir: &Path, file: &str) -> PathBuf {
+    let p = Path::new(file);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}
+
+/// A per-atom trajectory of the deck's `[output]`.
+struct Trajectory {
+    every: u64,
+    fields: Fields,
+    target: PathBuf,
+    kind: &'static str,
+    compression: u8,
+    /// Rank 0 only.
+    writer: Option<Box<dyn FrameWriter>>,
+    /// Step of the last frame, so a step is never written twice.
+    last_step: Option<u64>,
+}
+
+impl Trajectory {
+    /// Open the writer on rank 0: a new part file, or the part file of an
+    /// interrupted run continued from `resume` (its [`FrameWriter::mark`]).
+    fn open(&mut self, eng: &Engine, resume: Option<u64>) -> Result<()> {
+        if !eng.comm.is_root() {
+            return Ok(());
+        }
+        let w: Box<dyn FrameWriter> = match (self.kind, resume) {
+            ("snapshot", None) => Box::new(H5md::create(&self.target, eng.natoms, self.fields, &eng.masses, eng.bx.boundary, self.compression)?),
+            ("snapshot", Some(frames)) => Box::new(H5md::resume(&self.target, eng.natoms, self.fields, &eng.masses, frames)?),
+            (k, r) => {
+                let format = if k == "dump" { TextFormat::Dump } else { TextFormat::ExtXyz };
+                Box::new(TextTrajectory::open(&self.target, self.fields, format, r.map(|b| (0, b)))?)
+            }
+        };
+        self.writer = Some(w);
+        Ok(())
+    }
+}
+
 /// Where a run's output goes: the thermo log and CSV (rank 0), the rows of
-/// the current stage kept for analysis, and the results.
+/// the current stage kept for analysis, the results, and trajectories.
 struct Output {
     root: bool,
     thermo_file: Option<ThermoFile>,
     rows: Vec<Row>,
     results: Results,
     dir: PathBuf,
+    trajectories: Vec<Trajectory>,
+    /// Element name of each atom type (may be empty).
+    elements: Vec<String>,
 }
 
 impl Output {
+    /// Write the frames due at the current step (collective): per-atom
+    /// rows stream to rank 0 in id order, one block at a time.
+    fn frames(&mut self, eng: &mut Engine) -> Result<()> {
+        let step = eng.step;
+        let due: Vec<usize> = (0..self.trajectories.len()).filter(|&k| step % self.trajectories[k].every == 0 && self.trajectories[k].last_step != Some(step)).collect();
+        if due.is_empty() {
+            return Ok(());
+        }
+        let t0 = Instant::now();
+        if due.iter().any(|&k| self.trajectories[k].fields.needs_per_atom()) {
+            eng.compute_per_atom();
+        }
+        let thermo = eng.thermo();
+        let mut first_err = None;
+        for k in due {
+            let tr = &mut self.trajectories[k];
+            tr.last_step = Some(step);
+            let info = FrameInfo { step, time: eng.time, lo: eng.bx.lo, hi: eng.bx.hi, boundary: eng.bx.boundary, natoms: eng.natoms, thermo: &thermo, elements: &self.elements };
+            let mut ok = match tr.writer.as_mut().map(|w| w.begin(&info)) {
+                Some(Err(e)) => {
+                    first_err.get_or_insert(e);
+                    false
+                }
+                _ => true,
+            };
+            let f = tr.fields;
+            let e: &Engine = eng;
+            let res = e.stream_rows(f.width(), CHUNK_ROWS, |i, out| frame_row(e, f, i, out), |b| match tr.writer.as_mut() {
+                Some(w) if ok => w.rows(b),
+                _ => Ok(()),
+            });
+            if let Err(err) = res {
+                ok = false;
+                first_err.get_or_insert(err);
+            }
+            if let (Some(w), true) = (tr.writer.as_mut(), ok) {
+                if let Err(err) = w.end() {
+                    first_err.get_or_insert(err);
+                }
+            }
+        }
+        eng.timers.output += t0.elapsed().as_secs_f64();
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// End of the run: rename every part file onto its target (rank 0).
+    fn finish(&mut self) -> Result<()> {
+        for tr in &mut self.trajectories {
+            if let Some(w) = tr.writer.take() {
+                w.finish()?;
+            }
+        }
+        if let Some(f) = self.thermo_file.take() {
+            f.commit()?;
+        }
+        Ok(())
+    }
+
     /// A thermo line; `target` is the ensemble's target temperature.
     fn emit(&mut self, eng: &mut Engine, t: Thermo, target: Option<f64>) -> Result<()> {
         let t0 = Instant::now();
@@ -130,12 +236,27 @@ impl Output {
         Ok(())
     }
     fn path(&self, file: &str) -> PathBuf {
-        let p = Path::new(file);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.dir.join(p)
-        }
+        resolve_in(&self.dir, file)
+    }
+}
+
+/// The values of owned atom `i` for the fields `f`, in [`Fields`] order.
+fn frame_row(eng: &Engine, f: Fields, i: usize, out: &mut Vec<f64>) {
+    if f.position {
+        let (x, im) = (eng.atoms.x[i], eng.atoms.image[i]);
+        out.extend([x[0], x[1], x[2], im[0] as f64, im[1] as f64, im[2] as f64]);
+    }
+    if f.velocity {
+        out.extend(eng.atoms.v[i]);
+    }
+    if f.force {
+        out.extend(eng.atoms.f[i]);
+    }
+    if f.pe {
+        out.push(eng.per_atom.energy[i]);
+    }
+    if f.stress {
+        out.extend(eng.stress_atom(i));
     }
 }
 
@@ -165,6 +286,7 @@ fn md_stage(
             let t = eng.thermo();
             out.emit(eng, t, target(s))?;
         }
+        out.frames(eng)?;
         if let Some(is) = is.as_deref_mut() {
             if s % is.every == 0 || s == steps {
                 is.sample(eng, target(s).unwrap_or(f64::NAN))?;
@@ -176,18 +298,34 @@ fn md_stage(
     Ok(())
 }
 
+/// How `glassmd run` was asked to run a deck.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Worker threads per rank.
+    pub nthreads: usize,
+    /// Only this sample of a `[samples]` deck.
+    pub sample: Option<u64>,
+    /// Replace existing trajectory and checkpoint files.
+    pub overwrite: bool,
+    /// Continue from this checkpoint.
+    pub restart: Option<PathBuf>,
+}
+
 /// Run a deck: once, or for each of its `[samples]` (all of them, or only
 /// `sample` as one job of an array), then summarise the samples.
-pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize, sample: Option<u64>) -> Result<()> {
+pub fn run_deck(comm: &dyn Comm, deck_path: &Path, opts: &RunOptions) -> Result<()> {
     let deck = Deck::load(deck_path)?;
-    match (&deck.samples, sample) {
-        (None, None) => run_once(comm, &deck, &deck.dir, 0, nthreads),
+    if opts.restart.is_some() && deck.samples.is_some() && opts.sample.is_none() {
+        return Err(Error::input(&deck.path, "--restart of a deck with [samples] needs --sample I (one checkpoint per sample)"));
+    }
+    match (&deck.samples, opts.sample) {
+        (None, None) => run_once(comm, &deck, &deck.dir, 0, opts),
         (None, Some(_)) => Err(Error::input(&deck.path, "--sample needs a [samples] section in the deck")),
         (Some(s), Some(i)) if i >= s.count => Err(Error::input(&deck.path, format!("--sample {} is out of range: samples.count = {}", i, s.count))),
-        (Some(s), Some(i)) => run_sample(comm, &deck, i, s.seed_stride, nthreads),
+        (Some(s), Some(i)) => run_sample(comm, &deck, i, s.seed_stride, opts),
         (Some(s), None) => {
             for i in 0..s.count {
-                run_sample(comm, &deck, i, s.seed_stride, nthreads)?;
+                run_sample(comm, &deck, i, s.seed_stride, opts)?;
             }
             if comm.is_root() {
                 print!("{}", summarize(&deck.dir, s.count)?);
@@ -197,14 +335,14 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, nthreads: usize, sample: Opti
     }
 }
 
-fn run_sample(comm: &dyn Comm, deck: &Deck, i: u64, stride: u64, nthreads: usize) -> Result<()> {
+fn run_sample(comm: &dyn Comm, deck: &Deck, i: u64, stride: u64, opts: &RunOptions) -> Result<()> {
     let dir = sample_dir(&deck.dir, i);
     if comm.is_root() {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         log::info!("sample {} in {} (seeds + {})", i, dir.display(), i * stride);
     }
     comm.barrier();
-    run_once(comm, deck, &dir, i * stride, nthreads)
+    run_once(comm, deck, &dir, i * stride, opts)
 }
 
 /// `glassmd summarize DECK`: mean ± standard error over the deck's samples.
@@ -218,7 +356,7 @@ pub fn summarize_deck(deck_path: &Path) -> Result<()> {
 }
 
 /// Build the engine of a deck (every seed shifted by `seed_offset`).
-fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads: usize) -> Result<Engine<'c>> {
+fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads: usize) -> Result<(Engine<'c>, Vec<String>)> {
     let style = parse_style(&deck.potential.style, &deck.path)?;
     let mut elements = deck.potential.elements.clone();
     let (mut data, data_path) = match (&deck.system.read_data, &deck.system.create) {
@@ -254,13 +392,26 @@ fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads:
     let pot = eam::load(style, &pot_path, elements.as_deref(), data.ntypes, &data_path, &deck.path)?;
     let masses = masses_of(&pot);
     let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads };
-    Engine::new(comm, &data, &data_path, deck.system.boundary(), Box::new(pot), masses, opts)
+    let eng = Engine::new(comm, &data, &data_path, deck.system.boundary(), Box::new(pot), masses, opts)?;
+    Ok((eng, elements.unwrap_or_default()))
 }
 
 /// Run the stages of a deck once, writing outputs into `dir`.
-fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, nthreads: usize) -> Result<()> {
+fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &RunOptions) -> Result<()> {
+    let (nthreads, overwrite) = (opts.nthreads, opts.overwrite);
     let root = comm.is_root();
-    let mut eng = build_engine(comm, deck, seed_offset, nthreads)?;
+    // Every rank checks (they see the same files), so all stop alike.
+    if !(deck.output.overwrite || overwrite) && opts.restart.is_none() {
+        let o = &deck.output;
+        let files = [&o.snapshot, &o.dump, &o.xyz].into_iter().flatten().map(|t| &t.file).chain(o.checkpoint.as_ref().map(|c| &c.file));
+        for f in files {
+            let p = resolve_in(dir, f);
+            if p.exists() {
+                return Err(Error::input(&deck.path, format!("output {} exists; set [output] overwrite = true or pass --overwrite to replace it", p.display())));
+            }
+        }
+    }
+    let (mut eng, elements) = build_engine(comm, deck, seed_offset, nthreads)?;
     if root {
         log::info!(
             "{} atoms, {} types, box {:?}, grid {:?}, {} rank(s) x {} thread(s)",
@@ -272,7 +423,18 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, nthreads
             nthreads
         );
     }
-    let mut out = Output { root, thermo_file: None, rows: Vec::new(), results: Results::new(dir.join("results.json")), dir: dir.to_path_buf() };
+    let o = &deck.output;
+    let mut trajectories = Vec::new();
+    for (kind, spec) in [("snapshot", &o.snapshot), ("dump", &o.dump), ("xyz", &o.xyz)] {
+        if let Some(t) = spec {
+            let fields = Fields::parse(&t.fields).map_err(|m| Error::input(&deck.path, format!("output.{}: {}", kind, m)))?;
+            trajectories.push(Trajectory { every: t.every, fields, target: resolve_in(dir, &t.file), kind, compression: t.compression, writer: None, last_step: None });
+        }
+    }
+    let mut out = Output { root, thermo_file: None, rows: Vec::new(), results: Results::new(dir.join("results.json")), dir: dir.to_path_buf(), trajectories, elements };
+    for tr in &mut out.trajectories {
+        tr.open(&eng, None)?;
+    }
     if let (Some(f), true) = (&deck.thermo.file, root) {
         out.thermo_file = Some(ThermoFile::create(&out.path(f))?);
     }
@@ -282,6 +444,7 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, nthreads
     }
     let t = eng.thermo();
     out.emit(&mut eng, t, None)?;
+    out.frames(&mut eng)?;
     // Like LAMMPS's "Loop time", the summary covers the stages, not set-up.
     eng.timers = crate::timing::Timers::default();
     let every = deck.thermo.every;
@@ -380,8 +543,8 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, nthreads
         }
         stage_rows.push(std::mem::take(&mut out.rows));
     }
-    if let Some(f) = out.thermo_file.take() {
-        f.commit()?;
+    if root {
+        out.finish()?;
     }
     if let Some(s) = eng.timers.report(comm, eng.natoms) {
         println!("{}", s);
@@ -484,13 +647,9 @@ pub fn forces(comm: &dyn Comm, a: &ForcesArgs) -> Result<serde_json::Value> {
     eng.setup(ForceFlags { energy_atom: true, virial_atom: true })?;
     let t = eng.thermo();
     let rows = eng.gather_rows(10, |i| {
-        let (f, v) = (eng.atoms.f[i], eng.atoms.v[i]);
-        let m = eng.masses[eng.atoms.typ[i] as usize] * MVV2E;
-        let w = eng.per_atom.virial[i];
-        // LAMMPS compute stress/atom: −(m v_a v_b + W_ab) in bar·Å³.
-        let kin = [m * v[0] * v[0], m * v[1] * v[1], m * v[2] * v[2], m * v[0] * v[1], m * v[0] * v[2], m * v[1] * v[2]];
+        let f = eng.atoms.f[i];
         let mut r = vec![f[0], f[1], f[2], eng.per_atom.energy[i]];
-        r.extend((0..6).map(|k| -(kin[k] + w[k]) * NKTV2P));
+        r.extend(eng.stress_atom(i));
         r
     });
     if let (Some(rows), Some(path)) = (rows, a.dump) {

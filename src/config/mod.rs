@@ -27,6 +27,9 @@ pub struct Deck {
     /// Properties of the glass the protocol refers to (`[glass] tg = 700`).
     #[serde(default)]
     pub glass: GlassSection,
+    /// Trajectories and checkpoints (`[output]`).
+    #[serde(default)]
+    pub output: OutputSection,
     #[serde(default, rename = "stage")]
     pub stages: Vec<Stage>,
     /// Folder of the deck file; set by [`Deck::load`].
@@ -150,6 +153,57 @@ impl Default for ThermoSection {
     fn default() -> Self {
         ThermoSection { every: default_thermo_every(), file: None }
     }
+}
+
+/// `[output]`: per-atom trajectories at intervals and checkpoints.
+/// Trajectories grow as `FILE.part` and are renamed to `FILE` when the run
+/// ends. A run refuses to start if one of its trajectory or checkpoint files
+/// exists, unless `overwrite = true` (or `glassmd run --overwrite`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    /// H5MD (HDF5) snapshots.
+    #[serde(default)]
+    pub snapshot: Option<TrajectorySpec>,
+    /// LAMMPS `dump custom` text trajectory.
+    #[serde(default)]
+    pub dump: Option<TrajectorySpec>,
+    /// Extended XYZ text trajectory.
+    #[serde(default)]
+    pub xyz: Option<TrajectorySpec>,
+    #[serde(default)]
+    pub checkpoint: Option<CheckpointSpec>,
+    #[serde(default)]
+    pub overwrite: bool,
+}
+
+/// `{ file = "traj.h5", every = 1000, fields = ["position", "velocity"] }`.
+/// Frames are written at the start of the run and whenever the step is a
+/// multiple of `every` during MD stages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrajectorySpec {
+    pub file: String,
+    pub every: u64,
+    /// Some of position (with image flags), velocity, force, pe, stress.
+    #[serde(default = "default_fields")]
+    pub fields: Vec<String>,
+    /// Deflate level 0-9 of the H5MD per-atom datasets (0: none).
+    #[serde(default)]
+    pub compression: u8,
+}
+fn default_fields() -> Vec<String> {
+    vec!["position".into(), "velocity".into()]
+}
+
+/// `{ file = "restart.h5", every = 10000 }`: the complete state every
+/// `every` MD steps (0: only on SIGTERM/SIGUSR1), written atomically.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSpec {
+    pub file: String,
+    #[serde(default)]
+    pub every: u64,
 }
 
 fn default_dt() -> f64 {
@@ -868,6 +922,26 @@ impl Deck {
             if s.count == 0 {
                 return bad("samples.count must be at least 1".into());
             }
+        }
+        let o = &self.output;
+        for (key, t) in [("snapshot", &o.snapshot), ("dump", &o.dump), ("xyz", &o.xyz)] {
+            if let Some(t) = t {
+                let what = |m: String| Error::input(&self.path, format!("output.{}: {}", key, m));
+                if t.every == 0 {
+                    return Err(what("every must be at least 1".into()));
+                }
+                if t.file.is_empty() {
+                    return Err(what("file is empty".into()));
+                }
+                crate::io::frames::Fields::parse(&t.fields).map_err(what)?;
+                if t.compression > 9 {
+                    return Err(what(format!("compression is a deflate level 0-9, got {}", t.compression)));
+                }
+            }
+        }
+        let files: Vec<&str> = [&o.snapshot, &o.dump, &o.xyz].iter().filter_map(|t| t.as_ref().map(|t| t.file.as_str())).chain(o.checkpoint.as_ref().map(|c| c.file.as_str())).collect();
+        if let Some(f) = files.iter().enumerate().find(|(i, f)| files[..*i].contains(f)).map(|(_, f)| f) {
+            return bad(format!("output: two outputs write {}", f));
         }
         let mut records: Vec<&str> = Vec::new();
         for (k, s) in self.stages.iter().enumerate() {

@@ -5,6 +5,8 @@
 //! belong here and should use [`AtomicFile`] too.
 
 pub mod dump;
+pub mod frames;
+pub mod h5md;
 pub mod lammps_data;
 pub mod thermo;
 

@@ -1,0 +1,289 @@
+//! Per-atom trajectory output at intervals: which fields a frame holds, and
+//! the text writers (LAMMPS custom dump, extended XYZ). The H5MD writer is in
+//! `h5md.rs`; all three implement [`FrameWriter`].
+//!
+//! A frame arrives as a header ([`FrameInfo`]) followed by blocks of rows
+//! in atom-id order, streamed from the ranks by `Engine::stream_rows`, so
+//! no writer holds the whole system. A row carries the values of the fields
+//! in [`Fields`] order: position (3, wrapped), image (3), velocity (3),
+//! force (3), pe (1), stress (6). A new per-atom field (strain, Voronoi
+//! index) is a new flag here, its columns in [`Fields::columns`], and its
+//! values in the driver's row function.
+//!
+//! Trajectories are written to `FILE.part` and renamed to `FILE` when the run
+//! ends, so an existing `FILE` survives a failed run, and a restarted run
+//! finds the part file to continue.
+
+use crate::engine::RowBlock;
+use crate::error::{Error, Result};
+use crate::io::thermo::Thermo;
+use crate::system::Boundary;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The per-atom fields of a frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fields {
+    /// Wrapped positions with image flags.
+    pub position: bool,
+    pub velocity: bool,
+    pub force: bool,
+    /// Per-atom potential energy, eV.
+    pub pe: bool,
+    /// Per-atom stress × volume (LAMMPS `compute stress/atom`), bar·Å³.
+    pub stress: bool,
+}
+
+/// Names accepted in `fields = [...]`.
+pub const FIELD_NAMES: [&str; 5] = ["position", "velocity", "force", "pe", "stress"];
+
+impl Fields {
+    pub fn parse(names: &[String]) -> std::result::Result<Fields, String> {
+        let mut f = Fields::default();
+        for n in names {
+            match n.as_str() {
+                "position" => f.position = true,
+                "velocity" => f.velocity = true,
+                "force" => f.force = true,
+                "pe" => f.pe = true,
+                "stress" => f.stress = true,
+                other => return Err(format!("unknown field '{}' (expected some of {})", other, FIELD_NAMES.join(", "))),
+            }
+        }
+        if names.is_empty() {
+            return Err("fields is empty".into());
+        }
+        Ok(f)
+    }
+    /// Column names of a row, in order.
+    pub fn columns(&self) -> Vec<&'static str> {
+        let mut c = Vec::new();
+        if self.position {
+            c.extend(["x", "y", "z", "ix", "iy", "iz"]);
+        }
+        if self.velocity {
+            c.extend(["vx", "vy", "vz"]);
+        }
+        if self.force {
+            c.extend(["fx", "fy", "fz"]);
+        }
+        if self.pe {
+            c.push("pe");
+        }
+        if self.stress {
+            c.extend(["sxx", "syy", "szz", "sxy", "sxz", "syz"]);
+        }
+        c
+    }
+    pub fn width(&self) -> usize {
+        self.columns().len()
+    }
+    /// Per-atom energies or stresses need a force pass with per-atom tallies.
+    pub fn needs_per_atom(&self) -> bool {
+        self.pe || self.stress
+    }
+}
+
+/// What a frame shares by all atoms.
+pub struct FrameInfo<'a> {
+    pub step: u64,
+    pub time: f64,
+    pub lo: [f64; 3],
+    pub hi: [f64; 3],
+    pub boundary: [Boundary; 3],
+    pub natoms: u64,
+    pub thermo: &'a Thermo,
+    /// Element name of each 1-based type (index type − 1), if known.
+    pub elements: &'a [String],
+}
+
+/// A trajectory file that takes frames.
+pub trait FrameWriter {
+    fn begin(&mut self, f: &FrameInfo) -> Result<()>;
+    fn rows(&mut self, b: &RowBlock) -> Result<()>;
+    /// Finish the frame and flush it to disk.
+    fn end(&mut self) -> Result<()>;
+    /// Frames written so far.
+    fn frames(&self) -> u64;
+    /// Where a restarted run continues: bytes of a text file, frames of an
+    /// H5MD file (flushed to disk first).
+    fn mark(&mut self) -> Result<u64>;
+    /// Rename the part file onto the target (end of run).
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// `FILE.part`: where a trajectory grows until the run ends.
+pub fn part_path(target: &Path) -> PathBuf {
+    let mut s = target.as_os_str().to_owned();
+    s.push(".part");
+    PathBuf::from(s)
+}
+
+/// A text trajectory (dump or extxyz) with frames appended to `FILE.part`.
+/// A restarted run truncates the part file to the byte length recorded
+/// with the checkpoint, dropping frames written after it.
+pub struct TextTrajectory {
+    target: PathBuf,
+    part: PathBuf,
+    w: BufWriter<std::fs::File>,
+    fields: Fields,
+    format: TextFormat,
+    frames: u64,
+    /// Element names of the current frame's types (extxyz species).
+    elements: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextFormat {
+    /// LAMMPS `dump custom`: id type and the fields' columns.
+    Dump,
+    /// Extended XYZ (ASE, OVITO): species, pos, and the other fields.
+    ExtXyz,
+}
+
+impl TextTrajectory {
+    /// Start a new part file, or reopen one at `resume = (frames, bytes)`
+    /// (see [`FrameWriter::mark`]).
+    pub fn open(target: &Path, fields: Fields, format: TextFormat, resume: Option<(u64, u64)>) -> Result<TextTrajectory> {
+        let part = part_path(target);
+        let file = match resume {
+            None => std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?,
+            Some((_, bytes)) => {
+                let f = std::fs::OpenOptions::new().write(true).open(&part).map_err(|e| Error::io(&part, e))?;
+                let len = f.metadata().map_err(|e| Error::io(&part, e))?.len();
+                if len < bytes {
+                    return Err(Error::input(&part, format!("holds {} bytes, fewer than the {} the checkpoint recorded", len, bytes)));
+                }
+                f.set_len(bytes).map_err(|e| Error::io(&part, e))?;
+                let mut f = f;
+                use std::io::Seek;
+                f.seek(std::io::SeekFrom::End(0)).map_err(|e| Error::io(&part, e))?;
+                f
+            }
+        };
+        Ok(TextTrajectory {
+            target: target.to_path_buf(),
+            part,
+            w: BufWriter::new(file),
+            fields,
+            format,
+            frames: resume.map_or(0, |r| r.0),
+            elements: Vec::new(),
+        })
+    }
+}
+
+fn fmt_f(v: f64) -> String {
+    format!("{:?}", v)
+}
+
+impl FrameWriter for TextTrajectory {
+    fn begin(&mut self, f: &FrameInfo) -> Result<()> {
+        let part = self.part.clone();
+        let io = |e| Error::io(&part, e);
+        let w = &mut self.w;
+        self.elements = f.elements.to_vec();
+        match self.format {
+            TextFormat::Dump => {
+                let bnd: Vec<String> = f.boundary.iter().map(|b| format!("{0}{0}", b.letter())).collect();
+                write!(w, "ITEM: TIMESTEP\n{}\nITEM: NUMBER OF ATOMS\n{}\nITEM: BOX BOUNDS {}\n", f.step, f.natoms, bnd.join(" ")).map_err(io)?;
+                for d in 0..3 {
+                    writeln!(w, "{} {}", fmt_f(f.lo[d]), fmt_f(f.hi[d])).map_err(io)?;
+                }
+                writeln!(w, "ITEM: ATOMS id type {}", self.fields.columns().join(" ")).map_err(io)?;
+            }
+            TextFormat::ExtXyz => {
+                // Extended XYZ: atom count, then a key=value comment line
+                // with the cell (rows are the cell vectors), the columns and
+                // the frame's thermo values (ASE reads them into atoms.info).
+                let l = [f.hi[0] - f.lo[0], f.hi[1] - f.lo[1], f.hi[2] - f.lo[2]];
+                let mut props = String::from("species:S:1:id:I:1:type:I:1");
+                if self.fields.position {
+                    props += ":pos:R:3:image:I:3";
+                }
+                if self.fields.velocity {
+                    props += ":velo:R:3";
+                }
+                if self.fields.force {
+                    props += ":forces:R:3";
+                }
+                if self.fields.pe {
+                    props += ":energies:R:1";
+                }
+                if self.fields.stress {
+                    props += ":stress_atom:R:6";
+                }
+                let pbc: Vec<&str> = f.boundary.iter().map(|b| if b.is_periodic() { "T" } else { "F" }).collect();
+                let t = f.thermo;
+                writeln!(w, "{}", f.natoms).map_err(io)?;
+                writeln!(
+                    w,
+                    "Lattice=\"{} 0 0 0 {} 0 0 0 {}\" Origin=\"{} {} {}\" Properties={} pbc=\"{}\" step={} time={} energy={} temperature={} pressure={} units=metal",
+                    fmt_f(l[0]),
+                    fmt_f(l[1]),
+                    fmt_f(l[2]),
+                    fmt_f(f.lo[0]),
+                    fmt_f(f.lo[1]),
+                    fmt_f(f.lo[2]),
+                    props,
+                    pbc.join(" "),
+                    f.step,
+                    fmt_f(f.time),
+                    fmt_f(t.pe),
+                    fmt_f(t.temperature),
+                    fmt_f(t.pressure)
+                )
+                .map_err(io)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn rows(&mut self, b: &RowBlock) -> Result<()> {
+        let part = self.part.clone();
+        let io = |e| Error::io(&part, e);
+        let ipos = if self.fields.position { Some(3..6) } else { None };
+        for k in 0..b.len() {
+            let (id, typ, r) = (b.ids[k], b.types[k], b.row(k));
+            match self.format {
+                TextFormat::Dump => write!(self.w, "{} {}", id, typ).map_err(io)?,
+                TextFormat::ExtXyz => {
+                    let name = self.elements.get(typ as usize - 1).cloned().unwrap_or_else(|| format!("T{}", typ));
+                    write!(self.w, "{} {} {}", name, id, typ).map_err(io)?
+                }
+            }
+            for (c, v) in r.iter().enumerate() {
+                // Image flags are integers.
+                if ipos.as_ref().is_some_and(|p| p.contains(&c)) {
+                    write!(self.w, " {}", *v as i64).map_err(io)?;
+                } else {
+                    write!(self.w, " {}", fmt_f(*v)).map_err(io)?;
+                }
+            }
+            writeln!(self.w).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.w.flush().map_err(|e| Error::io(&self.part, e))?;
+        self.frames += 1;
+        Ok(())
+    }
+
+    fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    fn mark(&mut self) -> Result<u64> {
+        self.w.flush().map_err(|e| Error::io(&self.part, e))?;
+        self.w.get_ref().sync_data().map_err(|e| Error::io(&self.part, e))?;
+        Ok(self.w.get_ref().metadata().map_err(|e| Error::io(&self.part, e))?.len())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        self.w.flush().map_err(|e| Error::io(&self.part, e))?;
+        self.w.get_ref().sync_all().map_err(|e| Error::io(&self.part, e))?;
+        std::fs::rename(&self.part, &self.target).map_err(|e| Error::io(&self.target, e))
+    }
+}
