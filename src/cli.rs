@@ -35,6 +35,10 @@ pub enum Cmd {
         /// Replace trajectory and checkpoint files that already exist.
         #[arg(long)]
         overwrite: bool,
+        /// Write a checkpoint and stop (exit status 75) when the run reaches
+        /// this MD step; continue later with --restart.
+        #[arg(long, value_name = "STEP")]
+        stop_at_step: Option<u64>,
     },
     /// Mean ± standard error of the results of a deck's samples
     /// (sample_*/results.json → samples.json).
@@ -186,8 +190,8 @@ pub fn main() -> i32 {
                 Ok(())
             }
         }
-        Cmd::Run { deck, sample, restart, overwrite } => {
-            let opts = crate::run::RunOptions { nthreads, sample: *sample, overwrite: *overwrite, restart: restart.clone() };
+        Cmd::Run { deck, sample, restart, overwrite, stop_at_step } => {
+            let opts = crate::run::RunOptions { nthreads, sample: *sample, overwrite: *overwrite, restart: restart.clone(), stop_at: *stop_at_step };
             crate::run::run_deck(comm.as_ref(), deck, &opts)
         }
         Cmd::Summarize { deck } => {
@@ -221,6 +225,13 @@ pub fn main() -> i32 {
         }
         Err(e) => {
             // Input errors are seen by every rank alike; rank 0 speaks for all.
+            if let Error::Interrupted(_) = e {
+                if comm.is_root() {
+                    eprintln!("glassmd: {}", e);
+                }
+                drop(comm);
+                std::process::exit(crate::error::EXIT_CHECKPOINTED);
+            }
             if comm.is_root() {
                 eprintln!("glassmd: error: {}", e);
             }

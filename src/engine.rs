@@ -67,6 +67,10 @@ impl<'a> Npt<'a> {
 }
 
 impl Ensemble for Npt<'_> {
+    fn save(&self, s: &mut ThermostatState) {
+        s.chain = self.chain.clone();
+        s.baro = Some(self.baro.clone());
+    }
     fn begin_step(&mut self, eng: &mut Engine, dt: f64) {
         self.done += 1;
         let delta = self.done as f64 / self.steps as f64;
@@ -122,6 +126,9 @@ impl<'a> Nvt<'a> {
 }
 
 impl Ensemble for Nvt<'_> {
+    fn save(&self, s: &mut ThermostatState) {
+        s.chain = self.chain.clone();
+    }
     fn begin_step(&mut self, eng: &mut Engine, dt: f64) {
         self.done += 1;
         let delta = self.done as f64 / self.steps as f64;
@@ -163,6 +170,17 @@ pub trait Ensemble {
     fn post_force(&mut self, _eng: &mut Engine, _dt: f64) {}
     /// After the second half kick.
     fn end_step(&mut self, _eng: &mut Engine, _dt: f64) {}
+    /// Copy the thermostat and barostat this ensemble drives into `s` (for
+    /// checkpoints).
+    fn save(&self, _s: &mut ThermostatState) {}
+}
+
+/// The thermostat and barostat chains of a run: they carry across stages,
+/// and a checkpoint stores them.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ThermostatState {
+    pub chain: NoseHooverChain,
+    pub baro: Option<Barostat>,
 }
 
 /// Langevin dynamics (LAMMPS `fix nve` + `fix langevin`) with a linear
@@ -192,6 +210,9 @@ impl Ensemble for Langevin {
 /// Constant energy.
 pub struct Nve;
 impl Ensemble for Nve {}
+
+/// Values per atom in [`Engine::save_local`].
+pub const LOCAL_WIDTH: usize = 14;
 
 /// Consecutive rows of a per-atom output in id order (see
 /// [`Engine::stream_rows`]): atom ids, 1-based types and `width` values per
@@ -381,18 +402,108 @@ impl<'c> Engine<'c> {
             self.atoms.permute(&perm);
             self.last_sort = Some(self.step);
         }
+        self.timers.neigh += (t1 - t0).as_secs_f64() + t2.elapsed().as_secs_f64();
+        self.timers.comm += (t2 - t1).as_secs_f64();
+        self.build_ghosts_and_list();
+        Ok(())
+    }
+
+    /// Ghosts and the neighbor list for the owned atoms as they are (the
+    /// last phase of a reneighboring); remembers positions and box for the
+    /// next rebuild check.
+    fn build_ghosts_and_list(&mut self) {
         let t3 = Instant::now();
         let rc = self.ghost_cutoff();
-        self.halo = Halo::borders(&mut self.atoms, &self.dom, &self.bx, comm, rc);
+        self.halo = Halo::borders(&mut self.atoms, &self.dom, &self.bx, self.comm, rc);
         let t4 = Instant::now();
         build_half(&self.atoms.x, self.atoms.nlocal, rc, self.opts.nchunks, &mut self.list);
         self.x_hold.clear();
         self.x_hold.extend_from_slice(&self.atoms.x[..self.atoms.nlocal]);
         self.box_hold = (self.bx.lo, self.bx.hi);
-        let t5 = Instant::now();
-        self.timers.neigh += (t1 - t0).as_secs_f64() + (t3 - t2).as_secs_f64() + (t5 - t4).as_secs_f64();
-        self.timers.comm += (t2 - t1).as_secs_f64() + (t4 - t3).as_secs_f64();
+        self.timers.neigh += t4.elapsed().as_secs_f64();
+        self.timers.comm += (t4 - t3).as_secs_f64();
+    }
+
+    /// This rank's part of a checkpoint: per owned atom, in memory order,
+    /// [`LOCAL_WIDTH`] values: id, type (0-based), x, v, image, and the
+    /// position at the last neighbor-list build.
+    pub fn save_local(&self) -> Vec<f64> {
+        let mut b = Vec::with_capacity(self.atoms.nlocal * LOCAL_WIDTH);
+        for i in 0..self.atoms.nlocal {
+            let a = &self.atoms;
+            b.push(a.id[i] as f64);
+            b.push(a.typ[i] as f64);
+            b.extend(a.x[i]);
+            b.extend(a.v[i]);
+            b.extend(a.image[i].map(|k| k as f64));
+            b.extend(self.x_hold[i]);
+        }
+        b
+    }
+
+    /// Neighbor bookkeeping a checkpoint carries: the box at the last list
+    /// build and the step of the last spatial sort.
+    pub fn neighbor_state(&self) -> (([f64; 3], [f64; 3]), Option<u64>) {
+        (self.box_hold, self.last_sort)
+    }
+
+    /// Continue exactly where a checkpoint written on this rank count
+    /// stopped (collective). `local` is this rank's [`Engine::save_local`].
+    /// The ghosts and the neighbor list are rebuilt from the positions and
+    /// box of the last build, in the saved atom order, so they are the very
+    /// lists of the interrupted run; then the current positions are copied
+    /// to the ghosts and the forces recomputed — bitwise what the
+    /// uninterrupted run holds at this step.
+    pub fn restore_exact(&mut self, local: &[f64], now: ([f64; 3], [f64; 3]), hold: ([f64; 3], [f64; 3]), last_sort: Option<u64>, step: u64, time: f64) -> Result<()> {
+        self.atoms = Atoms::default();
+        let mut x_now = Vec::with_capacity(local.len() / LOCAL_WIDTH);
+        for r in local.chunks_exact(LOCAL_WIDTH) {
+            let im = [r[8] as i32, r[9] as i32, r[10] as i32];
+            self.atoms.push_owned(r[0] as u64, r[1] as u32, [r[11], r[12], r[13]], [r[5], r[6], r[7]], im);
+            x_now.push([r[2], r[3], r[4]]);
+        }
+        let mut count = [self.atoms.nlocal as u64];
+        self.comm.sum_u64(&mut count);
+        if count[0] != self.natoms {
+            return Err(Error::runtime(format!("checkpoint holds {} atoms, the deck's system {}", count[0], self.natoms)));
+        }
+        self.bx.lo = hold.0;
+        self.bx.hi = hold.1;
+        self.dom.set_box(&self.bx);
+        self.build_ghosts_and_list();
+        self.atoms.x[..self.atoms.nlocal].copy_from_slice(&x_now);
+        self.bx.lo = now.0;
+        self.bx.hi = now.1;
+        self.dom.set_box(&self.bx);
+        self.forward_positions();
+        self.last_sort = last_sort;
+        self.step = step;
+        self.time = time;
+        self.compute_forces(ForceFlags::default());
         Ok(())
+    }
+
+    /// Continue from a checkpoint written on another rank count
+    /// (collective): `rows` yields every saved atom; this rank keeps those
+    /// inside its subdomain and the engine starts afresh from them (same
+    /// physics, not the same round-off).
+    pub fn restore_redistribute(&mut self, rows: &mut dyn FnMut(&mut dyn FnMut(&[f64])) -> Result<()>, now: ([f64; 3], [f64; 3]), step: u64, time: f64) -> Result<()> {
+        self.atoms = Atoms::default();
+        self.bx.lo = now.0;
+        self.bx.hi = now.1;
+        self.dom.set_box(&self.bx);
+        let (bx, dom, atoms) = (&self.bx, &self.dom, &mut self.atoms);
+        rows(&mut |r: &[f64]| {
+            let (mut x, mut im) = ([r[2], r[3], r[4]], [r[8] as i32, r[9] as i32, r[10] as i32]);
+            bx.wrap(&mut x, &mut im);
+            if dom.owns(&x) {
+                atoms.push_owned(r[0] as u64, r[1] as u32, x, [r[5], r[6], r[7]], im);
+            }
+        })?;
+        self.step = step;
+        self.time = time;
+        self.last_sort = None;
+        self.setup(ForceFlags::default())
     }
 
     /// Has any atom on any rank moved more than half the skin since the last

@@ -16,6 +16,10 @@ pub enum Error {
     /// A problem found while running (lost atoms, invalid state).
     #[error("{0}")]
     Runtime(String),
+    /// Stopped by SIGTERM/SIGUSR1 after writing this checkpoint; the process
+    /// exits with [`EXIT_CHECKPOINTED`].
+    #[error("stopped by a signal after writing checkpoint {}; continue with `glassmd run DECK --restart {}`", .0.display(), .0.display())]
+    Interrupted(PathBuf),
     /// An I/O failure on a named file.
     #[error("{}: {source}", file.display())]
     Io { file: PathBuf, source: std::io::Error },
@@ -32,5 +36,9 @@ impl Error {
         Error::Io { file: file.as_ref().to_path_buf(), source }
     }
 }
+
+/// Exit status after a signal-triggered checkpoint: 75 (EX_TEMPFAIL of
+/// sysexits.h, "try again later"); job scripts requeue on it.
+pub const EXIT_CHECKPOINTED: i32 = 75;
 
 pub type Result<T> = std::result::Result<T, Error>;

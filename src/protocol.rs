@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 /// Named results of one run of a deck.
 pub struct Results {
     path: PathBuf,
-    values: BTreeMap<String, BTreeMap<String, f64>>,
+    pub values: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
 impl Results {
@@ -63,7 +63,7 @@ impl Results {
 /// One row of an MD stage kept for analysis: target temperature (the
 /// instantaneous one where the ensemble has none), volume and potential
 /// energy per atom.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Row {
     pub temperature: f64,
     pub volume_per_atom: f64,
@@ -76,7 +76,7 @@ pub struct IsSampler {
     pub path: PathBuf,
     /// Steps between samples (at least 1).
     pub every: u64,
-    rows: Vec<[f64; 10]>,
+    pub rows: Vec<[f64; 10]>,
 }
 
 pub const IS_COLUMNS: &str = "step,target_temperature,temperature,pe_md_per_atom,e_is_fixed_box_per_atom,e_is_p0_per_atom,volume_p0_per_atom,density_p0,iterations_fixed,iterations_p0";

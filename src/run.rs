@@ -8,7 +8,8 @@
 
 use crate::config::{Deck, InherentStructures, MinimizeStage, PressureSpec, Stage, TgStage};
 use crate::domain::comm::Comm;
-use crate::engine::{Barostat, Couple, Engine, EngineOptions, Ensemble, Langevin, NoseHooverChain, Npt, Nve, Nvt};
+use crate::engine::{Barostat, Couple, Engine, EngineOptions, Ensemble, Langevin, NoseHooverChain, Npt, Nve, Nvt, ThermostatState};
+use crate::io::checkpoint;
 use crate::error::{Error, Result};
 use crate::io::frames::{FrameInfo, FrameWriter, Fields, TextFormat, TextTrajectory};
 use crate::io::h5md::{H5md, CHUNK_ROWS};
@@ -160,6 +161,12 @@ struct Output {
     trajectories: Vec<Trajectory>,
     /// Element name of each atom type (may be empty).
     elements: Vec<String>,
+    /// Checkpoint file and interval (0: on signals only).
+    checkpoint: Option<(PathBuf, u64)>,
+    /// Kinds of the deck's stages and threads per rank, for checkpoints.
+    stage_names: Vec<String>,
+    nthreads: usize,
+    stop_at: Option<u64>,
 }
 
 impl Output {
@@ -208,6 +215,75 @@ impl Output {
         first_err.map_or(Ok(()), Err)
     }
 
+    /// Has any rank been asked to stop (collective, only when the deck
+    /// writes checkpoints: otherwise signals keep their default action)?
+    fn signalled(&self, eng: &Engine) -> bool {
+        if self.checkpoint.is_none() {
+            return false;
+        }
+        let mine = SIGNALLED.load(std::sync::atomic::Ordering::SeqCst);
+        eng.global_max(if mine { 1.0 } else { 0.0 }) > 0.0
+    }
+
+    fn checkpoint_due(&self, step: u64) -> bool {
+        matches!(&self.checkpoint, Some((_, every)) if *every > 0 && step % every == 0)
+    }
+
+    /// Write the checkpoint (collective): the run is at MD step `done` of
+    /// stage `stage` (0-based; `done` = 0 means the stage has not begun).
+    fn checkpoint(&mut self, eng: &mut Engine, stage: usize, done: u64, thermostat: ThermostatState, stage_rows: &[Vec<Row>], is_rows: Vec<[f64; 10]>) -> Result<()> {
+        let Some((path, _)) = self.checkpoint.clone() else {
+            return Ok(());
+        };
+        let t0 = Instant::now();
+        let thermo_mark = match self.thermo_file.as_mut() {
+            Some(f) => Some(f.mark()?),
+            None => None,
+        };
+        let mut trajectories = Vec::new();
+        for tr in &mut self.trajectories {
+            let m = match tr.writer.as_mut() {
+                Some(w) => w.mark()?,
+                None => 0,
+            };
+            trajectories.push((m, tr.last_step));
+        }
+        let (hold, last_sort) = eng.neighbor_state();
+        let st = RunState {
+            stages: self.stage_names.clone(),
+            natoms: eng.natoms,
+            nranks: eng.comm.size(),
+            nthreads: self.nthreads,
+            step: eng.step,
+            time: eng.time,
+            lo: eng.bx.lo,
+            hi: eng.bx.hi,
+            hold_lo: hold.0,
+            hold_hi: hold.1,
+            last_sort,
+            stage,
+            stage_done: done,
+            thermostat,
+            results: self.results.values.clone(),
+            rows: self.rows.clone(),
+            stage_rows: stage_rows.to_vec(),
+            is_rows,
+            thermo_mark,
+            trajectories,
+        };
+        let json = serde_json::to_string(&st).map_err(|e| Error::runtime(format!("checkpoint state: {}", e)))?;
+        checkpoint::write(eng.comm, &path, &json, &eng.save_local())?;
+        if self.root {
+            log::info!("checkpoint at step {} (stage {}, step {} of it) written to {}", eng.step, stage + 1, done, path.display());
+        }
+        eng.timers.output += t0.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    fn interrupted(&self) -> Error {
+        Error::Interrupted(self.checkpoint.as_ref().map(|c| c.0.clone()).unwrap_or_default())
+    }
+
     /// End of the run: rename every part file onto its target (rank 0).
     fn finish(&mut self) -> Result<()> {
         for tr in &mut self.trajectories {
@@ -243,7 +319,11 @@ impl Output {
 /// The values of owned atom `i` for the fields `f`, in [`Fields`] order.
 fn frame_row(eng: &Engine, f: Fields, i: usize, out: &mut Vec<f64>) {
     if f.position {
-        let (x, im) = (eng.atoms.x[i], eng.atoms.image[i]);
+        // Between reneighborings an atom may sit just outside the box; the
+        // file holds the wrapped position, the same whenever the last
+        // reneighboring was.
+        let (mut x, mut im) = (eng.atoms.x[i], eng.atoms.image[i]);
+        eng.bx.wrap(&mut x, &mut im);
         out.extend([x[0], x[1], x[2], im[0] as f64, im[1] as f64, im[2] as f64]);
     }
     if f.velocity {
@@ -260,9 +340,21 @@ fn frame_row(eng: &Engine, f: Fields, i: usize, out: &mut Vec<f64>) {
     }
 }
 
+/// Where an MD stage stands, for checkpoints: the stage, the steps of it
+/// already done (a resumed stage starts after them), and the thermostat
+/// and barostat as they were when the stage began (the ensemble overlays
+/// the ones it drives, see [`Ensemble::save`]).
+struct StageCtx<'a> {
+    stage: usize,
+    start: u64,
+    idle: ThermostatState,
+    stage_rows: &'a [Vec<Row>],
+}
+
 /// Run `steps` MD steps under an ensemble, with thermo output and progress.
 /// `ramp` is the (start, stop) target temperature, if the ensemble has one;
-/// `is` samples inherent structures along the way.
+/// `is` samples inherent structures along the way. Checkpoints are written
+/// every `checkpoint.every` steps and when a signal asks for one.
 #[allow(clippy::too_many_arguments)]
 fn md_stage(
     eng: &mut Engine,
@@ -274,13 +366,14 @@ fn md_stage(
     ramp: Option<(f64, f64)>,
     out: &mut Output,
     mut is: Option<&mut IsSampler>,
+    ctx: &StageCtx,
 ) -> Result<()> {
     let target = |s: u64| ramp.map(|(a, b)| a + (b - a) * s as f64 / steps as f64);
-    if let Some(is) = is.as_deref_mut() {
+    if let (Some(is), 0) = (is.as_deref_mut(), ctx.start) {
         is.sample(eng, target(0).unwrap_or(f64::NAN))?;
     }
     let mut prog = Progress::new(eng.comm.is_root(), steps, label);
-    for s in 1..=steps {
+    for s in ctx.start + 1..=steps {
         eng.md_step(dt, ens)?;
         if eng.step % every == 0 || s == steps {
             let t = eng.thermo();
@@ -292,10 +385,69 @@ fn md_stage(
                 is.sample(eng, target(s).unwrap_or(f64::NAN))?;
             }
         }
+        let signalled = out.signalled(eng) || out.stop_at == Some(eng.step);
+        if signalled || out.checkpoint_due(eng.step) {
+            let mut th = ctx.idle.clone();
+            ens.save(&mut th);
+            let is_rows = is.as_deref().map(|i| i.rows.clone()).unwrap_or_default();
+            out.checkpoint(eng, ctx.stage, s, th, ctx.stage_rows, is_rows)?;
+            if signalled {
+                return Err(out.interrupted());
+            }
+        }
         prog.tick(s);
     }
     prog.finish();
     Ok(())
+}
+
+/// The state of a run that a checkpoint carries besides the atoms.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RunState {
+    /// Stage kinds of the deck that wrote it (a restart must match).
+    stages: Vec<String>,
+    natoms: u64,
+    nranks: usize,
+    nthreads: usize,
+    step: u64,
+    time: f64,
+    lo: [f64; 3],
+    hi: [f64; 3],
+    hold_lo: [f64; 3],
+    hold_hi: [f64; 3],
+    last_sort: Option<u64>,
+    /// The stage to continue (0-based) and its MD steps done (0: from its start).
+    stage: usize,
+    stage_done: u64,
+    thermostat: ThermostatState,
+    results: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+    rows: Vec<Row>,
+    stage_rows: Vec<Vec<Row>>,
+    is_rows: Vec<[f64; 10]>,
+    /// Where the thermo CSV and each trajectory continue, and the step of
+    /// each trajectory's last frame.
+    thermo_mark: Option<u64>,
+    trajectories: Vec<(u64, Option<u64>)>,
+}
+
+/// Set by SIGTERM or SIGUSR1 (Slurm's warning before a time limit).
+static SIGNALLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ask for a checkpoint and a clean stop on SIGTERM and SIGUSR1. A second
+/// SIGTERM while the first is being handled terminates at once.
+fn install_signal_handlers() {
+    use signal_hook::consts::{SIGTERM, SIGUSR1};
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let r = signal_hook::flag::register_conditional_shutdown(SIGTERM, 1, flag.clone())
+            .and_then(|_| signal_hook::flag::register(SIGTERM, flag.clone()))
+            .and_then(|_| unsafe { signal_hook::low_level::register(SIGTERM, || SIGNALLED.store(true, std::sync::atomic::Ordering::SeqCst)) })
+            .and_then(|_| unsafe { signal_hook::low_level::register(SIGUSR1, || SIGNALLED.store(true, std::sync::atomic::Ordering::SeqCst)) });
+        if let Err(e) = r {
+            log::warn!("cannot catch SIGTERM/SIGUSR1 ({}); a signal will stop the run without a checkpoint", e);
+        }
+    });
 }
 
 /// How `glassmd run` was asked to run a deck.
@@ -309,6 +461,9 @@ pub struct RunOptions {
     pub overwrite: bool,
     /// Continue from this checkpoint.
     pub restart: Option<PathBuf>,
+    /// Write a checkpoint and stop when an MD step reaches this step (as a
+    /// signal would; for chunked batch jobs and tests).
+    pub stop_at: Option<u64>,
 }
 
 /// Run a deck: once, or for each of its `[samples]` (all of them, or only
@@ -431,51 +586,110 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
             trajectories.push(Trajectory { every: t.every, fields, target: resolve_in(dir, &t.file), kind, compression: t.compression, writer: None, last_step: None });
         }
     }
-    let mut out = Output { root, thermo_file: None, rows: Vec::new(), results: Results::new(dir.join("results.json")), dir: dir.to_path_buf(), trajectories, elements };
-    for tr in &mut out.trajectories {
-        tr.open(&eng, None)?;
+    let stage_names: Vec<String> = deck.stages.iter().map(|s| s.name().to_string()).collect();
+    let checkpoint = o.checkpoint.as_ref().map(|c| (resolve_in(dir, &c.file), c.every));
+    if opts.stop_at.is_some() && checkpoint.is_none() {
+        return Err(Error::input(&deck.path, "--stop-at-step needs [output] checkpoint = { file = .. } in the deck"));
     }
-    if let (Some(f), true) = (&deck.thermo.file, root) {
-        out.thermo_file = Some(ThermoFile::create(&out.path(f))?);
+    if checkpoint.is_some() {
+        install_signal_handlers();
     }
-    eng.setup(ForceFlags::default())?;
-    if root {
-        println!("{}", Thermo::log_header());
-    }
-    let t = eng.thermo();
-    out.emit(&mut eng, t, None)?;
-    out.frames(&mut eng)?;
-    // Like LAMMPS's "Loop time", the summary covers the stages, not set-up.
-    eng.timers = crate::timing::Timers::default();
-    let every = deck.thermo.every;
+    let mut out = Output {
+        root,
+        thermo_file: None,
+        rows: Vec::new(),
+        results: Results::new(dir.join("results.json")),
+        dir: dir.to_path_buf(),
+        trajectories,
+        elements,
+        checkpoint,
+        stage_names,
+        nthreads,
+        stop_at: opts.stop_at,
+    };
     // One thermostat for the whole deck: its state carries across stages.
     let mut chain = NoseHooverChain::new();
     let mut baro: Option<Barostat> = None;
     // Analysis rows of each stage, for `tg` stages.
     let mut stage_rows: Vec<Vec<Row>> = Vec::new();
-    for (k, stage) in deck.stages.iter().enumerate() {
-        if root {
-            log::info!("stage {} ({}) from step {}", k + 1, stage.name(), eng.step);
+    let mut is_rows = Vec::new();
+    let (first_stage, mut first_done) = match &opts.restart {
+        None => {
+            for tr in &mut out.trajectories {
+                tr.open(&eng, None)?;
+            }
+            if let (Some(f), true) = (&deck.thermo.file, root) {
+                out.thermo_file = Some(ThermoFile::create(&out.path(f))?);
+            }
+            eng.setup(ForceFlags::default())?;
+            if root {
+                println!("{}", Thermo::log_header());
+            }
+            let t = eng.thermo();
+            out.emit(&mut eng, t, None)?;
+            out.frames(&mut eng)?;
+            (0, 0)
         }
-        out.rows.clear();
+        Some(path) => {
+            let st = resume(&mut eng, &mut out, deck, path, nthreads)?;
+            chain = st.thermostat.chain;
+            baro = st.thermostat.baro;
+            stage_rows = st.stage_rows;
+            out.rows = st.rows;
+            out.results.values = st.results;
+            is_rows = st.is_rows;
+            if root {
+                println!("{}", Thermo::log_header());
+            }
+            (st.stage, st.stage_done)
+        }
+    };
+    // Like LAMMPS's "Loop time", the summary covers the stages, not set-up.
+    eng.timers = crate::timing::Timers::default();
+    let every = deck.thermo.every;
+    for (k, stage) in deck.stages.iter().enumerate().skip(first_stage) {
+        let start = std::mem::take(&mut first_done);
+        if start == 0 && out.signalled(&eng) {
+            out.checkpoint(&mut eng, k, 0, ThermostatState { chain: chain.clone(), baro: baro.clone() }, &stage_rows, Vec::new())?;
+            return Err(out.interrupted());
+        }
+        if root {
+            if start == 0 {
+                log::info!("stage {} ({}) from step {}", k + 1, stage.name(), eng.step);
+            } else {
+                log::info!("stage {} ({}) continued from step {} of it (step {})", k + 1, stage.name(), start, eng.step);
+            }
+        }
+        if start == 0 {
+            out.rows.clear();
+        }
+        let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows };
         let label = format!("stage {} {}", k + 1, stage.name());
-        let sampler = |spec: &Option<InherentStructures>, ramp: (f64, f64), steps: u64| -> Option<IsSampler> {
+        let mut sampler = |spec: &Option<InherentStructures>, ramp: (f64, f64), steps: u64| -> Option<IsSampler> {
             spec.as_ref().map(|s| {
                 let per = (s.every_k / (ramp.1 - ramp.0).abs() * steps as f64).round() as u64;
-                IsSampler::new(out.path(&s.file), Algorithm::parse(&s.algorithm).unwrap_or(Algorithm::Cg), s.ftol, s.max_iterations, per)
+                let mut is = IsSampler::new(out.path(&s.file), Algorithm::parse(&s.algorithm).unwrap_or(Algorithm::Cg), s.ftol, s.max_iterations, per);
+                if start > 0 {
+                    is.rows = std::mem::take(&mut is_rows);
+                }
+                is
             })
         };
         match stage {
             Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed.wrapping_add(seed_offset)),
             Stage::Nve(nve) => {
-                md_stage(&mut eng, nve.steps, nve.timestep, &mut Nve, every, &label, None, &mut out, None)?;
+                md_stage(&mut eng, nve.steps, nve.timestep, &mut Nve, every, &label, None, &mut out, None, &ctx)?;
             }
             Stage::Nvt(nvt) => {
                 let steps = nvt.steps().map_err(|m| Error::input(&deck.path, m))?;
                 let ramp = (nvt.temperature.start(), nvt.temperature.stop());
                 let mut is = sampler(&nvt.inherent_structures, ramp, steps);
-                let mut ens = Nvt::new(&eng, &mut chain, ramp.0, ramp.1, nvt.tdamp(), steps);
-                md_stage(&mut eng, steps, nvt.timestep, &mut ens, every, &label, Some(ramp), &mut out, is.as_mut())?;
+                let mut ens = if start == 0 {
+                    Nvt::new(&eng, &mut chain, ramp.0, ramp.1, nvt.tdamp(), steps)
+                } else {
+                    Nvt { chain: &mut chain, t_start: ramp.0, t_stop: ramp.1, steps, done: start }
+                };
+                md_stage(&mut eng, steps, nvt.timestep, &mut ens, every, &label, Some(ramp), &mut out, is.as_mut(), &ctx)?;
             }
             Stage::Npt(npt) => {
                 let steps = npt.steps().map_err(|m| Error::input(&deck.path, m))?;
@@ -491,8 +705,10 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
                 };
                 let per_axis = matches!(npt.pressure_gpa, PressureSpec::Axes(_));
                 let fresh = Barostat::new(targets, npt.pdamp(), npt.is_iso(), couple, per_axis);
-                // The barostat's state carries over from earlier NPT stages.
+                // The barostat's state carries over from earlier NPT stages
+                // (and a resumed stage has its own already).
                 let b = match baro.as_mut() {
+                    Some(b) if start > 0 => b,
                     Some(b) => {
                         b.retarget(&fresh);
                         b
@@ -501,14 +717,18 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
                 };
                 let ramp = (npt.temperature.start(), npt.temperature.stop());
                 let mut is = sampler(&npt.inherent_structures, ramp, steps);
-                let mut ens = Npt::new(&eng, &mut chain, b, ramp, npt.tdamp(), steps);
-                md_stage(&mut eng, steps, npt.timestep, &mut ens, every, &label, Some(ramp), &mut out, is.as_mut())?;
+                let mut ens = if start == 0 {
+                    Npt::new(&eng, &mut chain, b, ramp, npt.tdamp(), steps)
+                } else {
+                    Npt { chain: &mut chain, baro: b, t_start: ramp.0, t_stop: ramp.1, steps, done: start }
+                };
+                md_stage(&mut eng, steps, npt.timestep, &mut ens, every, &label, Some(ramp), &mut out, is.as_mut(), &ctx)?;
             }
             Stage::Langevin(l) => {
                 let steps = l.steps().map_err(|m| Error::input(&deck.path, m))?;
                 let ramp = (l.temperature.start(), l.temperature.stop());
-                let mut ens = Langevin { t_start: ramp.0, t_stop: ramp.1, damp: l.damp(), seed: l.seed.wrapping_add(seed_offset), steps, done: 0 };
-                md_stage(&mut eng, steps, l.timestep, &mut ens, every, &label, Some(ramp), &mut out, None)?;
+                let mut ens = Langevin { t_start: ramp.0, t_stop: ramp.1, damp: l.damp(), seed: l.seed.wrapping_add(seed_offset), steps, done: start };
+                md_stage(&mut eng, steps, l.timestep, &mut ens, every, &label, Some(ramp), &mut out, None, &ctx)?;
             }
             Stage::Minimize(m) => {
                 minimize_stage(&mut eng, deck, m)?;
@@ -550,6 +770,56 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
         println!("{}", s);
     }
     Ok(())
+}
+
+/// Restore a run from checkpoint `path` (collective): the atoms (exactly on
+/// the rank count that wrote it, redistributed on another), the thermo CSV
+/// and trajectories continued from their marks; returns the run state.
+fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Path, nthreads: usize) -> Result<RunState> {
+    let reader = checkpoint::Reader::open(path)?;
+    let st: RunState = serde_json::from_str(&reader.state).map_err(|e| Error::input(path, format!("not a usable glassmd checkpoint: run state: {}", e)))?;
+    let names: Vec<&str> = deck.stages.iter().map(|s| s.name()).collect();
+    if st.stages != names {
+        return Err(Error::input(path, format!("written by a deck with stages [{}], but {} has [{}]", st.stages.join(", "), deck.path.display(), names.join(", "))));
+    }
+    if st.natoms != eng.natoms || reader.natoms() as u64 != eng.natoms {
+        return Err(Error::input(path, format!("holds {} atoms, the deck's system {}", reader.natoms(), eng.natoms)));
+    }
+    let comm = eng.comm;
+    if st.nranks == comm.size() {
+        let r = comm.rank();
+        let offset: usize = reader.rank_counts[..r].iter().sum();
+        let local = reader.read(offset, reader.rank_counts[r])?;
+        eng.restore_exact(&local, (st.lo, st.hi), (st.hold_lo, st.hold_hi), st.last_sort, st.step, st.time)?;
+        if st.nthreads != nthreads && comm.is_root() {
+            log::warn!("checkpoint written with {} thread(s) per rank, continuing with {}: same physics, not bitwise the same", st.nthreads, nthreads);
+        }
+    } else {
+        if comm.is_root() {
+            log::info!("checkpoint written on {} rank(s), continuing on {}: atoms redistributed (same physics, not bitwise the same)", st.nranks, comm.size());
+        }
+        eng.restore_redistribute(&mut |f| reader.each_row(f), (st.lo, st.hi), st.step, st.time)?;
+    }
+    if out.root {
+        if let Some(f) = &deck.thermo.file {
+            let p = out.path(f);
+            out.thermo_file = Some(match st.thermo_mark {
+                Some(m) => ThermoFile::resume(&p, m)?,
+                None => ThermoFile::create(&p)?,
+            });
+        }
+    }
+    if st.trajectories.len() != out.trajectories.len() {
+        return Err(Error::input(path, format!("written with {} trajectories, the deck has {}", st.trajectories.len(), out.trajectories.len())));
+    }
+    for (tr, &(mark, last)) in out.trajectories.iter_mut().zip(&st.trajectories) {
+        tr.open(eng, Some(mark))?;
+        tr.last_step = last;
+    }
+    if comm.is_root() {
+        log::info!("restarted from {} at step {} (stage {}, step {} of it)", path.display(), st.step, st.stage + 1, st.stage_done);
+    }
+    Ok(st)
 }
 
 /// A `minimize` stage, with its report (a warning if it did not converge).

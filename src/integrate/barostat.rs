@@ -20,7 +20,7 @@ use crate::units::{BOLTZ, NKTV2P};
 pub const PCHAIN: usize = 3;
 
 /// Which pressure components drive which axis.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Couple {
     None,
     Xyz,
@@ -29,7 +29,7 @@ pub enum Couple {
     Xz,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Barostat {
     pub p_flag: [bool; 3],
     pub p_start: [f64; 3],

@@ -15,7 +15,7 @@ use crate::units::BOLTZ;
 /// LAMMPS default chain length (`tchain 3`).
 pub const CHAIN: usize = 3;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NoseHooverChain {
     pub eta: [f64; CHAIN],
     /// η̇, with a zero sentinel at the end (LAMMPS layout).

@@ -4,6 +4,7 @@
 //! has is never left half-written. Later formats (H5MD, checkpoints, extxyz)
 //! belong here and should use [`AtomicFile`] too.
 
+pub mod checkpoint;
 pub mod dump;
 pub mod frames;
 pub mod h5md;

@@ -2,14 +2,13 @@
 //!
 //! Columns: step,time,temperature,pe,ke,etotal,pressure,pxx,pyy,pzz,pxy,pxz,
 //! pyz,volume,density,lx,ly,lz — energies are totals in eV, pressures in bar,
-//! time in ps, density in g/cm³. The CSV is written to a temporary file and
-//! renamed into place when the run ends, so an earlier thermo file survives a
-//! failed run. New observables are new fields of [`Thermo`] and new columns.
+//! time in ps, density in g/cm³. The CSV grows as `FILE.part` and is renamed
+//! into place when the run ends, so an earlier thermo file survives a failed
+//! run and a restarted one continues it. New observables are new fields of [`Thermo`] and new columns.
 
-use super::AtomicFile;
 use crate::error::{Error, Result};
-use std::io::Write;
-use std::path::Path;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Thermo {
@@ -59,22 +58,46 @@ impl Thermo {
     }
 }
 
-/// The thermo CSV of a run.
+/// The thermo CSV of a run: written to `FILE.part` and renamed to `FILE`
+/// when the run ends (an earlier `FILE` survives a failed run); a restarted
+/// run truncates the part file to the checkpoint's mark and appends.
 pub struct ThermoFile {
-    file: AtomicFile,
+    target: PathBuf,
+    part: PathBuf,
+    w: BufWriter<std::fs::File>,
 }
 
 impl ThermoFile {
     pub fn create(path: &Path) -> Result<ThermoFile> {
-        let mut file = AtomicFile::create(path)?;
-        writeln!(file.w, "{}", COLUMNS).map_err(|e| Error::io(path, e))?;
-        Ok(ThermoFile { file })
+        let part = super::frames::part_path(path);
+        let f = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
+        let mut t = ThermoFile { target: path.to_path_buf(), part, w: BufWriter::new(f) };
+        writeln!(t.w, "{}", COLUMNS).map_err(|e| Error::io(&t.part, e))?;
+        Ok(t)
+    }
+    /// Reopen the part file of an interrupted run at `bytes` (its [`ThermoFile::mark`]).
+    pub fn resume(path: &Path, bytes: u64) -> Result<ThermoFile> {
+        let part = super::frames::part_path(path);
+        let mut f = std::fs::OpenOptions::new().write(true).open(&part).map_err(|e| Error::io(&part, e))?;
+        let len = f.metadata().map_err(|e| Error::io(&part, e))?.len();
+        if len < bytes {
+            return Err(Error::input(&part, format!("holds {} bytes, fewer than the {} the checkpoint recorded", len, bytes)));
+        }
+        f.set_len(bytes).map_err(|e| Error::io(&part, e))?;
+        f.seek(SeekFrom::End(0)).map_err(|e| Error::io(&part, e))?;
+        Ok(ThermoFile { target: path.to_path_buf(), part, w: BufWriter::new(f) })
     }
     pub fn write(&mut self, t: &Thermo) -> Result<()> {
-        writeln!(self.file.w, "{}", t.csv_line()).map_err(|e| Error::io(self.file.path(), e))?;
-        Ok(())
+        writeln!(self.w, "{}", t.csv_line()).map_err(|e| Error::io(&self.part, e))
     }
-    pub fn commit(self) -> Result<()> {
-        self.file.commit()
+    /// Flush to disk and return the length, where a restart continues.
+    pub fn mark(&mut self) -> Result<u64> {
+        self.w.flush().map_err(|e| Error::io(&self.part, e))?;
+        self.w.get_ref().sync_data().map_err(|e| Error::io(&self.part, e))?;
+        Ok(self.w.get_ref().metadata().map_err(|e| Error::io(&self.part, e))?.len())
+    }
+    pub fn commit(mut self) -> Result<()> {
+        self.mark()?;
+        std::fs::rename(&self.part, &self.target).map_err(|e| Error::io(&self.target, e))
     }
 }
