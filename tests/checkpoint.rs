@@ -1,0 +1,241 @@
+//! Checkpoints and restart: a run stopped part-way and continued from its
+//! checkpoint ends bitwise where the uninterrupted run ends, on the same
+//! rank count (NVT, and mid-way through an NPT ramp; stopped by
+//! --stop-at-step or by SIGTERM); on another rank count it ends at the same
+//! physics. Damaged checkpoints are refused with a one-line error, and
+//! existing outputs are not overwritten unless asked.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// A 500-atom Cu64Zr36 deck: velocities, one MD stage, a data file.
+fn deck(dir: &Path, md: &str, checkpoint_every: u64) {
+    let text = format!(
+        r#"
+[system.create]
+composition = {{ Cu = 64, Zr = 36 }}
+atoms = 500
+number_density = 0.0585
+seed = 3
+[potential]
+style = "eam/fs"
+file = "{pot}"
+elements = ["Cu", "Zr"]
+[thermo]
+every = 20
+file = "thermo.csv"
+[output]
+snapshot = {{ file = "traj.h5", every = 50, fields = ["position", "velocity", "pe"] }}
+dump = {{ file = "traj.lammpstrj", every = 40 }}
+checkpoint = {{ file = "restart.h5", every = {checkpoint_every} }}
+[[stage]]
+kind = "velocity"
+temperature = 1500
+seed = 1
+{md}
+[[stage]]
+kind = "write_data"
+file = "final.data"
+"#,
+        pot = potential("CuZr_mm.eam.fs").display()
+    );
+    std::fs::write(dir.join("deck.toml"), text).unwrap();
+}
+
+const NVT: &str = "[[stage]]\nkind = \"nvt\"\ntemperature = 1200\nsteps = 200\n";
+const NPT_RAMP: &str = "[[stage]]\nkind = \"npt\"\ntemperature = [1500, 1000]\npressure_gpa = [0.0, 1.0]\nsteps = 200\n";
+
+fn run(np: usize, dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["run", "deck.toml"];
+    args.extend(extra);
+    if np == 1 {
+        glassmd(1, 1, &args, dir)
+    } else {
+        glassmd_mpirun(np, &args, dir)
+    }
+}
+
+fn read(dir: &Path, f: &str) -> Vec<u8> {
+    std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}: {}", dir.join(f).display(), e))
+}
+
+/// Every dataset of two HDF5 files, compared exactly.
+fn same_h5(a: &Path, b: &Path) {
+    let (fa, fb) = (hdf5::File::open(a).unwrap(), hdf5::File::open(b).unwrap());
+    let mut names = Vec::new();
+    collect(&fa.group("/").unwrap(), "", &mut names);
+    assert!(names.len() > 20, "{:?}", names);
+    for n in names {
+        let (da, db) = (fa.dataset(&n).unwrap(), fb.dataset(&n).unwrap());
+        assert_eq!(da.shape(), db.shape(), "{}", n);
+        let (va, vb) = (da.read_raw::<f64>().unwrap(), db.read_raw::<f64>().unwrap());
+        assert!(va.iter().zip(&vb).all(|(x, y)| x.to_bits() == y.to_bits()), "{} differs", n);
+    }
+}
+
+fn collect(g: &hdf5::Group, prefix: &str, out: &mut Vec<String>) {
+    for name in g.member_names().unwrap() {
+        let path = format!("{}/{}", prefix, name);
+        if let Ok(sub) = g.group(&name) {
+            collect(&sub, &path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Straight run and stop-at-130 + restart give the same bytes.
+fn check_bitwise(np: usize, md: &str) {
+    let (a, b) = (tempdir(), tempdir());
+    deck(a.path(), md, 0);
+    deck(b.path(), md, 0);
+    ok(&run(np, a.path(), &[]));
+    let stopped = run(np, b.path(), &["--stop-at-step", "130"]);
+    assert_eq!(stopped.status.code(), Some(75), "stderr: {}", String::from_utf8_lossy(&stopped.stderr));
+    assert!(b.path().join("restart.h5").exists() && b.path().join("thermo.csv.part").exists());
+    assert!(!b.path().join("final.data").exists());
+    ok(&run(np, b.path(), &["--restart", "restart.h5"]));
+    for f in ["final.data", "thermo.csv", "traj.lammpstrj"] {
+        assert!(read(a.path(), f) == read(b.path(), f), "{} differs after restart on {} rank(s)", f, np);
+    }
+    same_h5(&a.path().join("traj.h5"), &b.path().join("traj.h5"));
+    // 200 steps: thermo rows at 0, 20, ..., 200 exactly once.
+    let rows = read_thermo_csv(&b.path().join("thermo.csv"));
+    assert_eq!(rows.len(), 11);
+}
+
+#[test]
+fn nvt_restart_is_bitwise_on_one_rank() {
+    check_bitwise(1, NVT);
+}
+
+#[test]
+fn nvt_restart_is_bitwise_on_two_ranks() {
+    check_bitwise(2, NVT);
+}
+
+#[test]
+fn npt_ramp_restart_is_bitwise() {
+    check_bitwise(1, NPT_RAMP);
+    check_bitwise(2, NPT_RAMP);
+}
+
+#[test]
+fn periodic_checkpoints_restart_from_the_last() {
+    // every = 50: the run writes checkpoints at 50, 100, ...; stopping at
+    // 130 writes one more; the continuation matches the straight run.
+    let (a, b) = (tempdir(), tempdir());
+    deck(a.path(), NVT, 50);
+    deck(b.path(), NVT, 50);
+    ok(&run(1, a.path(), &[]));
+    assert!(a.path().join("restart.h5").exists());
+    assert_eq!(run(1, b.path(), &["--stop-at-step", "130"]).status.code(), Some(75));
+    ok(&run(1, b.path(), &["--restart", "restart.h5"]));
+    assert!(read(a.path(), "final.data") == read(b.path(), "final.data"));
+}
+
+#[test]
+fn restart_on_another_rank_count_keeps_the_physics() {
+    let (a, b) = (tempdir(), tempdir());
+    deck(a.path(), NPT_RAMP, 0);
+    deck(b.path(), NPT_RAMP, 0);
+    ok(&run(2, a.path(), &[]));
+    assert_eq!(run(2, b.path(), &["--stop-at-step", "130"]).status.code(), Some(75));
+    let out = run(1, b.path(), &["--restart", "restart.h5"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    ok(&out);
+    assert!(err.contains("redistributed"), "{}", err);
+    let (ra, rb) = (read_thermo_csv(&a.path().join("thermo.csv")), read_thermo_csv(&b.path().join("thermo.csv")));
+    assert_eq!(ra.len(), rb.len());
+    for (x, y) in ra.iter().zip(&rb) {
+        for k in ["pe", "temperature", "volume", "pressure"] {
+            let scale = x[k].abs().max(1.0);
+            assert!((x[k] - y[k]).abs() < 1e-8 * scale, "step {} {}: {} vs {}", x["step"], k, x[k], y[k]);
+        }
+    }
+}
+
+#[test]
+fn sigterm_writes_a_checkpoint_and_the_resumed_run_ends_the_same() {
+    let long = "[[stage]]\nkind = \"nvt\"\ntemperature = 1200\nsteps = 3000\n";
+    let (a, b) = (tempdir(), tempdir());
+    deck(a.path(), long, 0);
+    deck(b.path(), long, 0);
+    ok(&run(1, a.path(), &[]));
+    let mut child = std::process::Command::new(bin()).args(["run", "deck.toml"]).current_dir(b.path()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // Wait until the MD is running (the thermo part file has rows).
+    let part = b.path().join("thermo.csv.part");
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&part).map(|s| s.lines().count()).unwrap_or(0) < 5 {
+        assert!(t0.elapsed().as_secs() < 60, "the run did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(75), "{}", err);
+    assert!(err.contains("stopped by a signal after writing checkpoint"), "{}", err);
+    assert!(!b.path().join("final.data").exists(), "the run finished before the signal");
+    ok(&run(1, b.path(), &["--restart", "restart.h5"]));
+    assert!(read(a.path(), "final.data") == read(b.path(), "final.data"));
+    assert!(read(a.path(), "thermo.csv") == read(b.path(), "thermo.csv"));
+}
+
+fn restart_error(dir: &Path) -> String {
+    let out = run(1, dir, &["--restart", "restart.h5"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("panicked"), "{}", stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("glassmd: error:")).collect();
+    assert_eq!(errors.len(), 1, "not one error line: {}", stderr);
+    assert!(errors[0].contains("restart.h5"), "{}", errors[0]);
+    errors[0].to_string()
+}
+
+#[test]
+fn damaged_checkpoints_are_refused() {
+    let d = tempdir();
+    deck(d.path(), NVT, 0);
+    assert_eq!(run(1, d.path(), &["--stop-at-step", "100"]).status.code(), Some(75));
+    let ck = d.path().join("restart.h5");
+    let good = std::fs::read(&ck).unwrap();
+    // Truncated (a copy cut short, a full disk).
+    std::fs::write(&ck, &good[..good.len() / 2]).unwrap();
+    let e = restart_error(d.path());
+    assert!(e.contains("truncated or not a checkpoint"), "{}", e);
+    // Not HDF5 at all.
+    std::fs::write(&ck, "hello\n").unwrap();
+    restart_error(d.path());
+    // Flipped bytes inside the atom data: the checksum catches them.
+    let mut bad = good.clone();
+    let n = bad.len();
+    for b in &mut bad[n / 2..n / 2 + 64] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&ck, &bad).unwrap();
+    restart_error(d.path());
+    // A deck with other stages.
+    std::fs::write(&ck, &good).unwrap();
+    let text = std::fs::read_to_string(d.path().join("deck.toml")).unwrap();
+    std::fs::write(d.path().join("deck.toml"), text.replace("kind = \"nvt\"", "kind = \"nve\"").replace("temperature = 1200\n", "")).unwrap();
+    let e = restart_error(d.path());
+    assert!(e.contains("stages"), "{}", e);
+    // Missing.
+    std::fs::remove_file(&ck).unwrap();
+    restart_error(d.path());
+}
+
+#[test]
+fn existing_outputs_are_kept_unless_overwrite() {
+    let d = tempdir();
+    deck(d.path(), NVT, 0);
+    ok(&run(1, d.path(), &[]));
+    let before = read(d.path(), "traj.h5");
+    let out = run(1, d.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("exists") && err.contains("--overwrite"), "{}", err);
+    assert!(read(d.path(), "traj.h5") == before);
+    ok(&run(1, d.path(), &["--overwrite"]));
+}
