@@ -209,6 +209,7 @@ impl Output {
                 if let Err(err) = w.end() {
                     first_err.get_or_insert(err);
                 }
+                log::debug!("{} frame at step {} written to {} in {:.3} s", tr.kind, step, tr.target.display(), t0.elapsed().as_secs_f64());
             }
         }
         eng.timers.output += t0.elapsed().as_secs_f64();
@@ -274,7 +275,8 @@ impl Output {
         let json = serde_json::to_string(&st).map_err(|e| Error::runtime(format!("checkpoint state: {}", e)))?;
         checkpoint::write(eng.comm, &path, &json, &eng.save_local())?;
         if self.root {
-            log::info!("checkpoint at step {} (stage {}, step {} of it) written to {}", eng.step, stage + 1, done, path.display());
+            let mb = std::fs::metadata(&path).map(|m| m.len() as f64 / 1e6).unwrap_or(f64::NAN);
+            log::info!("checkpoint at step {} (stage {}, step {} of it) written to {} ({:.1} MB) in {:.3} s", eng.step, stage + 1, done, path.display(), mb, t0.elapsed().as_secs_f64());
         }
         eng.timers.output += t0.elapsed().as_secs_f64();
         Ok(())

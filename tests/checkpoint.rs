@@ -9,38 +9,15 @@ mod common;
 use common::*;
 use std::path::Path;
 
-/// A 500-atom Cu64Zr36 deck: velocities, one MD stage, a data file.
+/// Velocities, one MD stage, a data file; snapshots, dump, checkpoint.
 fn deck(dir: &Path, md: &str, checkpoint_every: u64) {
-    let text = format!(
-        r#"
-[system.create]
-composition = {{ Cu = 64, Zr = 36 }}
-atoms = 500
-number_density = 0.0585
-seed = 3
-[potential]
-style = "eam/fs"
-file = "{pot}"
-elements = ["Cu", "Zr"]
-[thermo]
-every = 20
-file = "thermo.csv"
-[output]
-snapshot = {{ file = "traj.h5", every = 50, fields = ["position", "velocity", "pe"] }}
-dump = {{ file = "traj.lammpstrj", every = 40 }}
-checkpoint = {{ file = "restart.h5", every = {checkpoint_every} }}
-[[stage]]
-kind = "velocity"
-temperature = 1500
-seed = 1
-{md}
-[[stage]]
-kind = "write_data"
-file = "final.data"
-"#,
-        pot = potential("CuZr_mm.eam.fs").display()
+    let output = format!(
+        "snapshot = {{ file = \"traj.h5\", every = 50, fields = [\"position\", \"velocity\", \"pe\"] }}\n\
+         dump = {{ file = \"traj.lammpstrj\", every = 40 }}\n\
+         checkpoint = {{ file = \"restart.h5\", every = {} }}",
+        checkpoint_every
     );
-    std::fs::write(dir.join("deck.toml"), text).unwrap();
+    small_deck(dir, 20, &output, &format!("{}[[stage]]\nkind = \"write_data\"\nfile = \"final.data\"\n", md));
 }
 
 const NVT: &str = "[[stage]]\nkind = \"nvt\"\ntemperature = 1200\nsteps = 200\n";
@@ -238,4 +215,28 @@ fn existing_outputs_are_kept_unless_overwrite() {
     assert!(err.contains("exists") && err.contains("--overwrite"), "{}", err);
     assert!(read(d.path(), "traj.h5") == before);
     ok(&run(1, d.path(), &["--overwrite"]));
+}
+
+#[test]
+fn bad_output_keys_get_one_line_errors() {
+    let d = tempdir();
+    deck(d.path(), NVT, 0);
+    let text = std::fs::read_to_string(d.path().join("deck.toml")).unwrap();
+    for (from, to, want) in [
+        ("fields = [\"position\", \"velocity\", \"pe\"]", "fields = [\"position\", \"bogus\"]", "unknown field 'bogus'"),
+        ("every = 50,", "every = 0,", "output.snapshot: every must be at least 1"),
+        ("file = \"traj.lammpstrj\"", "file = \"traj.h5\"", "two outputs write traj.h5"),
+    ] {
+        std::fs::write(d.path().join("bad.toml"), text.replace(from, to)).unwrap();
+        let out = glassmd(1, 1, &["run", "bad.toml"], d.path());
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{}", err);
+        assert!(err.contains("bad.toml") && err.contains(want), "{}", err);
+    }
+    // --stop-at-step needs a checkpoint file to stop with.
+    std::fs::write(d.path().join("bad.toml"), text.replace("checkpoint = { file = \"restart.h5\", every = 0 }", "")).unwrap();
+    let out = glassmd(1, 1, &["run", "bad.toml", "--stop-at-step", "10"], d.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--stop-at-step needs"));
 }

@@ -14,39 +14,11 @@ use std::path::Path;
 use std::process::Command;
 
 fn deck(dir: &Path, steps: u64) {
-    let text = format!(
-        r#"
-[system.create]
-composition = {{ Cu = 64, Zr = 36 }}
-atoms = 500
-number_density = 0.0585
-seed = 3
-[potential]
-style = "eam/fs"
-file = "{pot}"
-elements = ["Cu", "Zr"]
-[thermo]
-every = 50
-file = "thermo.csv"
-[output]
-snapshot = {{ file = "traj.h5", every = 50, fields = ["position", "velocity", "force", "pe", "stress"], compression = 4 }}
-dump = {{ file = "traj.lammpstrj", every = 50, fields = ["position", "velocity", "pe"] }}
-xyz = {{ file = "traj.xyz", every = 100, fields = ["position", "velocity"] }}
-[[stage]]
-kind = "velocity"
-temperature = 1500
-seed = 1
-[[stage]]
-kind = "nvt"
-temperature = 1200
-steps = {steps}
-[[stage]]
-kind = "write_data"
-file = "final.data"
-"#,
-        pot = potential("CuZr_mm.eam.fs").display()
-    );
-    std::fs::write(dir.join("deck.toml"), text).unwrap();
+    let output = "snapshot = { file = \"traj.h5\", every = 50, fields = [\"position\", \"velocity\", \"force\", \"pe\", \"stress\"], compression = 4 }\n\
+                  dump = { file = \"traj.lammpstrj\", every = 50, fields = [\"position\", \"velocity\", \"pe\"] }\n\
+                  xyz = { file = \"traj.xyz\", every = 100, fields = [\"position\", \"velocity\"] }";
+    let stages = format!("[[stage]]\nkind = \"nvt\"\ntemperature = 1200\nsteps = {}\n[[stage]]\nkind = \"write_data\"\nfile = \"final.data\"\n", steps);
+    small_deck(dir, 50, output, &stages);
 }
 
 fn required() -> bool {

@@ -165,3 +165,36 @@ pub fn crystal(path: &Path, n: usize) {
     }
     std::fs::write(path, s).unwrap();
 }
+
+/// `deck.toml` in `dir`: a 500-atom random Cu64Zr36 packing with the
+/// Mendelev potential, thermo every 20 steps to `thermo.csv` (`thermo`
+/// overrides the interval), the `[output]` table `output`, velocities at
+/// 1500 K, then `stages` (TOML `[[stage]]` tables).
+#[allow(dead_code)]
+pub fn small_deck(dir: &Path, thermo: u64, output: &str, stages: &str) {
+    let text = format!(
+        r#"
+[system.create]
+composition = {{ Cu = 64, Zr = 36 }}
+atoms = 500
+number_density = 0.0585
+seed = 3
+[potential]
+style = "eam/fs"
+file = "{pot}"
+elements = ["Cu", "Zr"]
+[thermo]
+every = {thermo}
+file = "thermo.csv"
+[output]
+{output}
+[[stage]]
+kind = "velocity"
+temperature = 1500
+seed = 1
+{stages}
+"#,
+        pot = potential("CuZr_mm.eam.fs").display()
+    );
+    std::fs::write(dir.join("deck.toml"), text).unwrap();
+}
