@@ -140,7 +140,7 @@ fn sigterm_writes_a_checkpoint_and_the_resumed_run_ends_the_same() {
     deck(a.path(), long, 0);
     deck(b.path(), long, 0);
     ok(&run(1, a.path(), &[]));
-    let mut child = std::process::Command::new(bin()).args(["run", "deck.toml"]).current_dir(b.path()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = std::process::Command::new(bin()).args(["run", "deck.toml"]).current_dir(b.path()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     // Wait until the MD is running (the thermo part file has rows).
     let part = b.path().join("thermo.csv.part");
     let t0 = std::time::Instant::now();
