@@ -39,11 +39,47 @@ pub enum Cmd {
         /// this MD step; continue later with --restart.
         #[arg(long, value_name = "STEP")]
         stop_at_step: Option<u64>,
+        /// Continue from the deck's checkpoint file if it exists, else start
+        /// afresh (what a requeued batch job wants).
+        #[arg(long)]
+        resume: bool,
+        /// Deck variable: every ${NAME} in the deck becomes VALUE.
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// Folder for the outputs (default: the deck's folder).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
     /// Mean ± standard error of the results of a deck's samples
     /// (sample_*/results.json → samples.json).
     Summarize {
         deck: PathBuf,
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// The folder the samples were written to (run --dir).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// A parameter grid for a job array: the product of NAME=V1,V2 or
+    /// NAME=A..B as CSV (task,NAME,...) on stdout.
+    Grid {
+        #[arg(required = true, value_name = "NAME=VALUES")]
+        specs: Vec<String>,
+    },
+    /// Plot a scaling study's CSV (slurm/scaling.sbatch): atom-steps/s and
+    /// parallel efficiency against cores, as SVG; prints the table.
+    PlotScaling {
+        csv: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Gather results.json (and vars.json) of every run folder under DIR
+    /// into one CSV.
+    Collect {
+        dir: PathBuf,
+        /// Output CSV (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Forces, per-atom energies and stresses of one configuration (LAMMPS `run 0`).
     Forces {
@@ -145,6 +181,16 @@ fn tg_command(
     Ok(())
 }
 
+/// `NAME=VALUE` pairs of --var.
+fn parse_vars(v: &[String]) -> Result<Vec<(String, String)>> {
+    v.iter()
+        .map(|s| match s.split_once('=') {
+            Some((k, val)) if !k.is_empty() => Ok((k.to_string(), val.to_string())),
+            _ => Err(Error::input("command line", format!("--var '{}': expected NAME=VALUE", s))),
+        })
+        .collect()
+}
+
 fn parse_boundary(s: &str) -> Result<[Boundary; 3]> {
     let parts: Vec<&str> = s.split([',', ' ']).filter(|p| !p.is_empty()).collect();
     let bad = || Error::input("command line", format!("--boundary '{}': expected three of p, s, f such as p,p,p", s));
@@ -190,13 +236,49 @@ pub fn main() -> i32 {
                 Ok(())
             }
         }
-        Cmd::Run { deck, sample, restart, overwrite, stop_at_step } => {
-            let opts = crate::run::RunOptions { nthreads, sample: *sample, overwrite: *overwrite, restart: restart.clone(), stop_at: *stop_at_step };
+        Cmd::Run { deck, sample, restart, overwrite, stop_at_step, resume, vars, dir } => parse_vars(vars).and_then(|vars| {
+            let opts = crate::run::RunOptions { nthreads, sample: *sample, overwrite: *overwrite, restart: restart.clone(), stop_at: *stop_at_step, resume: *resume, vars, dir: dir.clone() };
             crate::run::run_deck(comm.as_ref(), deck, &opts)
-        }
-        Cmd::Summarize { deck } => {
+        }),
+        Cmd::Summarize { deck, vars, dir } => {
             if comm.is_root() {
-                crate::run::summarize_deck(deck)
+                parse_vars(vars).and_then(|v| crate::run::summarize_deck(deck, &v, dir.as_deref()))
+            } else {
+                Ok(())
+            }
+        }
+        Cmd::Grid { specs } => {
+            if comm.is_root() {
+                crate::protocol::grid(specs).map(|g| print!("{}", g)).map_err(|m| Error::input("command line", m))
+            } else {
+                Ok(())
+            }
+        }
+        Cmd::PlotScaling { csv, out } => {
+            if comm.is_root() {
+                use crate::analysis::scaling;
+                scaling::read(csv).and_then(|pts| {
+                    println!("{:<8} {:>6} {:>10} {:>10}", "mode", "cores", "speed-up", "efficiency");
+                    for (m, rows) in scaling::efficiency(&pts) {
+                        for (c, su, e) in rows {
+                            println!("{:<8} {:>6} {:>10.3} {:>10.3}", m, c, su, e);
+                        }
+                    }
+                    scaling::plot(&pts, out)
+                })
+            } else {
+                Ok(())
+            }
+        }
+        Cmd::Collect { dir, out } => {
+            if comm.is_root() {
+                crate::protocol::collect(dir).and_then(|(csv, n)| match out {
+                    Some(p) => crate::io::write_atomic(p, |w| write!(w, "{}", csv)).map(|_| eprintln!("{} runs -> {}", n, p.display())),
+                    None => {
+                        print!("{}", csv);
+                        Ok(())
+                    }
+                })
             } else {
                 Ok(())
             }

@@ -188,3 +188,132 @@ pub fn summarize(deck_dir: &Path, count: u64) -> Result<String> {
     write_atomic(&deck_dir.join("samples.json"), |w| writeln!(w, "{}", serde_json::to_string_pretty(&out).unwrap_or_default()))?;
     Ok(table)
 }
+
+/// `glassmd grid NAME=V1,V2 NAME=A..B ...`: the Cartesian product of the
+/// values as CSV (`task,NAME,...`), one row per job-array task. `A..B` is
+/// the integers A to B inclusive (seeds); the last name varies fastest.
+pub fn grid(specs: &[String]) -> std::result::Result<String, String> {
+    let mut axes: Vec<(String, Vec<String>)> = Vec::new();
+    for s in specs {
+        let (name, values) = s.split_once('=').ok_or_else(|| format!("'{}': expected NAME=V1,V2,... or NAME=A..B", s))?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("'{}': a name is letters, digits and _", name));
+        }
+        let vals: Vec<String> = match values.split_once("..") {
+            Some((a, b)) => {
+                let (a, b): (i64, i64) = (a.trim().parse().map_err(|_| format!("'{}': A..B needs integers", s))?, b.trim().parse().map_err(|_| format!("'{}': A..B needs integers", s))?);
+                if b < a {
+                    return Err(format!("'{}': empty range", s));
+                }
+                (a..=b).map(|v| v.to_string()).collect()
+            }
+            None => values.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect(),
+        };
+        if vals.is_empty() || vals.iter().any(|v| v.contains(',') || v.contains('"')) {
+            return Err(format!("'{}': no values, or a value with , or \"", s));
+        }
+        if axes.iter().any(|(n, _)| n == name) {
+            return Err(format!("{} is given twice", name));
+        }
+        axes.push((name.to_string(), vals));
+    }
+    if axes.is_empty() {
+        return Err("give at least one NAME=VALUES".into());
+    }
+    let total: usize = axes.iter().map(|a| a.1.len()).product();
+    let mut out = format!("task,{}\n", axes.iter().map(|a| a.0.as_str()).collect::<Vec<_>>().join(","));
+    for t in 0..total {
+        let mut rest = t;
+        let mut row = vec![String::new(); axes.len()];
+        for (k, (_, v)) in axes.iter().enumerate().rev() {
+            row[k] = v[rest % v.len()].clone();
+            rest /= v.len();
+        }
+        out += &format!("{},{}\n", t, row.join(","));
+    }
+    Ok(out)
+}
+
+/// `glassmd collect DIR`: one CSV row per run folder under `DIR` (at most
+/// three levels down) that holds a `results.json`: the folder, its
+/// `vars.json` variables, and every result as `name.quantity` columns.
+/// Folders without results yet are listed on stderr, not fatal.
+pub fn collect(root: &Path) -> Result<(String, usize)> {
+    fn walk(d: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+        if d.join("results.json").is_file() {
+            out.push(d.to_path_buf());
+        }
+        if depth == 0 {
+            return;
+        }
+        if let Ok(rd) = std::fs::read_dir(d) {
+            let mut subs: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            subs.sort();
+            for s in subs {
+                walk(&s, depth - 1, out);
+            }
+        }
+    }
+    let mut dirs = Vec::new();
+    walk(root, 3, &mut dirs);
+    if dirs.is_empty() {
+        return Err(Error::input(root, "no results.json in it or below it"));
+    }
+    type Flat = BTreeMap<String, String>;
+    let mut rows: Vec<(PathBuf, Flat, BTreeMap<String, f64>)> = Vec::new();
+    let mut var_names: Vec<String> = Vec::new();
+    let mut keys: std::collections::BTreeSet<String> = Default::default();
+    for d in dirs {
+        let p = d.join("results.json");
+        let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+        let v: BTreeMap<String, BTreeMap<String, f64>> = serde_json::from_str(&text).map_err(|e| Error::input(&p, format!("not a results file: {}", e)))?;
+        let flat: BTreeMap<String, f64> = v.into_iter().flat_map(|(n, q)| q.into_iter().map(move |(k, x)| (format!("{}.{}", n, k), x))).collect();
+        keys.extend(flat.keys().cloned());
+        let vp = d.join("vars.json");
+        let vars: Flat = match std::fs::read_to_string(&vp) {
+            Ok(t) => serde_json::from_str(&t).map_err(|e| Error::input(&vp, format!("not a vars file: {}", e)))?,
+            Err(_) => Flat::new(),
+        };
+        for k in vars.keys() {
+            if !var_names.contains(k) {
+                var_names.push(k.clone());
+            }
+        }
+        rows.push((d, vars, flat));
+    }
+    let mut csv = String::from("dir");
+    for n in var_names.iter().chain(keys.iter()) {
+        csv += &format!(",{}", n);
+    }
+    csv.push('\n');
+    for (d, vars, flat) in &rows {
+        let rel = d.strip_prefix(root).unwrap_or(d).display().to_string();
+        csv += if rel.is_empty() { "." } else { &rel };
+        for n in &var_names {
+            csv += &format!(",{}", vars.get(n).map(|s| s.as_str()).unwrap_or(""));
+        }
+        for k in &keys {
+            csv += &format!(",{}", flat.get(k).map(|x| format!("{:?}", x)).unwrap_or_default());
+        }
+        csv.push('\n');
+    }
+    Ok((csv, rows.len()))
+}
+
+#[cfg(test)]
+mod grid_tests {
+    use super::*;
+    #[test]
+    fn grid_is_the_product_with_the_last_name_fastest() {
+        let g = grid(&["ta=1.2,1.5".into(), "seed=1..3".into()]).unwrap();
+        let lines: Vec<&str> = g.lines().collect();
+        assert_eq!(lines[0], "task,ta,seed");
+        assert_eq!(lines.len(), 7);
+        assert_eq!(lines[1], "0,1.2,1");
+        assert_eq!(lines[3], "2,1.2,3");
+        assert_eq!(lines[6], "5,1.5,3");
+        assert!(grid(&["x=3..1".into()]).is_err());
+        assert!(grid(&["x".into()]).is_err());
+        assert!(grid(&["x=1".into(), "x=2".into()]).is_err());
+    }
+}

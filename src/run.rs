@@ -466,34 +466,54 @@ pub struct RunOptions {
     /// Write a checkpoint and stop when an MD step reaches this step (as a
     /// signal would; for chunked batch jobs and tests).
     pub stop_at: Option<u64>,
+    /// Continue from the deck's own checkpoint if it exists (requeued jobs).
+    pub resume: bool,
+    /// Deck variables (`--var name=value`).
+    pub vars: Vec<(String, String)>,
+    /// Folder for the outputs (default: the deck's folder).
+    pub dir: Option<PathBuf>,
 }
 
 /// Run a deck: once, or for each of its `[samples]` (all of them, or only
 /// `sample` as one job of an array), then summarise the samples.
 pub fn run_deck(comm: &dyn Comm, deck_path: &Path, opts: &RunOptions) -> Result<()> {
-    let deck = Deck::load(deck_path)?;
-    if opts.restart.is_some() && deck.samples.is_some() && opts.sample.is_none() {
-        return Err(Error::input(&deck.path, "--restart of a deck with [samples] needs --sample I (one checkpoint per sample)"));
+    let deck = Deck::load_with(deck_path, &opts.vars)?;
+    if (opts.restart.is_some() || opts.resume) && deck.samples.is_some() && opts.sample.is_none() {
+        return Err(Error::input(&deck.path, "--restart/--resume of a deck with [samples] needs --sample I (one checkpoint per sample)"));
     }
+    if opts.resume && opts.restart.is_some() {
+        return Err(Error::input("command line", "give --restart CKPT or --resume, not both"));
+    }
+    let out_dir = opts.dir.clone().unwrap_or_else(|| deck.dir.clone());
+    if comm.is_root() {
+        std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
+        if !opts.vars.is_empty() {
+            // The variables of this run, for `glassmd collect`.
+            let map: serde_json::Map<String, serde_json::Value> = opts.vars.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+            let text = serde_json::to_string_pretty(&map).unwrap_or_default();
+            write_atomic(&out_dir.join("vars.json"), |w| writeln!(w, "{}", text))?;
+        }
+    }
+    comm.barrier();
     match (&deck.samples, opts.sample) {
-        (None, None) => run_once(comm, &deck, &deck.dir, 0, opts),
+        (None, None) => run_once(comm, &deck, &out_dir, 0, opts),
         (None, Some(_)) => Err(Error::input(&deck.path, "--sample needs a [samples] section in the deck")),
         (Some(s), Some(i)) if i >= s.count => Err(Error::input(&deck.path, format!("--sample {} is out of range: samples.count = {}", i, s.count))),
-        (Some(s), Some(i)) => run_sample(comm, &deck, i, s.seed_stride, opts),
+        (Some(s), Some(i)) => run_sample(comm, &deck, &out_dir, i, s.seed_stride, opts),
         (Some(s), None) => {
             for i in 0..s.count {
-                run_sample(comm, &deck, i, s.seed_stride, opts)?;
+                run_sample(comm, &deck, &out_dir, i, s.seed_stride, opts)?;
             }
             if comm.is_root() {
-                print!("{}", summarize(&deck.dir, s.count)?);
+                print!("{}", summarize(&out_dir, s.count)?);
             }
             Ok(())
         }
     }
 }
 
-fn run_sample(comm: &dyn Comm, deck: &Deck, i: u64, stride: u64, opts: &RunOptions) -> Result<()> {
-    let dir = sample_dir(&deck.dir, i);
+fn run_sample(comm: &dyn Comm, deck: &Deck, out_dir: &Path, i: u64, stride: u64, opts: &RunOptions) -> Result<()> {
+    let dir = sample_dir(out_dir, i);
     if comm.is_root() {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         log::info!("sample {} in {} (seeds + {})", i, dir.display(), i * stride);
@@ -503,12 +523,12 @@ fn run_sample(comm: &dyn Comm, deck: &Deck, i: u64, stride: u64, opts: &RunOptio
 }
 
 /// `glassmd summarize DECK`: mean ± standard error over the deck's samples.
-pub fn summarize_deck(deck_path: &Path) -> Result<()> {
-    let deck = Deck::load(deck_path)?;
+pub fn summarize_deck(deck_path: &Path, vars: &[(String, String)], dir: Option<&Path>) -> Result<()> {
+    let deck = Deck::load_with(deck_path, vars)?;
     let Some(s) = &deck.samples else {
         return Err(Error::input(&deck.path, "the deck has no [samples] section"));
     };
-    print!("{}", summarize(&deck.dir, s.count)?);
+    print!("{}", summarize(dir.unwrap_or(&deck.dir), s.count)?);
     Ok(())
 }
 
@@ -556,9 +576,15 @@ fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads:
 /// Run the stages of a deck once, writing outputs into `dir`.
 fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &RunOptions) -> Result<()> {
     let (nthreads, overwrite) = (opts.nthreads, opts.overwrite);
+    // --resume: the deck's checkpoint, if an earlier run of this job left one.
+    let resume_from = deck.output.checkpoint.as_ref().map(|c| resolve_in(dir, &c.file)).filter(|p| opts.resume && p.exists());
+    if opts.resume && deck.output.checkpoint.is_none() {
+        return Err(Error::input(&deck.path, "--resume needs [output] checkpoint = { file = .. } in the deck"));
+    }
+    let restart = opts.restart.clone().or(resume_from);
     let root = comm.is_root();
     // Every rank checks (they see the same files), so all stop alike.
-    if !(deck.output.overwrite || overwrite) && opts.restart.is_none() {
+    if !(deck.output.overwrite || overwrite) && restart.is_none() {
         let o = &deck.output;
         let files = [&o.snapshot, &o.dump, &o.xyz].into_iter().flatten().map(|t| &t.file).chain(o.checkpoint.as_ref().map(|c| &c.file));
         for f in files {
@@ -615,7 +641,7 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
     // Analysis rows of each stage, for `tg` stages.
     let mut stage_rows: Vec<Vec<Row>> = Vec::new();
     let mut is_rows = Vec::new();
-    let (first_stage, mut first_done) = match &opts.restart {
+    let (first_stage, mut first_done) = match &restart {
         None => {
             for tr in &mut out.trajectories {
                 tr.open(&eng, None)?;

@@ -1,6 +1,8 @@
-//! Analysis of results: today the glass transition temperature from a
-//! quench; later RDFs, Voronoi, W6, atomic strain, MSD, τα. Analysis code
-//! works on plain arrays (thermo columns, gathered positions) and never sees
-//! the decomposition.
+//! Analysis of results: the glass transition temperature from a quench
+//! (`tg`), strong/weak scaling tables and plots (`scaling`); later RDFs,
+//! Voronoi, W6, atomic strain, MSD, τα. Analysis code works on plain arrays
+//! (thermo columns, gathered positions, CSV rows) and never sees the
+//! decomposition.
 
+pub mod scaling;
 pub mod tg;

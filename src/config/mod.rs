@@ -768,6 +768,34 @@ fn key_on_line(line: &str) -> Option<&str> {
     (!k.is_empty() && !k.starts_with('[') && !k.starts_with('#')).then_some(k)
 }
 
+/// Replace `${name}` by its value (see [`Deck::load_with`]).
+pub fn substitute(text: &str, vars: &[(String, String)]) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut used = vec![false; vars.len()];
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(j) = after.find('}') else {
+            return Err(format!("line {}: unclosed ${{", line_of(text, text.len() - rest.len() + i)));
+        };
+        let name = &after[..j];
+        match vars.iter().position(|(k, _)| k == name) {
+            Some(k) => {
+                used[k] = true;
+                out.push_str(&vars[k].1);
+            }
+            None => return Err(format!("line {}: the deck uses ${{{}}} but no --var {}=VALUE was given", line_of(text, text.len() - rest.len() + i), name, name)),
+        }
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    if let Some(k) = used.iter().position(|u| !u) {
+        return Err(format!("--var {} is not used by the deck (no ${{{}}} in it)", vars[k].0, vars[k].0));
+    }
+    Ok(out)
+}
+
 /// Turn a toml/serde error into one line naming the line of the bad key.
 fn describe(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().replace('\n', " ");
@@ -813,7 +841,16 @@ fn describe(text: &str, e: &toml::de::Error) -> String {
 
 impl Deck {
     pub fn load(path: &Path) -> Result<Deck> {
+        Self::load_with(path, &[])
+    }
+
+    /// Load a deck with variables: every `${name}` in its text is replaced
+    /// by the value given as `--var name=value` before parsing (LAMMPS
+    /// `-var`). A `${name}` without a value, or a value the deck never uses,
+    /// is an error.
+    pub fn load_with(path: &Path, vars: &[(String, String)]) -> Result<Deck> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = substitute(&text, vars).map_err(|m| Error::input(path, m))?;
         Self::parse(path, &text)
     }
 
