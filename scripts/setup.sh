@@ -2,6 +2,8 @@
 # Install the system packages glassmd needs on Debian/Ubuntu (run as root or
 # with sudo available). Safe to run repeatedly: installs only what is missing.
 #   GLASSMD_WITH_LAMMPS=1  also Debian's lammps (benchmarks, round-trip tests)
+#   GLASSMD_WITH_SLURM=1   also slurm-wlm and munge (scripts/slurm_local.sh
+#                          runs them on loopback for tests/slurm.rs)
 #   GLASSMD_WITH_PYTHON=1  also a virtual environment with h5py and
 #                          MDAnalysis at $GLASSMD_PYENV (default
 #                          ~/.cache/glassmd/pyenv), for the H5MD reader tests
@@ -9,6 +11,7 @@ set -euo pipefail
 pkgs="libopenmpi-dev openmpi-bin libhdf5-dev libclang-dev pkg-config"
 if [ "${GLASSMD_WITH_LAMMPS:-0}" = 1 ]; then pkgs="$pkgs lammps"; fi
 if [ "${GLASSMD_WITH_PYTHON:-0}" = 1 ]; then pkgs="$pkgs python3-venv python3-pip"; fi
+if [ "${GLASSMD_WITH_SLURM:-0}" = 1 ]; then pkgs="$pkgs slurm-wlm munge"; fi
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

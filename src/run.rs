@@ -69,11 +69,13 @@ struct Progress {
     bar: Option<indicatif::ProgressBar>,
     start: Instant,
     total: u64,
+    first: u64,
     next_log: u64,
 }
 
 impl Progress {
-    fn new(root: bool, total: u64, label: &str) -> Progress {
+    /// `start`: steps already done (a resumed stage).
+    fn new(root: bool, total: u64, label: &str, start: u64) -> Progress {
         let show = root && total >= 1000;
         let bar = if show && std::io::stderr().is_terminal() {
             let b = indicatif::ProgressBar::new(total);
@@ -87,7 +89,11 @@ impl Progress {
         } else {
             None
         };
-        Progress { bar, start: Instant::now(), total, next_log: if show { total / 10 } else { u64::MAX } }
+        if let Some(b) = &bar {
+            b.set_position(start);
+        }
+        let tenth = (total / 10).max(1);
+        Progress { bar, start: Instant::now(), total, first: start, next_log: if show { (start / tenth + 1) * tenth } else { u64::MAX } }
     }
     fn tick(&mut self, done: u64) {
         if let Some(b) = &self.bar {
@@ -95,9 +101,9 @@ impl Progress {
         } else if done >= self.next_log && done < self.total {
             // Batch logs (Slurm) get a line every 10 % with an ETA.
             let el = self.start.elapsed().as_secs_f64();
-            let eta = el / done as f64 * (self.total - done) as f64;
+            let eta = el / (done - self.first).max(1) as f64 * (self.total - done) as f64;
             log::info!("{}/{} steps ({:.0}%), elapsed {:.0} s, ETA {:.0} s", done, self.total, 100.0 * done as f64 / self.total as f64, el, eta);
-            self.next_log += self.total / 10;
+            self.next_log += (self.total / 10).max(1);
         }
     }
     fn finish(self) {
@@ -374,7 +380,7 @@ fn md_stage(
     if let (Some(is), 0) = (is.as_deref_mut(), ctx.start) {
         is.sample(eng, target(0).unwrap_or(f64::NAN))?;
     }
-    let mut prog = Progress::new(eng.comm.is_root(), steps, label);
+    let mut prog = Progress::new(eng.comm.is_root(), steps, label, ctx.start);
     for s in ctx.start + 1..=steps {
         eng.md_step(dt, ens)?;
         if eng.step % every == 0 || s == steps {

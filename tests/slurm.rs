@@ -1,0 +1,149 @@
+//! The job scripts in `slurm/` on a real Slurm: `scripts/slurm_local.sh`
+//! starts munged, slurmctld and slurmd on loopback (Debian's slurm-wlm and
+//! munge), and the test submits:
+//! - `glassmd.sbatch` on 2 ranks (srun --mpi=pmix), to completion;
+//! - `glassmd.sbatch` with a 1-minute limit and the warning signal 50 s
+//!   before it: the run checkpoints, the job requeues itself and finishes
+//!   from the checkpoint (thermo rows complete, none twice);
+//! - `submit_grid.sh`: a 2 × 2 job array over deck variables and the
+//!   collector that gathers the results into one CSV;
+//! - `scaling.sbatch`: strong and weak scaling on 1 and 2 ranks, CSV and SVG.
+//!
+//! Skipped with a message where Slurm is not installed, unless
+//! `GLASSMD_REQUIRE_TOOLS=1` (CI installs it).
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn slurm_conf() -> Option<String> {
+    let have = Command::new("sh").args(["-c", "command -v sbatch && command -v slurmctld"]).output().is_ok_and(|o| o.status.success());
+    let required = std::env::var("GLASSMD_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
+    if !have && !required {
+        eprintln!("skipping the Slurm tests: slurm-wlm is not installed (scripts/slurm_local.sh start installs it)");
+        return None;
+    }
+    let script = root().join("scripts/slurm_local.sh");
+    let out = Command::new("bash").arg(&script).arg("start").output().unwrap();
+    assert!(out.status.success(), "slurm_local.sh start failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let env = Command::new("bash").arg(&script).arg("env").output().unwrap();
+    let line = String::from_utf8_lossy(&env.stdout).to_string();
+    Some(line.trim().trim_start_matches("export SLURM_CONF=").to_string())
+}
+
+struct Slurm {
+    conf: String,
+}
+
+impl Slurm {
+    fn cmd(&self, prog: &str, dir: &Path) -> Command {
+        let mut c = Command::new(prog);
+        c.env("SLURM_CONF", &self.conf).env("GLASSMD", bin()).current_dir(dir);
+        c
+    }
+    fn run(&self, prog: &str, args: &[&str], dir: &Path) -> String {
+        let out = self.cmd(prog, dir).args(args).output().unwrap();
+        assert!(out.status.success(), "{} {:?}: {}\n{}", prog, args, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+    fn field(&self, job: &str, key: &str) -> String {
+        let text = self.run("scontrol", &["show", "job", job], Path::new("/"));
+        text.split_whitespace().find_map(|kv| kv.strip_prefix(&format!("{}=", key))).unwrap_or("").to_string()
+    }
+    /// Wait for a job to end; a requeued job held back by Slurm's requeue
+    /// delay is released at once (`StartTime=now`) so the test stays short.
+    fn wait(&self, job: &str, limit_s: u64) -> String {
+        let t0 = Instant::now();
+        loop {
+            let st = self.field(job, "JobState");
+            if matches!(st.as_str(), "COMPLETED" | "FAILED" | "CANCELLED" | "TIMEOUT" | "NODE_FAIL" | "OUT_OF_MEMORY") {
+                return st;
+            }
+            if st == "PENDING" && self.field(job, "Reason") == "BeginTime" {
+                let _ = self.cmd("scontrol", Path::new("/")).args(["update", &format!("jobid={}", job), "StartTime=now"]).output();
+            }
+            assert!(t0.elapsed().as_secs() < limit_s, "job {} still {} after {} s", job, st, limit_s);
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+fn deck(dir: &Path, steps: u64, checkpoint_every: u64) {
+    small_deck(
+        dir,
+        1000,
+        &format!("checkpoint = {{ file = \"restart.h5\", every = {} }}", checkpoint_every),
+        &format!("[[stage]]\nkind = \"nvt\"\ntemperature = 1200\nsteps = {}\n[[stage]]\nkind = \"write_data\"\nfile = \"final.data\"\n", steps),
+    );
+}
+
+#[test]
+fn slurm_scripts_run_on_a_local_slurm() {
+    let Some(conf) = slurm_conf() else { return };
+    let s = Slurm { conf };
+    let sb = root().join("slurm/glassmd.sbatch");
+    let sb = sb.to_str().unwrap();
+
+    // 1. A single run on 2 ranks.
+    let one = tempdir();
+    deck(one.path(), 300, 0);
+    let job = s.run("sbatch", &["--parsable", "--ntasks=2", "--time=5", sb, "deck.toml"], one.path());
+    assert_eq!(s.wait(&job, 120), "COMPLETED");
+    let log = std::fs::read_to_string(one.path().join(format!("glassmd-{}.out", job))).unwrap();
+    assert!(log.contains("2 rank(s) x 1 thread(s)") && log.contains("glassmd exit status 0"), "{}", log);
+    assert!(one.path().join("final.data").exists());
+
+    // 2. Requeue at the time limit: ~45 s of MD against a 1-minute limit
+    // whose warning comes 50 s early.
+    let rq = tempdir();
+    deck(rq.path(), 45000, 10000);
+    let job = s.run("sbatch", &["--parsable", "--ntasks=1", "--time=1", "--signal=B:USR1@50", sb, "deck.toml"], rq.path());
+    assert_eq!(s.wait(&job, 600), "COMPLETED");
+    let log = std::fs::read_to_string(rq.path().join(format!("glassmd-{}.out", job))).unwrap();
+    let restarts: u32 = s.field(&job, "Restarts").parse().unwrap();
+    assert!(restarts >= 1 && log.contains("requeueing job") && log.contains("restarted from"), "restarts {}:\n{}", restarts, log);
+    let rows = read_thermo_csv(&rq.path().join("thermo.csv"));
+    let steps: Vec<u64> = rows.iter().map(|r| r["step"] as u64).collect();
+    assert_eq!(steps, (0..=45).map(|k| k * 1000).collect::<Vec<_>>(), "thermo rows after {} requeue(s)", restarts);
+    assert!(rq.path().join("final.data").exists());
+
+    // 3. A 2 x 2 grid over deck variables, then the collector.
+    let grid = tempdir();
+    let text = std::fs::read_to_string(rq.path().join("deck.toml")).unwrap();
+    let text = text
+        .replace("temperature = 1200\nsteps = 45000", "temperature = ${T}\nsteps = 200")
+        .replace("[[stage]]\nkind = \"write_data\"\nfile = \"final.data\"", "[[stage]]\nkind = \"record\"\nname = \"end\"")
+        .replace("temperature = 1500\nseed = 1", "temperature = 1500\nseed = ${seed}");
+    std::fs::write(grid.path().join("grid.toml"), text).unwrap();
+    let ids = s.run("bash", &[root().join("slurm/submit_grid.sh").to_str().unwrap(), "grid.toml", "runs", "T=800,1200", "seed=1..2", "--", "--time=5"], grid.path());
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    assert_eq!(ids.len(), 2, "{:?}", ids);
+    assert_eq!(s.wait(ids[1], 300), "COMPLETED");
+    let csv = std::fs::read_to_string(grid.path().join("runs/results.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", csv);
+    assert!(lines[0].starts_with("dir,T,seed,end.density,"), "{}", lines[0]);
+    assert!(lines[1].starts_with("task_0000,800,1,") && lines[4].starts_with("task_0003,1200,2,"), "{}", csv);
+    // The hot runs end hotter than the cold ones.
+    let col = lines[0].split(',').position(|h| h == "end.temperature").unwrap();
+    let t: Vec<f64> = lines[1..].iter().map(|l| l.split(',').nth(col).unwrap().parse().unwrap()).collect();
+    assert!(t[2] > t[0] && t[3] > t[1], "{:?}", t);
+
+    // 4. Strong and weak scaling on 1 and 2 ranks: CSV and plot.
+    let sc = tempdir();
+    let job = s.run(
+        "sbatch",
+        &["--parsable", "--ntasks=2", "--time=5", "--export=ALL,CELLS=6 6 6,STEPS=50", &format!("--chdir={}", sc.path().display()), root().join("slurm/scaling.sbatch").to_str().unwrap(), "scale"],
+        &root(),
+    );
+    assert_eq!(s.wait(&job, 300), "COMPLETED");
+    let csv = std::fs::read_to_string(sc.path().join("scale.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 5, "{}", csv);
+    assert!(rows[1].starts_with("strong,1,1,864,50,") && rows[4].starts_with("weak,2,1,1728,50,"), "{}", csv);
+    assert!(rows[1..].iter().all(|r| r.split(',').nth(6).unwrap().parse::<f64>().unwrap() > 0.0));
+    let svg = std::fs::read_to_string(sc.path().join("scale.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("parallel efficiency"));
+}
