@@ -240,3 +240,21 @@ fn bad_output_keys_get_one_line_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--stop-at-step needs"));
 }
+
+#[test]
+fn protocol_state_survives_a_restart() {
+    // A quench with inherent structures, then a Tg fit over the quench and a
+    // record: stopped mid-quench and continued, every output is the same.
+    let stages = "[[stage]]\nkind = \"npt\"\ntemperature = [2000, 300]\npressure_gpa = 0.0\nsteps = 1500\ninherent_structures = { every_k = 500 }\n\
+                  [[stage]]\nkind = \"tg\"\n[[stage]]\nkind = \"record\"\nname = \"glass\"\n";
+    let (a, b) = (tempdir(), tempdir());
+    for d in [&a, &b] {
+        small_deck(d.path(), 20, "checkpoint = { file = \"restart.h5\" }", stages);
+    }
+    ok(&run(1, a.path(), &[]));
+    assert_eq!(run(1, b.path(), &["--stop-at-step", "800"]).status.code(), Some(75));
+    ok(&run(1, b.path(), &["--restart", "restart.h5"]));
+    for f in ["tg.json", "inherent_structures.csv", "results.json", "thermo.csv"] {
+        assert!(read(a.path(), f) == read(b.path(), f), "{} differs after restart", f);
+    }
+}
