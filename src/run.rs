@@ -359,6 +359,38 @@ struct StageCtx<'a> {
     stage_rows: &'a [Vec<Row>],
 }
 
+/// A LAMMPS data file of the current state (collective): wrapped positions
+/// with image flags, then velocities, each streamed to rank 0 in id order.
+fn write_data(eng: &Engine, path: &Path) -> Result<()> {
+    let title = format!("LAMMPS data file written by glassmd {}, step {}", env!("CARGO_PKG_VERSION"), eng.step);
+    let mut w = match eng.comm.is_root() {
+        true => Some(lammps_data::DataWriter::create(path, &title, eng.natoms, eng.masses.len(), eng.bx.lo, eng.bx.hi, &eng.masses)?),
+        false => None,
+    };
+    let f = Fields { position: true, ..Fields::default() };
+    eng.stream_rows(6, CHUNK_ROWS, |i, out| frame_row(eng, f, i, out), |b| match w.as_mut() {
+        Some(w) => (0..b.len()).try_for_each(|k| {
+            let r = b.row(k);
+            w.atom(b.ids[k], b.types[k], [r[0], r[1], r[2]], [r[3] as i32, r[4] as i32, r[5] as i32])
+        }),
+        None => Ok(()),
+    })?;
+    if let Some(w) = w.as_mut() {
+        w.begin_velocities()?;
+    }
+    eng.stream_rows(3, CHUNK_ROWS, |i, out| out.extend(eng.atoms.v[i]), |b| match w.as_mut() {
+        Some(w) => (0..b.len()).try_for_each(|k| {
+            let r = b.row(k);
+            w.velocity(b.ids[k], [r[0], r[1], r[2]])
+        }),
+        None => Ok(()),
+    })?;
+    match w {
+        Some(w) => w.commit(),
+        None => Ok(()),
+    }
+}
+
 /// Run `steps` MD steps under an ensemble, with thermo output and progress.
 /// `ramp` is the (start, stop) target temperature, if the ensemble has one;
 /// `is` samples inherent structures along the way. Checkpoints are written
@@ -771,10 +803,7 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
             }
             Stage::WriteData(w) => {
                 let t0 = Instant::now();
-                if let Some(d) = eng.to_data() {
-                    let title = format!("LAMMPS data file written by glassmd {}, step {}", env!("CARGO_PKG_VERSION"), eng.step);
-                    lammps_data::write(&out.path(&w.file), &title, &d)?;
-                }
+                write_data(&eng, &out.path(&w.file))?;
                 eng.timers.output += t0.elapsed().as_secs_f64();
             }
             Stage::Record(r) => {

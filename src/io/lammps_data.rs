@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 
 #[derive(Clone, Debug)]
@@ -187,29 +188,54 @@ pub fn read(path: &Path) -> Result<DataFile> {
 
 /// Write a data file LAMMPS reads back (`read_data`), atoms sorted by id.
 pub fn write(path: &Path, title: &str, d: &DataFile) -> Result<()> {
-    super::write_atomic(path, |w| {
-        writeln!(w, "{}", title)?;
-        writeln!(w)?;
-        writeln!(w, "{} atoms", d.atoms.len())?;
-        writeln!(w, "{} atom types", d.ntypes)?;
-        writeln!(w)?;
-        for (k, ax) in ["x", "y", "z"].iter().enumerate() {
-            writeln!(w, "{:?} {:?} {ax}lo {ax}hi", d.lo[k], d.hi[k])?;
-        }
-        writeln!(w, "\nMasses\n")?;
-        for (t, m) in d.masses.iter().enumerate() {
-            if let Some(m) = m {
+    let masses: Vec<f64> = d.masses.iter().map(|m| m.unwrap_or(f64::NAN)).collect();
+    let mut w = DataWriter::create(path, title, d.atoms.len() as u64, d.ntypes, d.lo, d.hi, &masses)?;
+    for a in &d.atoms {
+        w.atom(a.id, a.typ, a.x, a.image)?;
+    }
+    w.begin_velocities()?;
+    for a in &d.atoms {
+        w.velocity(a.id, a.v)?;
+    }
+    w.commit()
+}
+
+/// A data file written section by section, so atoms can be streamed to it
+/// in id order without holding the system (the `write_data` stage). Goes
+/// to a temporary file, renamed over the target by `commit`.
+pub struct DataWriter {
+    file: super::AtomicFile,
+}
+
+impl DataWriter {
+    /// Header, box, masses (NaN: left out) and the `Atoms` heading.
+    pub fn create(path: &Path, title: &str, natoms: u64, ntypes: usize, lo: [f64; 3], hi: [f64; 3], masses: &[f64]) -> Result<DataWriter> {
+        let mut file = super::AtomicFile::create(path)?;
+        (|| -> std::io::Result<()> {
+            let w = &mut file.w;
+            writeln!(w, "{}\n\n{} atoms\n{} atom types\n", title, natoms, ntypes)?;
+            for (k, ax) in ["x", "y", "z"].iter().enumerate() {
+                writeln!(w, "{:?} {:?} {ax}lo {ax}hi", lo[k], hi[k])?;
+            }
+            writeln!(w, "\nMasses\n")?;
+            for (t, m) in masses.iter().enumerate().filter(|(_, m)| !m.is_nan()) {
                 writeln!(w, "{} {:?}", t + 1, m)?;
             }
-        }
-        writeln!(w, "\nAtoms # atomic\n")?;
-        for a in &d.atoms {
-            writeln!(w, "{} {} {:?} {:?} {:?} {} {} {}", a.id, a.typ, a.x[0], a.x[1], a.x[2], a.image[0], a.image[1], a.image[2])?;
-        }
-        writeln!(w, "\nVelocities\n")?;
-        for a in &d.atoms {
-            writeln!(w, "{} {:?} {:?} {:?}", a.id, a.v[0], a.v[1], a.v[2])?;
-        }
-        Ok(())
-    })
+            writeln!(w, "\nAtoms # atomic\n")
+        })()
+        .map_err(|e| Error::io(path, e))?;
+        Ok(DataWriter { file })
+    }
+    pub fn atom(&mut self, id: u64, typ: u32, x: [f64; 3], image: [i32; 3]) -> Result<()> {
+        writeln!(self.file.w, "{} {} {:?} {:?} {:?} {} {} {}", id, typ, x[0], x[1], x[2], image[0], image[1], image[2]).map_err(|e| Error::io(self.file.path(), e))
+    }
+    pub fn begin_velocities(&mut self) -> Result<()> {
+        writeln!(self.file.w, "\nVelocities\n").map_err(|e| Error::io(self.file.path(), e))
+    }
+    pub fn velocity(&mut self, id: u64, v: [f64; 3]) -> Result<()> {
+        writeln!(self.file.w, "{} {:?} {:?} {:?}", id, v[0], v[1], v[2]).map_err(|e| Error::io(self.file.path(), e))
+    }
+    pub fn commit(self) -> Result<()> {
+        self.file.commit()
+    }
 }
