@@ -484,22 +484,21 @@ impl<'c> Engine<'c> {
     }
 
     /// Continue from a checkpoint written on another rank count
-    /// (collective): `rows` yields every saved atom; this rank keeps those
-    /// inside its subdomain and the engine starts afresh from them (same
-    /// physics, not the same round-off).
-    pub fn restore_redistribute(&mut self, rows: &mut dyn FnMut(&mut dyn FnMut(&[f64])) -> Result<()>, now: ([f64; 3], [f64; 3]), step: u64, time: f64) -> Result<()> {
+    /// (collective): `rows` holds this rank's share of the saved atoms (any
+    /// share: an equal slice of the file); they are routed to the ranks
+    /// that own them and the engine starts afresh from them (same physics,
+    /// not the same round-off).
+    pub fn restore_redistribute(&mut self, rows: &[f64], now: ([f64; 3], [f64; 3]), step: u64, time: f64) -> Result<()> {
         self.atoms = Atoms::default();
         self.bx.lo = now.0;
         self.bx.hi = now.1;
         self.dom.set_box(&self.bx);
-        let (bx, dom, atoms) = (&self.bx, &self.dom, &mut self.atoms);
-        rows(&mut |r: &[f64]| {
+        for r in rows.chunks_exact(LOCAL_WIDTH) {
             let (mut x, mut im) = ([r[2], r[3], r[4]], [r[8] as i32, r[9] as i32, r[10] as i32]);
-            bx.wrap(&mut x, &mut im);
-            if dom.owns(&x) {
-                atoms.push_owned(r[0] as u64, r[1] as u32, x, [r[5], r[6], r[7]], im);
-            }
-        })?;
+            self.bx.wrap(&mut x, &mut im);
+            self.atoms.push_owned(r[0] as u64, r[1] as u32, x, [r[5], r[6], r[7]], im);
+        }
+        crate::domain::halo::redistribute(&mut self.atoms, &self.dom, &self.bx, self.comm);
         self.step = step;
         self.time = time;
         self.last_sort = None;

@@ -861,7 +861,12 @@ fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Path, nthreads
         if comm.is_root() {
             log::info!("checkpoint written on {} rank(s), continuing on {}: atoms redistributed (same physics, not bitwise the same)", st.nranks, comm.size());
         }
-        eng.restore_redistribute(&mut |f| reader.each_row(f), (st.lo, st.hi), st.step, st.time)?;
+        // Each rank reads an equal slice of the file; the engine routes the
+        // atoms to their owners.
+        let (n, p, r) = (reader.natoms(), comm.size(), comm.rank());
+        let (from, to) = (n * r / p, n * (r + 1) / p);
+        let rows = reader.read(from, to - from)?;
+        eng.restore_redistribute(&rows, (st.lo, st.hi), st.step, st.time)?;
     }
     if out.root {
         if let Some(f) = &deck.thermo.file {

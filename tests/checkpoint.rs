@@ -114,21 +114,33 @@ fn periodic_checkpoints_restart_from_the_last() {
 
 #[test]
 fn restart_on_another_rank_count_keeps_the_physics() {
-    let (a, b) = (tempdir(), tempdir());
-    deck(a.path(), NPT_RAMP, 0);
-    deck(b.path(), NPT_RAMP, 0);
+    // Reference: 2 ranks straight. Stopped on 2 and continued on 1, and
+    // stopped on 1 and continued on 4 (each rank reads a slice of the file
+    // and the atoms are routed to their owners; the box is 4 times longer
+    // in z, so 4 ranks stack along z and atoms travel up to 3 ranks).
+    let (a, b, c) = (tempdir(), tempdir(), tempdir());
+    for d in [&a, &b, &c] {
+        deck(d.path(), NPT_RAMP, 0);
+        let text = std::fs::read_to_string(d.path().join("deck.toml")).unwrap();
+        std::fs::write(d.path().join("deck.toml"), text.replace("number_density = 0.0585", "number_density = 0.0585\naspect = [1, 1, 4]")).unwrap();
+    }
     ok(&run(2, a.path(), &[]));
-    assert_eq!(run(2, b.path(), &["--stop-at-step", "130"]).status.code(), Some(75));
-    let out = run(1, b.path(), &["--restart", "restart.h5"]);
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    ok(&out);
-    assert!(err.contains("redistributed"), "{}", err);
-    let (ra, rb) = (read_thermo_csv(&a.path().join("thermo.csv")), read_thermo_csv(&b.path().join("thermo.csv")));
-    assert_eq!(ra.len(), rb.len());
-    for (x, y) in ra.iter().zip(&rb) {
-        for k in ["pe", "temperature", "volume", "pressure"] {
-            let scale = x[k].abs().max(1.0);
-            assert!((x[k] - y[k]).abs() < 1e-8 * scale, "step {} {}: {} vs {}", x["step"], k, x[k], y[k]);
+    for (dir, first, second) in [(&b, 2, 1), (&c, 1, 4)] {
+        assert_eq!(run(first, dir.path(), &["--stop-at-step", "130"]).status.code(), Some(75));
+        let out = run(second, dir.path(), &["--restart", "restart.h5"]);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        ok(&out);
+        assert!(err.contains("redistributed"), "{}", err);
+        if second == 4 {
+            assert!(err.contains("grid [1, 1, 4]"), "{}", err);
+        }
+        let (ra, rb) = (read_thermo_csv(&a.path().join("thermo.csv")), read_thermo_csv(&dir.path().join("thermo.csv")));
+        assert_eq!(ra.len(), rb.len());
+        for (x, y) in ra.iter().zip(&rb) {
+            for k in ["pe", "temperature", "volume", "pressure"] {
+                let scale = x[k].abs().max(1.0);
+                assert!((x[k] - y[k]).abs() < 1e-8 * scale, "{} -> {} ranks, step {} {}: {} vs {}", first, second, x["step"], k, x[k], y[k]);
+            }
         }
     }
 }

@@ -250,6 +250,43 @@ pub fn exchange(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
     }
 }
 
+/// Move every owned atom to its owner however far away it is (collective):
+/// along each axis, atoms step one rank per round towards their slab, for
+/// grid − 1 rounds, so any starting distribution settles. Used when atoms
+/// arrive in an order unrelated to space (a checkpoint read in equal slices
+/// on another rank count); the per-step [`exchange`] moves only one hop.
+pub fn redistribute(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
+    debug_assert_eq!(atoms.nghost(), 0);
+    let width = ATOM_WIDTH + atoms.extra_width;
+    for d in 0..3 {
+        let p = dom.grid[d];
+        let c = dom.coord[d];
+        for round in 0..p.saturating_sub(1) {
+            let (mut up_buf, mut down_buf) = (Vec::new(), Vec::new());
+            let mut i = 0;
+            while i < atoms.nlocal {
+                let target = dom.coord_of(atoms.x[i][d], d, bx);
+                if target == c {
+                    i += 1;
+                } else {
+                    pack_atom(atoms, i, if target > c { &mut up_buf } else { &mut down_buf });
+                    atoms.swap_remove_owned(i);
+                }
+            }
+            // Straight up or down the axis, never around the periodic seam,
+            // so the edge ranks send nothing beyond the ends.
+            let up = (c + 1 < p).then(|| dom.neighbor(d, true, bx).map(|(r, _)| r)).flatten();
+            let down = (c > 0).then(|| dom.neighbor(d, false, bx).map(|(r, _)| r)).flatten();
+            let tag = TAG_EXCHANGE + 16 + 4 * (d as i32) + 2 * (round as i32 % 2);
+            let mut received = comm.sendrecv(up, &up_buf, down, tag);
+            received.extend(comm.sendrecv(down, &down_buf, up, tag + 1));
+            for g in received.chunks_exact(width) {
+                unpack_atom(atoms, g);
+            }
+        }
+    }
+}
+
 /// [`HaloSync`] for a potential: the halo, the communicator and a timer
 /// that collects the time spent communicating.
 pub struct HaloComm<'a> {

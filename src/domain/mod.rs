@@ -93,6 +93,22 @@ impl Domain {
         }
     }
 
+    /// The grid coordinate along axis `d` whose slab holds the (wrapped)
+    /// position `x`, consistent with [`Domain::owns_axis`].
+    pub fn coord_of(&self, x: f64, d: usize, bx: &SimBox) -> usize {
+        let p = self.grid[d];
+        let mut c = (((x - bx.lo[d]) / bx.length(d)) * p as f64).floor().clamp(0.0, (p - 1) as f64) as usize;
+        // The float estimate can miss a cut by one ulp: settle on the slab
+        // whose bounds (the same arithmetic as `set_box`) contain x.
+        while c > 0 && x < Self::split(bx, d, c, p) {
+            c -= 1;
+        }
+        while c + 1 < p && x >= Self::split(bx, d, c + 1, p) {
+            c += 1;
+        }
+        c
+    }
+
     pub fn rank_of(&self, c: [usize; 3]) -> usize {
         (c[2] * self.grid[1] + c[1]) * self.grid[0] + c[0]
     }
@@ -146,5 +162,25 @@ mod tests {
         assert_eq!(choose_grid(2, [40.0, 10.0, 10.0]), [2, 1, 1]);
         assert_eq!(choose_grid(4, [10.0, 10.0, 80.0]), [1, 1, 4]);
         assert_eq!(choose_grid(1, [1.0, 2.0, 3.0]), [1, 1, 1]);
+    }
+
+    #[test]
+    fn coord_of_agrees_with_ownership() {
+        use crate::system::Boundary;
+        let bx = SimBox::new([-3.7, 0.0, 1.0], [5.3, 7.0, 29.0], [Boundary::Periodic, Boundary::Periodic, Boundary::Shrink]);
+        for nprocs in [1, 3, 6, 7] {
+            let doms: Vec<Domain> = (0..nprocs).map(|r| Domain::new(r, nprocs, &bx)).collect();
+            for k in 0..2000 {
+                // Points on and around every cut, and beyond a non-periodic face.
+                let f = k as f64 / 1999.0;
+                let x = [bx.lo[0] + f * bx.length(0), bx.lo[1] + ((k * 7919) % 2000) as f64 / 2000.0 * bx.length(1), bx.lo[2] - 1.0 + f * (bx.length(2) + 2.0)];
+                let x = [x[0].min(bx.hi[0] - 1e-12), x[1], x[2]];
+                for dom in &doms {
+                    for d in 0..3 {
+                        assert_eq!(dom.owns_axis(x[d], d), dom.coord_of(x[d], d, &bx) == dom.coord[d], "nprocs {} axis {} x {}", nprocs, d, x[d]);
+                    }
+                }
+            }
+        }
     }
 }

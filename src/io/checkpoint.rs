@@ -16,7 +16,8 @@
 //! positions at the last neighbor-list build (`x_hold`), so a restart on the
 //! same rank count rebuilds the very same ghosts and lists and continues
 //! bitwise (`Engine::restore_exact`); on another rank count every rank
-//! picks its atoms out of the file (`Engine::restore_redistribute`). The
+//! reads an equal slice and the atoms are routed to their owners
+//! (`Engine::restore_redistribute`). The
 //! per-atom datasets carry HDF5's Fletcher-32 checksum filter and the state
 //! its hash, so a damaged file is refused rather than half-read. Random
 //! numbers need no state: velocities and Langevin forces are counter-based
@@ -227,19 +228,5 @@ impl Reader {
             out.extend((0..3).map(|j| xh[[i, j]]));
         }
         Ok(out)
-    }
-
-    /// Every atom, in blocks, to `f` (for a restart on another rank count).
-    pub fn each_row(&self, f: &mut dyn FnMut(&[f64])) -> Result<()> {
-        let n = self.natoms();
-        let mut at = 0;
-        while at < n {
-            let m = CHUNK.min(n - at);
-            for r in self.read(at, m)?.chunks_exact(LOCAL_WIDTH) {
-                f(r);
-            }
-            at += m;
-        }
-        Ok(())
     }
 }
