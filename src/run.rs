@@ -148,7 +148,7 @@ impl Trajectory {
             ("snapshot", Some(frames)) => Box::new(H5md::resume(&self.target, eng.natoms, self.fields, &eng.masses, frames)?),
             (k, r) => {
                 let format = if k == "dump" { TextFormat::Dump } else { TextFormat::ExtXyz };
-                Box::new(TextTrajectory::open(&self.target, self.fields, format, r.map(|b| (0, b)))?)
+                Box::new(TextTrajectory::open(&self.target, self.fields, format, r)?)
             }
         };
         self.writer = Some(w);

@@ -17,9 +17,10 @@
 use crate::engine::RowBlock;
 use crate::error::{Error, Result};
 use crate::io::thermo::Thermo;
+use super::PartFile;
 use crate::system::Boundary;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 /// The per-atom fields of a frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -103,8 +104,6 @@ pub trait FrameWriter {
     fn rows(&mut self, b: &RowBlock) -> Result<()>;
     /// Finish the frame and flush it to disk.
     fn end(&mut self) -> Result<()>;
-    /// Frames written so far.
-    fn frames(&self) -> u64;
     /// Where a restarted run continues: bytes of a text file, frames of an
     /// H5MD file (flushed to disk first).
     fn mark(&mut self) -> Result<u64>;
@@ -112,23 +111,13 @@ pub trait FrameWriter {
     fn finish(self: Box<Self>) -> Result<()>;
 }
 
-/// `FILE.part`: where a trajectory grows until the run ends.
-pub fn part_path(target: &Path) -> PathBuf {
-    let mut s = target.as_os_str().to_owned();
-    s.push(".part");
-    PathBuf::from(s)
-}
-
 /// A text trajectory (dump or extxyz) with frames appended to `FILE.part`.
 /// A restarted run truncates the part file to the byte length recorded
 /// with the checkpoint, dropping frames written after it.
 pub struct TextTrajectory {
-    target: PathBuf,
-    part: PathBuf,
-    w: BufWriter<std::fs::File>,
+    file: PartFile,
     fields: Fields,
     format: TextFormat,
-    frames: u64,
     /// Element names of the current frame's types (extxyz species).
     elements: Vec<String>,
 }
@@ -142,34 +131,10 @@ pub enum TextFormat {
 }
 
 impl TextTrajectory {
-    /// Start a new part file, or reopen one at `resume = (frames, bytes)`
-    /// (see [`FrameWriter::mark`]).
-    pub fn open(target: &Path, fields: Fields, format: TextFormat, resume: Option<(u64, u64)>) -> Result<TextTrajectory> {
-        let part = part_path(target);
-        let file = match resume {
-            None => std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?,
-            Some((_, bytes)) => {
-                let f = std::fs::OpenOptions::new().write(true).open(&part).map_err(|e| Error::io(&part, e))?;
-                let len = f.metadata().map_err(|e| Error::io(&part, e))?.len();
-                if len < bytes {
-                    return Err(Error::input(&part, format!("holds {} bytes, fewer than the {} the checkpoint recorded", len, bytes)));
-                }
-                f.set_len(bytes).map_err(|e| Error::io(&part, e))?;
-                let mut f = f;
-                use std::io::Seek;
-                f.seek(std::io::SeekFrom::End(0)).map_err(|e| Error::io(&part, e))?;
-                f
-            }
-        };
-        Ok(TextTrajectory {
-            target: target.to_path_buf(),
-            part,
-            w: BufWriter::new(file),
-            fields,
-            format,
-            frames: resume.map_or(0, |r| r.0),
-            elements: Vec::new(),
-        })
+    /// Start a new part file, or reopen one cut back to `resume` bytes (see
+    /// [`FrameWriter::mark`]).
+    pub fn open(target: &Path, fields: Fields, format: TextFormat, resume: Option<u64>) -> Result<TextTrajectory> {
+        Ok(TextTrajectory { file: PartFile::open(target, resume)?, fields, format, elements: Vec::new() })
     }
 }
 
@@ -179,9 +144,9 @@ fn fmt_f(v: f64) -> String {
 
 impl FrameWriter for TextTrajectory {
     fn begin(&mut self, f: &FrameInfo) -> Result<()> {
-        let part = self.part.clone();
+        let part = self.file.path().to_path_buf();
         let io = |e| Error::io(&part, e);
-        let w = &mut self.w;
+        let w = &mut self.file.w;
         self.elements = f.elements.to_vec();
         match self.format {
             TextFormat::Dump => {
@@ -240,50 +205,40 @@ impl FrameWriter for TextTrajectory {
     }
 
     fn rows(&mut self, b: &RowBlock) -> Result<()> {
-        let part = self.part.clone();
+        let part = self.file.path().to_path_buf();
         let io = |e| Error::io(&part, e);
         let ipos = if self.fields.position { Some(3..6) } else { None };
         for k in 0..b.len() {
             let (id, typ, r) = (b.ids[k], b.types[k], b.row(k));
             match self.format {
-                TextFormat::Dump => write!(self.w, "{} {}", id, typ).map_err(io)?,
+                TextFormat::Dump => write!(self.file.w, "{} {}", id, typ).map_err(io)?,
                 TextFormat::ExtXyz => {
                     let name = self.elements.get(typ as usize - 1).cloned().unwrap_or_else(|| format!("T{}", typ));
-                    write!(self.w, "{} {} {}", name, id, typ).map_err(io)?
+                    write!(self.file.w, "{} {} {}", name, id, typ).map_err(io)?
                 }
             }
             for (c, v) in r.iter().enumerate() {
                 // Image flags are integers.
                 if ipos.as_ref().is_some_and(|p| p.contains(&c)) {
-                    write!(self.w, " {}", *v as i64).map_err(io)?;
+                    write!(self.file.w, " {}", *v as i64).map_err(io)?;
                 } else {
-                    write!(self.w, " {}", fmt_f(*v)).map_err(io)?;
+                    write!(self.file.w, " {}", fmt_f(*v)).map_err(io)?;
                 }
             }
-            writeln!(self.w).map_err(io)?;
+            writeln!(self.file.w).map_err(io)?;
         }
         Ok(())
     }
 
     fn end(&mut self) -> Result<()> {
-        self.w.flush().map_err(|e| Error::io(&self.part, e))?;
-        self.frames += 1;
-        Ok(())
-    }
-
-    fn frames(&self) -> u64 {
-        self.frames
+        self.file.w.flush().map_err(|e| Error::io(self.file.path(), e))
     }
 
     fn mark(&mut self) -> Result<u64> {
-        self.w.flush().map_err(|e| Error::io(&self.part, e))?;
-        self.w.get_ref().sync_data().map_err(|e| Error::io(&self.part, e))?;
-        Ok(self.w.get_ref().metadata().map_err(|e| Error::io(&self.part, e))?.len())
+        self.file.mark()
     }
 
-    fn finish(mut self: Box<Self>) -> Result<()> {
-        self.w.flush().map_err(|e| Error::io(&self.part, e))?;
-        self.w.get_ref().sync_all().map_err(|e| Error::io(&self.part, e))?;
-        std::fs::rename(&self.part, &self.target).map_err(|e| Error::io(&self.target, e))
+    fn finish(self: Box<Self>) -> Result<()> {
+        self.file.commit()
     }
 }

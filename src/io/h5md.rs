@@ -155,7 +155,7 @@ impl H5md {
     /// Create `FILE.part` for `natoms` atoms with masses per type (amu).
     /// `compression` is the deflate level (0: none).
     pub fn create(target: &Path, natoms: u64, fields: Fields, masses: &[f64], boundary: [Boundary; 3], compression: u8) -> Result<H5md> {
-        let part = super::frames::part_path(target);
+        let part = super::part_path(target);
         let e = h5err(&part);
         let file = hdf5::File::create(&part).map_err(&e)?;
         let n = natoms as usize;
@@ -224,7 +224,7 @@ impl H5md {
     /// Reopen `FILE.part` of an interrupted run and keep its first `frames`
     /// frames (a restart continues from its checkpoint).
     pub fn resume(target: &Path, natoms: u64, fields: Fields, masses: &[f64], frames: u64) -> Result<H5md> {
-        let part = super::frames::part_path(target);
+        let part = super::part_path(target);
         let e = h5err(&part);
         if !part.exists() {
             return Err(Error::input(&part, "the trajectory of the interrupted run is missing; cannot continue it"));
@@ -374,10 +374,6 @@ impl FrameWriter for H5md {
     fn end(&mut self) -> Result<()> {
         self.frames += 1;
         self.file.flush().map_err(h5err(&self.part))
-    }
-
-    fn frames(&self) -> u64 {
-        self.frames as u64
     }
 
     fn mark(&mut self) -> Result<u64> {

@@ -1,8 +1,10 @@
 //! File input and output: LAMMPS data files, LAMMPS custom dumps, the thermo
-//! CSV. Every output goes to a temporary file in the target's directory and
-//! is renamed over the target only when complete, so a file the user already
-//! has is never left half-written. Later formats (H5MD, checkpoints, extxyz)
-//! belong here and should use [`AtomicFile`] too.
+//! CSV, trajectories (`frames`: dump and extxyz; `h5md`), checkpoints. Every
+//! output goes to a temporary file in the target's directory and is renamed
+//! over the target only when complete, so a file the user already has is
+//! never left half-written: [`AtomicFile`] for files written at once,
+//! [`PartFile`] (and the H5MD writer's own `.part`) for outputs that grow
+//! during a run and continue after a restart.
 
 pub mod checkpoint;
 pub mod dump;
@@ -50,6 +52,62 @@ impl Drop for AtomicFile {
         if !self.committed {
             let _ = std::fs::remove_file(&self.tmp);
         }
+    }
+}
+
+/// `FILE.part`: where a run's growing output lives until the run ends.
+pub fn part_path(target: &Path) -> PathBuf {
+    let mut s = target.as_os_str().to_owned();
+    s.push(".part");
+    PathBuf::from(s)
+}
+
+/// An output that grows during a run (thermo CSV, text trajectories): it is
+/// written to `FILE.part`, renamed to `FILE` by `commit` when the run ends
+/// (an earlier `FILE` survives a failed run), and a restarted run reopens
+/// the part file truncated to the length a checkpoint recorded (`mark`).
+pub struct PartFile {
+    target: PathBuf,
+    part: PathBuf,
+    pub w: BufWriter<std::fs::File>,
+}
+
+impl PartFile {
+    /// A new part file, or with `resume = Some(bytes)` the part file of an
+    /// interrupted run cut back to `bytes`.
+    pub fn open(target: &Path, resume: Option<u64>) -> Result<PartFile> {
+        use std::io::{Seek, SeekFrom};
+        let part = part_path(target);
+        let io = |e| Error::io(&part, e);
+        let file = match resume {
+            None => std::fs::File::create(&part).map_err(io)?,
+            Some(bytes) => {
+                let mut f = std::fs::OpenOptions::new().write(true).open(&part).map_err(io)?;
+                let len = f.metadata().map_err(io)?.len();
+                if len < bytes {
+                    return Err(Error::input(&part, format!("holds {} bytes, fewer than the {} the checkpoint recorded", len, bytes)));
+                }
+                f.set_len(bytes).map_err(io)?;
+                f.seek(SeekFrom::End(0)).map_err(io)?;
+                f
+            }
+        };
+        Ok(PartFile { target: target.to_path_buf(), part, w: BufWriter::new(file) })
+    }
+    /// The part file's name, for error messages.
+    pub fn path(&self) -> &Path {
+        &self.part
+    }
+    /// Flush to disk and return the length, where a restart continues.
+    pub fn mark(&mut self) -> Result<u64> {
+        self.w.flush().map_err(werr(&self.part))?;
+        self.w.get_ref().sync_data().map_err(werr(&self.part))?;
+        Ok(self.w.get_ref().metadata().map_err(werr(&self.part))?.len())
+    }
+    /// Flush, sync and rename onto the target.
+    pub fn commit(mut self) -> Result<()> {
+        self.mark()?;
+        std::fs::rename(&self.part, &self.target).map_err(werr(&self.target))
     }
 }
 

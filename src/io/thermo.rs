@@ -6,9 +6,10 @@
 //! into place when the run ends, so an earlier thermo file survives a failed
 //! run and a restarted one continues it. New observables are new fields of [`Thermo`] and new columns.
 
+use super::PartFile;
 use crate::error::{Error, Result};
-use std::io::{BufWriter, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Thermo {
@@ -58,46 +59,30 @@ impl Thermo {
     }
 }
 
-/// The thermo CSV of a run: written to `FILE.part` and renamed to `FILE`
-/// when the run ends (an earlier `FILE` survives a failed run); a restarted
-/// run truncates the part file to the checkpoint's mark and appends.
+/// The thermo CSV of a run, a [`PartFile`]: a restarted run continues it
+/// from the checkpoint's mark.
 pub struct ThermoFile {
-    target: PathBuf,
-    part: PathBuf,
-    w: BufWriter<std::fs::File>,
+    file: PartFile,
 }
 
 impl ThermoFile {
     pub fn create(path: &Path) -> Result<ThermoFile> {
-        let part = super::frames::part_path(path);
-        let f = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
-        let mut t = ThermoFile { target: path.to_path_buf(), part, w: BufWriter::new(f) };
-        writeln!(t.w, "{}", COLUMNS).map_err(|e| Error::io(&t.part, e))?;
-        Ok(t)
+        let mut file = PartFile::open(path, None)?;
+        writeln!(file.w, "{}", COLUMNS).map_err(|e| Error::io(file.path(), e))?;
+        Ok(ThermoFile { file })
     }
     /// Reopen the part file of an interrupted run at `bytes` (its [`ThermoFile::mark`]).
     pub fn resume(path: &Path, bytes: u64) -> Result<ThermoFile> {
-        let part = super::frames::part_path(path);
-        let mut f = std::fs::OpenOptions::new().write(true).open(&part).map_err(|e| Error::io(&part, e))?;
-        let len = f.metadata().map_err(|e| Error::io(&part, e))?.len();
-        if len < bytes {
-            return Err(Error::input(&part, format!("holds {} bytes, fewer than the {} the checkpoint recorded", len, bytes)));
-        }
-        f.set_len(bytes).map_err(|e| Error::io(&part, e))?;
-        f.seek(SeekFrom::End(0)).map_err(|e| Error::io(&part, e))?;
-        Ok(ThermoFile { target: path.to_path_buf(), part, w: BufWriter::new(f) })
+        Ok(ThermoFile { file: PartFile::open(path, Some(bytes))? })
     }
     pub fn write(&mut self, t: &Thermo) -> Result<()> {
-        writeln!(self.w, "{}", t.csv_line()).map_err(|e| Error::io(&self.part, e))
+        writeln!(self.file.w, "{}", t.csv_line()).map_err(|e| Error::io(self.file.path(), e))
     }
     /// Flush to disk and return the length, where a restart continues.
     pub fn mark(&mut self) -> Result<u64> {
-        self.w.flush().map_err(|e| Error::io(&self.part, e))?;
-        self.w.get_ref().sync_data().map_err(|e| Error::io(&self.part, e))?;
-        Ok(self.w.get_ref().metadata().map_err(|e| Error::io(&self.part, e))?.len())
+        self.file.mark()
     }
-    pub fn commit(mut self) -> Result<()> {
-        self.mark()?;
-        std::fs::rename(&self.part, &self.target).map_err(|e| Error::io(&self.target, e))
+    pub fn commit(self) -> Result<()> {
+        self.file.commit()
     }
 }
