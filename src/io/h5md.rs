@@ -124,6 +124,28 @@ struct PerAtom {
     int: bool,
 }
 
+/// The per-atom elements of `fields`: (name, first column in a row, width,
+/// integer?, unit), in the row order of [`Fields`].
+fn per_atom_layout(fields: Fields) -> Vec<(&'static str, usize, usize, bool, Option<&'static str>)> {
+    let all = [
+        (fields.position, "position", 3, false, Some("Angstrom")),
+        (fields.position, "image", 3, true, None),
+        (fields.velocity, "velocity", 3, false, Some("Angstrom ps-1")),
+        (fields.force, "force", 3, false, Some("eV Angstrom-1")),
+        (fields.pe, "potential_energy", 1, false, Some("eV")),
+        (fields.stress, "stress", 6, false, Some("bar Angstrom3")),
+    ];
+    let mut col = 0;
+    let mut out = Vec::new();
+    for (on, name, width, int, unit) in all {
+        if on {
+            out.push((name, col, width, int, unit));
+            col += width;
+        }
+    }
+    out
+}
+
 /// An H5MD trajectory file being written (rank 0).
 pub struct H5md {
     target: PathBuf,
@@ -176,29 +198,10 @@ impl H5md {
             let edges = Element::create::<f64>(&bx, "edges", &[3], false, Some("Angstrom"), 0)?;
             let offset = Element::create::<f64>(&bx, "offset", &[3], false, Some("Angstrom"), 0)?;
             let mut per_atom = Vec::new();
-            let mut col = 0;
-            let mut add = |name: &str, width: usize, int: bool, unit: Option<&str>| -> hdf5::Result<()> {
+            for (name, col, width, int, unit) in per_atom_layout(fields) {
                 let tail: Vec<usize> = if width == 1 { vec![n] } else { vec![n, width] };
                 let element = if int { Element::create::<i32>(&all, name, &tail, true, unit, compression)? } else { Element::create::<f64>(&all, name, &tail, true, unit, compression)? };
                 per_atom.push(PerAtom { element, col, width, int });
-                col += width;
-                Ok(())
-            };
-            if fields.position {
-                add("position", 3, false, Some("Angstrom"))?;
-                add("image", 3, true, None)?;
-            }
-            if fields.velocity {
-                add("velocity", 3, false, Some("Angstrom ps-1"))?;
-            }
-            if fields.force {
-                add("force", 3, false, Some("eV Angstrom-1"))?;
-            }
-            if fields.pe {
-                add("potential_energy", 1, false, Some("eV"))?;
-            }
-            if fields.stress {
-                add("stress", 6, false, Some("bar Angstrom3"))?;
             }
             let fixed_ds = |name: &str, int: bool| -> hdf5::Result<Dataset> {
                 let c = n.clamp(1, CHUNK_ROWS);
@@ -234,26 +237,8 @@ impl H5md {
             let all = file.group("particles/all")?;
             let bx = all.group("box")?;
             let mut per_atom = Vec::new();
-            let mut col = 0;
-            let mut names = Vec::new();
-            if fields.position {
-                names.extend([("position", 3, false), ("image", 3, true)]);
-            }
-            if fields.velocity {
-                names.push(("velocity", 3, false));
-            }
-            if fields.force {
-                names.push(("force", 3, false));
-            }
-            if fields.pe {
-                names.push(("potential_energy", 1, false));
-            }
-            if fields.stress {
-                names.push(("stress", 6, false));
-            }
-            for (name, width, int) in names {
+            for (name, col, width, int, _) in per_atom_layout(fields) {
                 per_atom.push(PerAtom { element: Element::open(&all, name)?, col, width, int });
-                col += width;
             }
             let obs = file.group("observables")?;
             let mut observables = Vec::new();
