@@ -144,6 +144,13 @@ pub fn mean_se(v: &[f64]) -> (f64, f64, f64, f64) {
     (mean, se, lo, hi)
 }
 
+/// The results of a `results.json` (text read from `path`) as
+/// `name.quantity → value`.
+fn flat_results(path: &Path, text: &str) -> Result<BTreeMap<String, f64>> {
+    let v: BTreeMap<String, BTreeMap<String, f64>> = serde_json::from_str(text).map_err(|e| Error::input(path, format!("not a results file: {}", e)))?;
+    Ok(v.into_iter().flat_map(|(n, q)| q.into_iter().map(move |(k, x)| (format!("{}.{}", n, k), x))).collect())
+}
+
 /// Folder of sample `i` beside the deck.
 pub fn sample_dir(deck_dir: &Path, i: u64) -> PathBuf {
     deck_dir.join(format!("sample_{:02}", i))
@@ -165,11 +172,8 @@ pub fn summarize(deck_dir: &Path, count: u64) -> Result<String> {
                 continue;
             }
         };
-        let v: BTreeMap<String, BTreeMap<String, f64>> = serde_json::from_str(&text).map_err(|e| Error::input(&p, format!("not a results file: {}", e)))?;
-        for (name, q) in v {
-            for (k, x) in q {
-                per_key.entry(format!("{}.{}", name, k)).or_default().push(x);
-            }
+        for (k, x) in flat_results(&p, &text)? {
+            per_key.entry(k).or_default().push(x);
         }
         found.push(i);
     }
@@ -266,8 +270,7 @@ pub fn collect(root: &Path) -> Result<(String, usize)> {
     for d in dirs {
         let p = d.join("results.json");
         let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-        let v: BTreeMap<String, BTreeMap<String, f64>> = serde_json::from_str(&text).map_err(|e| Error::input(&p, format!("not a results file: {}", e)))?;
-        let flat: BTreeMap<String, f64> = v.into_iter().flat_map(|(n, q)| q.into_iter().map(move |(k, x)| (format!("{}.{}", n, k), x))).collect();
+        let flat = flat_results(&p, &text)?;
         keys.extend(flat.keys().cloned());
         let vp = d.join("vars.json");
         let vars: Flat = match std::fs::read_to_string(&vp) {

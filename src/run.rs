@@ -6,7 +6,7 @@
 //! takes part in the collective calls. A new stage kind gets a `match` arm in
 //! [`run_deck`] (and a variant in `config::Stage`).
 
-use crate::config::{Deck, InherentStructures, MinimizeStage, PressureSpec, Stage, TgStage};
+use crate::config::{resolve_in, Deck, InherentStructures, MinimizeStage, PressureSpec, Stage, TgStage};
 use crate::domain::comm::Comm;
 use crate::engine::{Barostat, Couple, Engine, EngineOptions, Ensemble, Langevin, NoseHooverChain, Npt, Nve, Nvt, ThermostatState};
 use crate::io::checkpoint;
@@ -110,16 +110,6 @@ impl Progress {
         if let Some(b) = self.bar {
             b.finish_and_clear();
         }
-    }
-}
-
-/// `file` relative to the output folder `dir` (absolute paths stay).
-fn resolve_in(dir: &Path, file: &str) -> PathBuf {
-    let p = Path::new(file);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        dir.join(p)
     }
 }
 
@@ -623,9 +613,7 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
     let root = comm.is_root();
     // Every rank checks (they see the same files), so all stop alike.
     if !(deck.output.overwrite || overwrite) && restart.is_none() {
-        let o = &deck.output;
-        let files = [&o.snapshot, &o.dump, &o.xyz].into_iter().flatten().map(|t| &t.file).chain(o.checkpoint.as_ref().map(|c| &c.file));
-        for f in files {
+        for f in deck.output.files() {
             let p = resolve_in(dir, f);
             if p.exists() {
                 return Err(Error::input(&deck.path, format!("output {} exists; set [output] overwrite = true or pass --overwrite to replace it", p.display())));

@@ -192,6 +192,14 @@ pub struct TrajectorySpec {
     #[serde(default)]
     pub compression: u8,
 }
+impl OutputSection {
+    /// The files the trajectories and the checkpoint write, as given.
+    pub fn files(&self) -> Vec<&str> {
+        let traj = [&self.snapshot, &self.dump, &self.xyz].into_iter().flatten().map(|t| t.file.as_str());
+        traj.chain(self.checkpoint.as_ref().map(|c| c.file.as_str())).collect()
+    }
+}
+
 fn default_fields() -> Vec<String> {
     vec!["position".into(), "velocity".into()]
 }
@@ -768,6 +776,16 @@ fn key_on_line(line: &str) -> Option<&str> {
     (!k.is_empty() && !k.starts_with('[') && !k.starts_with('#')).then_some(k)
 }
 
+/// `file` relative to `dir` (absolute paths stay as they are).
+pub fn resolve_in(dir: &Path, file: &str) -> PathBuf {
+    let p = Path::new(file);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}
+
 /// Replace `${name}` by its value (see [`Deck::load_with`]).
 pub fn substitute(text: &str, vars: &[(String, String)]) -> std::result::Result<String, String> {
     let mut out = String::with_capacity(text.len());
@@ -868,12 +886,7 @@ impl Deck {
 
     /// A path from the deck, relative to the deck's folder.
     pub fn resolve(&self, p: &str) -> PathBuf {
-        let p = Path::new(p);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.dir.join(p)
-        }
+        resolve_in(&self.dir, p)
     }
 
     /// Turn `temperature_over_tg` into temperatures with `[glass] tg`.
@@ -976,7 +989,7 @@ impl Deck {
                 }
             }
         }
-        let files: Vec<&str> = [&o.snapshot, &o.dump, &o.xyz].iter().filter_map(|t| t.as_ref().map(|t| t.file.as_str())).chain(o.checkpoint.as_ref().map(|c| c.file.as_str())).collect();
+        let files = o.files();
         if let Some(f) = files.iter().enumerate().find(|(i, f)| files[..*i].contains(f)).map(|(_, f)| f) {
             return bad(format!("output: two outputs write {}", f));
         }
