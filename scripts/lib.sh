@@ -27,3 +27,25 @@ file = "$name.data"
 EOI
   "$bin" run "$name.toml" > /dev/null 2>&1
 }
+
+# lammps_melt DATA VSEED: the start of a LAMMPS input that reads DATA with
+# CuZr_mm.eam.fs, draws velocities at 2000 K with seed VSEED and holds the
+# melt at 2000 K and P = 0 for 5000 steps of 2 fs (fix npt, as the glassmd
+# decks do); the caller appends its quench.
+lammps_melt() {
+  cat <<EOI
+units metal
+atom_style atomic
+boundary p p p
+read_data $1
+pair_style eam/fs
+pair_coeff * * $pot Cu Zr
+neighbor 1.0 bin
+neigh_modify every 1 delay 0 check yes
+timestep 0.002
+velocity all create 2000.0 $2 mom yes dist gaussian
+fix 1 all npt temp 2000.0 2000.0 0.2 iso 0.0 0.0 2.0
+run 5000
+unfix 1
+EOI
+}

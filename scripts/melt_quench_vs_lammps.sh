@@ -62,20 +62,7 @@ tdamp = 0.2
 pdamp = 2.0
 EOI
   $bin --threads 2 run gmd$s.toml > gmd$s.log 2>&1
-  cat > in.lmp$s <<EOI
-units metal
-atom_style atomic
-boundary p p p
-read_data start$s.data
-pair_style eam/fs
-pair_coeff * * $pot Cu Zr
-neighbor 1.0 bin
-neigh_modify every 1 delay 0 check yes
-timestep 0.002
-velocity all create 2000.0 $((s + 100)) mom yes dist gaussian
-fix 1 all npt temp 2000.0 2000.0 0.2 iso 0.0 0.0 2.0
-run 5000
-unfix 1
+  { lammps_melt start$s.data $((s + 100)); cat <<EOI
 fix 1 all npt temp 2000.0 300.0 0.2 iso 0.0 0.0 2.0
 run 8500
 unfix 1
@@ -85,6 +72,7 @@ thermo_modify format float %.10g
 thermo 50
 run 2500
 EOI
+  } > in.lmp$s
   mpirun --oversubscribe -np 2 lmp -in in.lmp$s -log lmp$s.log > /dev/null
   # Means over the 300 K hold (the last 2500 steps of both runs).
   python3 - "$s" "$atoms" gmd$s.csv lmp$s.log >> results.csv <<'PY'

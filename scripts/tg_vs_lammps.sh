@@ -24,20 +24,7 @@ random_packing start $atoms $s
     | awk 'BEGIN{skip=0} /^\[\[stage\]\]/{n++} {if (n==1) next; print}'
 } > gmd.toml
 $bin --threads 2 run gmd.toml > gmd.log 2>&1
-cat > in.lmp <<EOI
-units metal
-atom_style atomic
-boundary p p p
-read_data start.data
-pair_style eam/fs
-pair_coeff * * $pot Cu Zr
-neighbor 1.0 bin
-neigh_modify every 1 delay 0 check yes
-timestep 0.002
-velocity all create 2000.0 5 mom yes dist gaussian
-fix 1 all npt temp 2000.0 2000.0 0.2 iso 0.0 0.0 2.0
-run 5000
-unfix 1
+{ lammps_melt start.data 5; cat <<EOI
 fix 1 all npt temp 2000.0 1400.0 0.2 iso 0.0 0.0 2.0
 run 3000
 unfix 1
@@ -48,6 +35,7 @@ thermo_modify format float %.10g
 thermo 50
 run 27500
 EOI
+} > in.lmp
 mpirun --oversubscribe -np 2 lmp -in in.lmp -log lmp.log > /dev/null
 python3 - lmp.log "$atoms" > lmp.csv <<'PY'
 import sys
