@@ -39,6 +39,6 @@ steps = 2
 DECK
   (cd "$dir" && RUST_LOG=glassmd=debug launch run deck.toml --stop-at-step 1 > log 2>&1) || [ $? = 75 ]
   echo "== snapshot deflate level $comp, $np rank(s)"
-  grep -E "atoms, |snapshot frame|checkpoint at" "$dir/log" | sed 's/^\[[A-Z]* *[a-z:_]*\] //'
+  grep -E "atoms, |frame at step|checkpoint at" "$dir/log" | sed 's/^\[[A-Z]* *[a-z:_]*\] //'
   ls -l "$dir"/traj.h5.part "$dir"/restart.h5 | awk '{printf "%s %.1f MB\n", $NF, $5/1e6}'
 done

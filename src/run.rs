@@ -118,7 +118,8 @@ struct Trajectory {
     every: u64,
     fields: Fields,
     target: PathBuf,
-    kind: &'static str,
+    /// H5MD (`None`) or a text format.
+    format: Option<TextFormat>,
     compression: u8,
     /// Rank 0 only.
     writer: Option<Box<dyn FrameWriter>>,
@@ -133,13 +134,10 @@ impl Trajectory {
         if !eng.comm.is_root() {
             return Ok(());
         }
-        let w: Box<dyn FrameWriter> = match (self.kind, resume) {
-            ("snapshot", None) => Box::new(H5md::create(&self.target, eng.natoms, self.fields, &eng.masses, eng.bx.boundary, self.compression)?),
-            ("snapshot", Some(frames)) => Box::new(H5md::resume(&self.target, eng.natoms, self.fields, &eng.masses, frames)?),
-            (k, r) => {
-                let format = if k == "dump" { TextFormat::Dump } else { TextFormat::ExtXyz };
-                Box::new(TextTrajectory::open(&self.target, self.fields, format, r)?)
-            }
+        let w: Box<dyn FrameWriter> = match (self.format, resume) {
+            (None, None) => Box::new(H5md::create(&self.target, eng.natoms, self.fields, &eng.masses, eng.bx.boundary, self.compression)?),
+            (None, Some(frames)) => Box::new(H5md::resume(&self.target, eng.natoms, self.fields, &eng.masses, frames)?),
+            (Some(format), r) => Box::new(TextTrajectory::open(&self.target, self.fields, format, r)?),
         };
         self.writer = Some(w);
         Ok(())
@@ -205,7 +203,7 @@ impl Output {
                 if let Err(err) = w.end() {
                     first_err.get_or_insert(err);
                 }
-                log::debug!("{} frame at step {} written to {} in {:.3} s", tr.kind, step, tr.target.display(), t0.elapsed().as_secs_f64());
+                log::debug!("frame at step {} written to {} in {:.3} s", step, tr.target.display(), t0.elapsed().as_secs_f64());
             }
         }
         eng.timers.output += t0.elapsed().as_secs_f64();
@@ -640,10 +638,10 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
     }
     let o = &deck.output;
     let mut trajectories = Vec::new();
-    for (kind, spec) in [("snapshot", &o.snapshot), ("dump", &o.dump), ("xyz", &o.xyz)] {
+    for (kind, format, spec) in [("snapshot", None, &o.snapshot), ("dump", Some(TextFormat::Dump), &o.dump), ("xyz", Some(TextFormat::ExtXyz), &o.xyz)] {
         if let Some(t) = spec {
             let fields = Fields::parse(&t.fields).map_err(|m| Error::input(&deck.path, format!("output.{}: {}", kind, m)))?;
-            trajectories.push(Trajectory { every: t.every, fields, target: resolve_in(dir, &t.file), kind, compression: t.compression, writer: None, last_step: None });
+            trajectories.push(Trajectory { every: t.every, fields, target: resolve_in(dir, &t.file), format, compression: t.compression, writer: None, last_step: None });
         }
     }
     let stage_names: Vec<String> = deck.stages.iter().map(|s| s.name().to_string()).collect();
