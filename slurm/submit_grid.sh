@@ -3,9 +3,13 @@
 #
 #   slurm/submit_grid.sh DECK.toml OUTDIR NAME=V1,V2 NAME=A..B ... [-- sbatch options]
 #
-# Writes OUTDIR/grid.csv (`glassmd grid`), submits slurm/grid.sbatch as an
-# array with one task per row, then a job that runs `glassmd collect OUTDIR`
-# into OUTDIR/results.csv once every task has ended. Prints the two job ids.
+# Writes OUTDIR/grid.csv (`glassmd grid`), submits slurm/glassmd.sbatch as an
+# array with one task per row (task I runs `glassmd run DECK.toml --grid
+# OUTDIR/grid.csv --dir OUTDIR`, which takes the deck variables ${NAME} from
+# row I and writes into OUTDIR/task_IIII; each task is requeued from its
+# checkpoint at the time limit like any glassmd.sbatch job), then a job that
+# runs `glassmd collect OUTDIR` into OUTDIR/results.csv once every task has
+# ended. Prints the two job ids.
 set -euo pipefail
 deck=${1:?usage: submit_grid.sh DECK.toml OUTDIR NAME=VALUES... [-- sbatch options]}
 out=${2:?usage: submit_grid.sh DECK.toml OUTDIR NAME=VALUES...}
@@ -17,7 +21,9 @@ bin=${GLASSMD:-glassmd}
 mkdir -p "$out"
 "$bin" grid "${specs[@]}" > "$out/grid.csv"
 n=$(($(wc -l < "$out/grid.csv") - 1))
-jid=$(sbatch --parsable --array=0-$((n - 1)) "$@" "$here/grid.sbatch" "$out/grid.csv" "$deck" "$out")
+# One rank per task unless the sbatch options given after -- say otherwise.
+jid=$(sbatch --parsable --array=0-$((n - 1)) --ntasks=1 --job-name=glassmd-grid --output="$out/glassmd-%A_%a.out" "$@" \
+  "$here/glassmd.sbatch" "$deck" --grid "$out/grid.csv" --dir "$out")
 cid=$(sbatch --parsable --dependency=afterany:"$jid" --job-name=glassmd-collect --output="$out/collect-%j.out" \
   --wrap "\"$bin\" collect \"$out\" --out \"$out/results.csv\"")
 echo "$jid $cid"

@@ -49,6 +49,13 @@ pub enum Cmd {
         /// Folder for the outputs (default: the deck's folder).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// A parameter grid (glassmd grid): take the deck variables from row
+        /// --task of it and write into DIR/task_IIII (a job-array task).
+        #[arg(long, value_name = "CSV")]
+        grid: Option<PathBuf>,
+        /// The grid row; default $SLURM_ARRAY_TASK_ID.
+        #[arg(long, value_name = "I", requires = "grid")]
+        task: Option<u64>,
     },
     /// Mean ± standard error of the results of a deck's samples
     /// (sample_*/results.json → samples.json).
@@ -236,8 +243,18 @@ pub fn main() -> i32 {
                 Ok(())
             }
         }
-        Cmd::Run { deck, sample, restart, overwrite, stop_at_step, resume, vars, dir } => parse_vars(vars).and_then(|vars| {
-            let opts = crate::run::RunOptions { nthreads, sample: *sample, overwrite: *overwrite, restart: restart.clone(), stop_at: *stop_at_step, resume: *resume, vars, dir: dir.clone() };
+        Cmd::Run { deck, sample, restart, overwrite, stop_at_step, resume, vars, dir, grid, task } => parse_vars(vars).and_then(|mut vars| {
+            let mut dir = dir.clone();
+            if let Some(grid) = grid {
+                let task = match task.or_else(|| std::env::var("SLURM_ARRAY_TASK_ID").ok().and_then(|t| t.parse().ok())) {
+                    Some(t) => t,
+                    None => return Err(Error::input("command line", "--grid needs --task I (or SLURM_ARRAY_TASK_ID)")),
+                };
+                vars.extend(crate::protocol::grid_row(grid, task)?);
+                let base = dir.unwrap_or_else(|| deck.parent().map(|p| p.to_path_buf()).unwrap_or_default());
+                dir = Some(base.join(format!("task_{:04}", task)));
+            }
+            let opts = crate::run::RunOptions { nthreads, sample: *sample, overwrite: *overwrite, restart: restart.clone(), stop_at: *stop_at_step, resume: *resume, vars, dir };
             crate::run::run_deck(comm.as_ref(), deck, &opts)
         }),
         Cmd::Summarize { deck, vars, dir } => {

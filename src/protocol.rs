@@ -238,6 +238,23 @@ pub fn grid(specs: &[String]) -> std::result::Result<String, String> {
     Ok(out)
 }
 
+/// Row `task` of a grid CSV written by [`grid`], as `NAME=VALUE` deck
+/// variables (`glassmd run --grid FILE --task I`).
+pub fn grid_row(path: &Path, task: u64) -> Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    if head.first() != Some(&"task") {
+        return Err(Error::input(path, "not a grid: the first column must be `task` (write it with glassmd grid)"));
+    }
+    let row = lines.map(|l| l.split(',').collect::<Vec<_>>()).find(|f| f.first().and_then(|t| t.parse::<u64>().ok()) == Some(task));
+    let row = row.ok_or_else(|| Error::input(path, format!("no row for task {}", task)))?;
+    if row.len() != head.len() {
+        return Err(Error::input(path, format!("task {}: {} values for {} columns", task, row.len(), head.len())));
+    }
+    Ok(head[1..].iter().zip(&row[1..]).map(|(k, v)| (k.to_string(), v.to_string())).collect())
+}
+
 /// `glassmd collect DIR`: one CSV row per run folder under `DIR` (at most
 /// three levels down) that holds a `results.json`: the folder, its
 /// `vars.json` variables, and every result as `name.quantity` columns.
@@ -318,5 +335,14 @@ mod grid_tests {
         assert!(grid(&["x=3..1".into()]).is_err());
         assert!(grid(&["x".into()]).is_err());
         assert!(grid(&["x=1".into(), "x=2".into()]).is_err());
+    }
+
+    #[test]
+    fn a_grid_row_gives_the_variables_of_its_task() {
+        let p = std::env::temp_dir().join(format!("glassmd-grid-{}.csv", std::process::id()));
+        std::fs::write(&p, grid(&["ta=1.2,1.5".into(), "seed=1..3".into()]).unwrap()).unwrap();
+        assert_eq!(grid_row(&p, 4).unwrap(), vec![("ta".to_string(), "1.5".to_string()), ("seed".to_string(), "2".to_string())]);
+        assert!(grid_row(&p, 6).unwrap_err().to_string().contains("no row for task 6"));
+        std::fs::remove_file(&p).unwrap();
     }
 }

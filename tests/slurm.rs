@@ -5,8 +5,9 @@
 //! - `glassmd.sbatch` with a 1-minute limit and the warning signal 50 s
 //!   before it: the run checkpoints, the job requeues itself and finishes
 //!   from the checkpoint (thermo rows complete, none twice);
-//! - `submit_grid.sh`: a 2 × 2 job array over deck variables and the
-//!   collector that gathers the results into one CSV;
+//! - `submit_grid.sh`: a 2 × 2 job array of `glassmd.sbatch` over deck
+//!   variables (`run --grid`) and the collector that gathers the results
+//!   into one CSV;
 //! - `scaling.sbatch`: strong and weak scaling on 1 and 2 ranks, CSV and SVG.
 //!
 //! Skipped with a message where Slurm is not installed, unless
