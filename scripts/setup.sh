@@ -22,9 +22,9 @@ if [ -n "$missing" ]; then
 fi
 if [ "${GLASSMD_WITH_PYTHON:-0}" = 1 ]; then
   env="${GLASSMD_PYENV:-$HOME/.cache/glassmd/pyenv}"
-  if ! "$env/bin/python" -c "import h5py, MDAnalysis" >/dev/null 2>&1; then
+  if ! "$env/bin/python" -c "import h5py, MDAnalysis, ase, ovito" >/dev/null 2>&1; then
     python3 -m venv "$env"
-    "$env/bin/pip" install -q h5py MDAnalysis
+    "$env/bin/pip" install -q h5py MDAnalysis ase ovito
   fi
 fi
 command -v cargo >/dev/null || { echo "setup.sh: cargo not found; install Rust from rustup.rs" >&2; exit 1; }

@@ -143,6 +143,33 @@ impl Ensemble for Nvt<'_> {
     }
 }
 
+/// Guards against runaway runs (deck section `[limits]`). Crossing one stops
+/// the run with an error on every rank instead of producing NaN or absurd
+/// numbers for hours: a blow-up (timestep too large, overlapping atoms, a
+/// barostat running away) is reported within a few steps.
+#[derive(Clone, Copy, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// K: the largest temperature a deck may ask for, and the largest
+    /// kinetic temperature an MD stage may reach (checked every 10 steps).
+    pub max_temperature: f64,
+    /// Å: the largest distance an atom may move in one MD step.
+    pub max_step_displacement: f64,
+    /// The largest factor by which the volume may grow or shrink within one
+    /// stage (checked every 10 steps).
+    pub max_volume_ratio: f64,
+    /// GiB per rank the run may need (estimated before anything large is
+    /// allocated); default: the memory available on the node divided by the
+    /// ranks.
+    pub max_memory_gib: Option<f64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_temperature: 1.0e5, max_step_displacement: 1.0, max_volume_ratio: 2.0, max_memory_gib: None }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct EngineOptions {
     /// Neighbor skin (Å).
@@ -257,6 +284,7 @@ pub struct Engine<'c> {
     /// Mass per type (amu).
     pub masses: Vec<f64>,
     pub opts: EngineOptions,
+    pub limits: Limits,
     /// Global atom count, checked at every reneighboring.
     pub natoms: u64,
     pub step: u64,
@@ -295,7 +323,15 @@ impl<'c> Engine<'c> {
         let mut atoms = Atoms::default();
         for a in &data.atoms {
             let (mut x, mut image) = (a.x, a.image);
-            bx.wrap(&mut x, &mut image);
+            if !bx.wrap(&mut x, &mut image) {
+                let d = (0..3).find(|&d| !a.x[d].is_finite()).unwrap_or_else(|| (0..3).max_by(|&p, &q| a.x[p].abs().total_cmp(&a.x[q].abs())).unwrap_or(0));
+                let what = if a.x[d].is_finite() {
+                    format!("is {:.3e} box lengths from the box; its image flag would overflow", ((a.x[d] - bx.lo[d]) / bx.length(d)).abs())
+                } else {
+                    "is not a finite number".to_string()
+                };
+                return Err(Error::input(data_path, format!("atom {} at {} = {} {}", a.id, ["x", "y", "z"][d], a.x[d], what)));
+            }
             if !bx.contains_nonperiodic(&x) {
                 let d = (0..3).find(|&d| !bx.periodic(d) && (x[d] < bx.lo[d] || x[d] > bx.hi[d])).unwrap_or(0);
                 return Err(Error::input(
@@ -324,6 +360,7 @@ impl<'c> Engine<'c> {
             pot,
             masses,
             opts,
+            limits: Limits::default(),
             natoms: data.atoms.len() as u64,
             step: 0,
             time: 0.0,
@@ -347,9 +384,15 @@ impl<'c> Engine<'c> {
         let comm = self.comm;
         self.atoms.clear_ghosts();
         let n = self.atoms.nlocal;
+        // Atoms whose position is not finite or runs off by 2^30 box
+        // lengths cannot be placed; they are counted, travel on harmlessly,
+        // and stop the run together on every rank below.
+        let mut runaway = 0u64;
         for i in 0..n {
             let (x, im) = (&mut self.atoms.x[i], &mut self.atoms.image[i]);
-            self.bx.wrap(x, im);
+            if !self.bx.wrap(x, im) {
+                runaway += 1;
+            }
         }
         // Fixed non-periodic faces: atoms beyond them are lost (LAMMPS).
         if self.bx.boundary.contains(&Boundary::Fixed) {
@@ -384,8 +427,14 @@ impl<'c> Engine<'c> {
         }
         let t1 = Instant::now();
         exchange(&mut self.atoms, &self.dom, &self.bx, comm);
-        let mut count = [self.atoms.nlocal as u64];
+        let mut count = [self.atoms.nlocal as u64, runaway];
         comm.sum_u64(&mut count);
+        if count[1] > 0 {
+            return Err(Error::runtime(format!(
+                "at step {}: {} atom(s) have positions that are not finite or are more than 2^30 box lengths away: the system blew up",
+                self.step, count[1]
+            )));
+        }
         if count[0] != self.natoms {
             return Err(Error::runtime(format!(
                 "lost atoms at step {}: {} of {} remain (atoms left a fixed boundary or moved too far in one step)",
@@ -495,7 +544,9 @@ impl<'c> Engine<'c> {
         self.dom.set_box(&self.bx);
         for r in rows.chunks_exact(LOCAL_WIDTH) {
             let (mut x, mut im) = ([r[2], r[3], r[4]], [r[8] as i32, r[9] as i32, r[10] as i32]);
-            self.bx.wrap(&mut x, &mut im);
+            // Positions were checked when the checkpoint was written; one
+            // that cannot be wrapped is caught by the reneighboring below.
+            let _ = self.bx.wrap(&mut x, &mut im);
             self.atoms.push_owned(r[0] as u64, r[1] as u32, x, [r[5], r[6], r[7]], im);
         }
         crate::domain::halo::redistribute(&mut self.atoms, &self.dom, &self.bx, self.comm);
@@ -507,20 +558,38 @@ impl<'c> Engine<'c> {
 
     /// Has any atom on any rank moved more than half the skin since the last
     /// build? If the box changed, the corners' displacement is taken off the
-    /// skin first (LAMMPS `Neighbor::check_distance`).
-    pub fn needs_reneighbor(&mut self) -> bool {
+    /// skin first (LAMMPS `Neighbor::check_distance`). The same reduction
+    /// (the largest displacement) guards the run: a position that is not
+    /// finite, or in MD (`md`) an atom that moved more than
+    /// `limits.max_step_displacement` in one step (it was within skin/2 of
+    /// its last-build position a step ago), is a blow-up and an error on
+    /// every rank alike.
+    pub fn needs_reneighbor(&mut self, md: bool) -> Result<bool> {
         let t0 = Instant::now();
         let dist = |a: [f64; 3], b: [f64; 3]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
         let moved_box = dist(self.bx.lo, self.box_hold.0) + dist(self.bx.hi, self.box_hold.1);
         let half = (0.5 * (self.opts.skin - moved_box)).max(0.0);
         let lim = half * half;
-        let moved = self.atoms.x[..self.atoms.nlocal].iter().zip(&self.x_hold).any(|(x, h)| {
+        let mut max_d2 = 0.0f64;
+        for (x, h) in self.atoms.x[..self.atoms.nlocal].iter().zip(&self.x_hold) {
             let d = [x[0] - h[0], x[1] - h[1], x[2] - h[2]];
-            d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > lim
-        });
-        let r = self.comm.max_scalar(if moved { 1.0 } else { 0.0 }) > 0.0;
+            let d2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+            // NaN compares false: make it infinite so the maximum keeps it.
+            max_d2 = if d2 > max_d2 { d2 } else if d2.is_nan() { f64::INFINITY } else { max_d2 };
+        }
+        let g = self.comm.max_scalar(max_d2);
         self.timers.comm += t0.elapsed().as_secs_f64();
-        r
+        if !g.is_finite() {
+            return Err(Error::runtime(format!("at step {}: atom positions are not finite: the system blew up (timestep too large?)", self.step)));
+        }
+        let jump = g.sqrt() - 0.5 * self.opts.skin;
+        if md && jump > self.limits.max_step_displacement {
+            return Err(Error::runtime(format!(
+                "at step {}: an atom moved at least {:.3} A in one step (limits.max_step_displacement = {} A): the system blew up; the timestep may be too large",
+                self.step, jump, self.limits.max_step_displacement
+            )));
+        }
+        Ok(g > lim)
     }
 
     /// Copy owned positions to their ghosts.
@@ -563,11 +632,50 @@ impl<'c> Engine<'c> {
         self.timers.comm += (t2 - t1).as_secs_f64() + comm_s;
     }
 
-    /// Reneighbor and compute forces from scratch (start of a run).
+    /// Reneighbor and compute forces from scratch (start of a run). A
+    /// configuration whose energy or forces are not finite (two atoms on top
+    /// of each other) is refused, naming the closest pair.
     pub fn setup(&mut self, flags: ForceFlags) -> Result<()> {
         self.reneighbor()?;
         self.compute_forces(flags);
-        Ok(())
+        self.check_finite_forces()
+    }
+
+    /// Collective: an error if any rank's energy or forces are not finite,
+    /// naming the closest pair of atoms (the usual cause: two atoms at the
+    /// same place, where r = 0 divides the EAM pair term φ(r) = z2r(r)/r).
+    pub fn check_finite_forces(&self) -> Result<()> {
+        let n = self.atoms.nlocal;
+        let bad = !self.pe_local.is_finite() || self.atoms.f[..n].iter().any(|f| !(f[0].is_finite() && f[1].is_finite() && f[2].is_finite()));
+        if self.comm.max_scalar(if bad { 1.0 } else { 0.0 }) == 0.0 {
+            return Ok(());
+        }
+        // The closest listed pair on this rank, then over all ranks.
+        let x = &self.atoms.x;
+        let mut best = (f64::INFINITY, 0u64, 0u64);
+        for c in &self.list.chunks {
+            for i in c.start..c.end {
+                for &j in c.of(i) {
+                    let j = j as usize;
+                    let r2 = (0..3).map(|d| (x[i][d] - x[j][d]).powi(2)).sum::<f64>();
+                    if r2 < best.0 {
+                        let (a, b) = (self.atoms.id[i], self.atoms.id[j]);
+                        best = (r2, a.min(b), a.max(b));
+                    }
+                }
+            }
+        }
+        let mut r2 = [best.0];
+        self.comm.min_f64(&mut r2);
+        let mine = best.0 == r2[0] && r2[0].is_finite();
+        let mut ids = [if mine { best.1 as f64 } else { 0.0 }, if mine { best.2 as f64 } else { 0.0 }];
+        self.comm.max_f64(&mut ids);
+        let at = format!("the energy or forces are not finite at step {}", self.step);
+        Err(Error::runtime(if r2[0].is_finite() {
+            format!("{}: atoms {} and {} are {} A apart", at, ids[0] as u64, ids[1] as u64, r2[0].sqrt())
+        } else {
+            at
+        }))
     }
 
     /// One velocity-Verlet step with an ensemble's hooks around it.
@@ -576,7 +684,7 @@ impl<'c> Engine<'c> {
         ens.begin_step(self, dt);
         ens.initial_integrate(self, dt);
         self.time += dt;
-        if self.needs_reneighbor() {
+        if self.needs_reneighbor(true)? {
             self.reneighbor()?;
         } else {
             self.forward_positions();
@@ -593,13 +701,17 @@ impl<'c> Engine<'c> {
     /// positions, compute forces, and return the global potential energy
     /// (collective). Used by minimisers, which move atoms themselves.
     pub fn energy_force(&mut self) -> Result<f64> {
-        if self.needs_reneighbor() {
+        if self.needs_reneighbor(false)? {
             self.reneighbor()?;
         } else {
             self.forward_positions();
         }
         self.compute_forces(ForceFlags::default());
-        Ok(self.comm.sum_scalar(self.pe_local))
+        let pe = self.comm.sum_scalar(self.pe_local);
+        if !pe.is_finite() {
+            return Err(Error::runtime(format!("at step {}: the potential energy is not finite ({}) during a minimisation: the configuration blew up", self.step, pe)));
+        }
+        Ok(pe)
     }
 
     /// Global potential energy of the last force computation (collective).

@@ -319,7 +319,8 @@ fn frame_row(eng: &Engine, f: Fields, i: usize, out: &mut Vec<f64>) {
         // file holds the wrapped position, the same whenever the last
         // reneighboring was.
         let (mut x, mut im) = (eng.atoms.x[i], eng.atoms.image[i]);
-        eng.bx.wrap(&mut x, &mut im);
+        // Positions are finite and near the box here (the step's guard).
+        let _ = eng.bx.wrap(&mut x, &mut im);
         out.extend([x[0], x[1], x[2], im[0] as f64, im[1] as f64, im[2] as f64]);
     }
     if f.velocity {

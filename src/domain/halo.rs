@@ -210,41 +210,74 @@ fn unpack_atom(atoms: &mut Atoms, g: &[f64]) {
     atoms.extra_of_mut(i).copy_from_slice(&g[ATOM_WIDTH..]);
 }
 
-/// Move owned atoms that left this subdomain to the neighbor that owns them
-/// (axis by axis; corner moves take two hops). Positions must already be
-/// wrapped into the periodic box. Atoms that moved further than one
-/// subdomain along an axis with more than two ranks are lost, as in LAMMPS;
-/// the caller detects that by counting.
+/// Move owned atoms that left this subdomain to the rank that owns them
+/// (LAMMPS `Comm::exchange`), axis by axis; corner moves take one hop per
+/// axis. Positions must already be wrapped into the periodic box.
+///
+/// Along an axis of two ranks every leaver belongs to the one neighbor. With
+/// more ranks an atom may have to pass several subdomains — after a
+/// shrink-wrapped box jumped to the atoms, or through empty subdomains of a
+/// slab with vacuum — so leavers travel one rank per round towards their
+/// slab (the short way round a periodic axis) until a reduction finds no
+/// atom in transit anywhere. In a steady run that is one round and one
+/// reduction per axis.
 pub fn exchange(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
     debug_assert_eq!(atoms.nghost(), 0);
-    let me = comm.rank();
+    let width = ATOM_WIDTH + atoms.extra_width;
     for d in 0..3 {
         let p = dom.grid[d];
         if p == 1 {
             continue;
         }
-        let mut buf = Vec::new();
+        let c = dom.coord[d];
+        let down = dom.neighbor(d, false, bx).map(|(r, _)| r);
+        let up = dom.neighbor(d, true, bx).map(|(r, _)| r);
+        // Does an atom bound for slab `t` go up (else down) the axis?
+        let goes_up = |t: usize| {
+            if dom.periodic[d] {
+                (t + p - c) % p <= p / 2
+            } else {
+                t > c
+            }
+        };
+        let (mut up_buf, mut down_buf) = (Vec::new(), Vec::new());
         let mut i = 0;
         while i < atoms.nlocal {
             if dom.owns_axis(atoms.x[i][d], d) {
                 i += 1;
             } else {
-                pack_atom(atoms, i, &mut buf);
+                let t = dom.coord_of(atoms.x[i][d], d, bx);
+                pack_atom(atoms, i, if p == 2 || goes_up(t) { &mut up_buf } else { &mut down_buf });
                 atoms.swap_remove_owned(i);
             }
         }
-        // Send the leavers to both neighbors (once if they are the same rank);
-        // each keeps those that fall in its slab.
-        let down = dom.neighbor(d, false, bx).map(|(r, _)| r);
-        let up = dom.neighbor(d, true, bx).map(|(r, _)| r);
-        let mut received = comm.sendrecv(down, &buf, up, TAG_EXCHANGE + 2 * d as i32);
-        if up != down {
-            received.extend(comm.sendrecv(up, &buf, down, TAG_EXCHANGE + 2 * d as i32 + 1));
-        }
-        debug_assert!(down != Some(me) || p == 1);
-        for g in received.chunks_exact(ATOM_WIDTH + atoms.extra_width) {
-            if dom.owns_axis(g[d], d) {
+        if p == 2 {
+            // One neighbor (on both sides when periodic): one message each way.
+            let (to, from) = if up.is_some() { (up, up) } else { (down, down) };
+            let received = comm.sendrecv(to, &up_buf, from, TAG_EXCHANGE + 2 * d as i32);
+            for g in received.chunks_exact(width) {
                 unpack_atom(atoms, g);
+            }
+            continue;
+        }
+        for round in 0usize.. {
+            let tag = TAG_EXCHANGE + 8 * (d as i32 + 1) + 2 * (round as i32 % 2);
+            let from_below = comm.sendrecv(up, &up_buf, down, tag);
+            let from_above = comm.sendrecv(down, &down_buf, up, tag + 1);
+            up_buf.clear();
+            down_buf.clear();
+            for (received, onward) in [(from_below, &mut up_buf), (from_above, &mut down_buf)] {
+                for g in received.chunks_exact(width) {
+                    if dom.owns_axis(g[d], d) {
+                        unpack_atom(atoms, g);
+                    } else {
+                        onward.extend_from_slice(g);
+                    }
+                }
+            }
+            let in_transit = (up_buf.len() + down_buf.len()) as f64;
+            if round + 1 >= p || comm.max_scalar(in_transit) == 0.0 {
+                break;
             }
         }
     }
@@ -277,7 +310,7 @@ pub fn redistribute(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Com
             // so the edge ranks send nothing beyond the ends.
             let up = (c + 1 < p).then(|| dom.neighbor(d, true, bx).map(|(r, _)| r)).flatten();
             let down = (c > 0).then(|| dom.neighbor(d, false, bx).map(|(r, _)| r)).flatten();
-            let tag = TAG_EXCHANGE + 16 + 4 * (d as i32) + 2 * (round as i32 % 2);
+            let tag = TAG_EXCHANGE + 100 + 4 * (d as i32) + 2 * (round as i32 % 2);
             let mut received = comm.sendrecv(up, &up_buf, down, tag);
             received.extend(comm.sendrecv(down, &down_buf, up, tag + 1));
             for g in received.chunks_exact(width) {

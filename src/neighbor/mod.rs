@@ -77,12 +77,30 @@ impl Bins {
         let mut n = [1usize; 3];
         let mut size = [binsize; 3];
         let mut inv = [0.0; 3];
+        let mut ext = [0.0; 3];
         for d in 0..3 {
-            let ext = (hi[d] - lo[d]).max(1e-12);
-            // Cap the cell count so a huge sparse extent cannot exhaust memory.
-            n[d] = ((ext / binsize).floor() as usize).clamp(1, 1 << 10);
-            size[d] = ext / n[d] as f64;
-            inv[d] = n[d] as f64 / ext;
+            // A rank with no atoms, or all atoms in one plane, still gets
+            // cells of a sane size (at least `binsize`).
+            ext[d] = (hi[d] - lo[d]).max(binsize).max(1e-12);
+            if !ext[d].is_finite() {
+                ext[d] = binsize.max(1e-12);
+            }
+            n[d] = ((ext[d] / binsize).floor() as usize).clamp(1, 1 << 10);
+        }
+        // Cap the cell count near the atom count, so a sparse extent (a slab
+        // with vacuum, a few atoms far apart) cannot exhaust memory: coarser
+        // cells only lengthen the distance checks, never miss a pair.
+        let cap = (4 * x.len()).max(4096) as f64;
+        let total = (n[0] * n[1] * n[2]) as f64;
+        if total > cap {
+            let shrink = (total / cap).cbrt();
+            for k in &mut n {
+                *k = ((*k as f64 / shrink).floor() as usize).max(1);
+            }
+        }
+        for d in 0..3 {
+            size[d] = ext[d] / n[d] as f64;
+            inv[d] = n[d] as f64 / ext[d];
         }
         let mut b = Bins { lo, inv, n, size, start: vec![0; n[0] * n[1] * n[2] + 1], atoms: vec![0; x.len()] };
         let cell: Vec<u32> = x.iter().map(|p| b.cell_of(p) as u32).collect();
@@ -115,7 +133,10 @@ impl Bins {
     }
     /// Cells of the 3-D stencil within `cut` of a cell, as coordinate offsets.
     fn stencil(&self, cut: f64) -> Vec<[isize; 3]> {
-        let s: Vec<isize> = (0..3).map(|d| (cut / self.size[d]).ceil() as isize).collect();
+        // Offsets beyond the grid's own extent reach no cell (bins do not
+        // wrap: periodic images are explicit ghosts), so the reach is capped
+        // at n − 1 cells; this also keeps a tiny cell from making a huge stencil.
+        let s: Vec<isize> = (0..3).map(|d| ((cut / self.size[d]).ceil() as isize).clamp(0, self.n[d] as isize - 1)).collect();
         let mut out = Vec::new();
         for dz in -s[2]..=s[2] {
             for dy in -s[1]..=s[1] {

@@ -57,6 +57,11 @@ impl Boundary {
 /// (`Domain::set_initial_box`), so the volume it reports includes this margin.
 pub const SHRINK_SMALL: f64 = 1.0e-4;
 
+/// Largest image flag magnitude an atom may reach (2^30 box lengths); a
+/// coordinate further from the box is refused rather than wrapped into an
+/// overflowing flag.
+pub const MAX_IMAGE: i32 = 1 << 30;
+
 /// Orthogonal simulation box.
 #[derive(Clone, Debug)]
 pub struct SimBox {
@@ -88,26 +93,47 @@ impl SimBox {
         self.boundary[d].is_periodic()
     }
     /// Wrap a position into the periodic box, updating its image flags the way
-    /// LAMMPS `Domain::remap` does (one box length at a time).
-    pub fn wrap(&self, x: &mut [f64; 3], image: &mut [i32; 3]) {
+    /// LAMMPS `Domain::remap` does. An atom within one box length of the box
+    /// (the only case in a sound run) moves by exactly one length, as LAMMPS
+    /// does; one further away moves by a whole number of lengths computed with
+    /// `floor`, never by a loop, so a huge or infinite coordinate cannot hang
+    /// the run. Returns `false` (leaving `x` as it was on that axis) when a
+    /// coordinate is not finite or its image flag would leave the range
+    /// [`MAX_IMAGE`]: the caller reports that as bad input or a blow-up.
+    #[must_use]
+    pub fn wrap(&self, x: &mut [f64; 3], image: &mut [i32; 3]) -> bool {
+        let mut ok = true;
         for d in 0..3 {
+            if !x[d].is_finite() {
+                ok = false;
+                continue;
+            }
             if !self.periodic(d) {
                 continue;
             }
             let len = self.length(d);
-            while x[d] < self.lo[d] {
+            if x[d] < self.lo[d] && x[d] >= self.lo[d] - len {
                 x[d] += len;
                 image[d] -= 1;
-            }
-            while x[d] >= self.hi[d] {
+            } else if x[d] >= self.hi[d] && x[d] < self.hi[d] + len {
                 x[d] -= len;
                 image[d] += 1;
+            } else if x[d] < self.lo[d] || x[d] >= self.hi[d] {
+                let k = ((x[d] - self.lo[d]) / len).floor();
+                let new_image = image[d] as f64 + k;
+                if !k.is_finite() || new_image.abs() > MAX_IMAGE as f64 {
+                    ok = false;
+                    continue;
+                }
+                x[d] -= k * len;
+                image[d] = new_image as i32;
             }
-            // x + len can round up to exactly hi.
+            // x ± len can round to exactly hi (or just below lo).
             if x[d] >= self.hi[d] || x[d] < self.lo[d] {
                 x[d] = self.lo[d];
             }
         }
+        ok
     }
     /// Whether a position lies inside the box along every non-periodic axis.
     pub fn contains_nonperiodic(&self, x: &[f64; 3]) -> bool {
