@@ -11,8 +11,9 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(name = "glassmd", version, about = "Molecular dynamics for metallic glasses (LAMMPS-exact EAM, MPI + threads)")]
 pub struct Cli {
-    /// Worker threads per rank (default: RAYON_NUM_THREADS, else 1).
-    #[arg(long, global = true)]
+    /// Worker threads per rank for `run` and `forces` (default:
+    /// RAYON_NUM_THREADS, else 1); also accepted after those subcommands.
+    #[arg(long)]
     pub threads: Option<usize>,
     #[command(subcommand)]
     pub cmd: Cmd,
@@ -24,23 +25,28 @@ pub enum Cmd {
     Run {
         /// The deck; paths inside it are relative to its folder.
         deck: PathBuf,
+        /// Worker threads per rank (default: RAYON_NUM_THREADS, else 1).
+        #[arg(long)]
+        threads: Option<usize>,
         /// With a [samples] section: run only sample I (0-based) into
-        /// sample_II/, e.g. `--sample $SLURM_ARRAY_TASK_ID`; then run
-        /// `glassmd summarize DECK` once all are done.
-        #[arg(long, value_name = "I")]
-        sample: Option<u64>,
+        /// sample_II/; without a value, I is $SLURM_ARRAY_TASK_ID (a job
+        /// array). Then run `glassmd summarize DECK` once all are done.
+        #[arg(long, value_name = "I", num_args = 0..=1, default_missing_value = "task")]
+        sample: Option<String>,
         /// Continue the deck from a checkpoint written by an earlier run of it.
         #[arg(long, value_name = "CKPT")]
         restart: Option<PathBuf>,
-        /// Replace trajectory and checkpoint files that already exist.
+        /// Replace output files that already exist (a fresh run refuses to
+        /// start otherwise).
         #[arg(long)]
         overwrite: bool,
         /// Write a checkpoint and stop (exit status 75) when the run reaches
         /// this MD step; continue later with --restart.
         #[arg(long, value_name = "STEP")]
         stop_at_step: Option<u64>,
-        /// Continue from the deck's checkpoint file if it exists, else start
-        /// afresh (what a requeued batch job wants).
+        /// Continue from the deck's checkpoint if it exists; else start
+        /// afresh (replacing an unfinished run's outputs); a run already
+        /// complete exits 0 at once. What a requeued batch job wants.
         #[arg(long)]
         resume: bool,
         /// Deck variable: every ${NAME} in the deck becomes VALUE.
@@ -60,7 +66,9 @@ pub enum Cmd {
     /// Mean ± standard error of the results of a deck's samples
     /// (sample_*/results.json → samples.json).
     Summarize {
+        /// The deck with a [samples] section.
         deck: PathBuf,
+        /// Deck variable, as given to `run`.
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
         /// The folder the samples were written to (run --dir).
@@ -70,23 +78,46 @@ pub enum Cmd {
     /// A parameter grid for a job array: the product of NAME=V1,V2 or
     /// NAME=A..B as CSV (task,NAME,...) on stdout.
     Grid {
+        /// One axis of the grid each: NAME=V1,V2,... or NAME=A..B (integers).
         #[arg(required = true, value_name = "NAME=VALUES")]
         specs: Vec<String>,
     },
     /// Plot a scaling study's CSV (slurm/scaling.sbatch): atom-steps/s and
     /// parallel efficiency against cores, as SVG; prints the table.
     PlotScaling {
+        /// The CSV written by slurm/scaling.sbatch.
         csv: PathBuf,
+        /// The SVG file to write.
         #[arg(long)]
         out: PathBuf,
     },
     /// Gather results.json (and vars.json) of every run folder under DIR
     /// into one CSV.
     Collect {
+        /// The folder holding the run folders (run --dir of a grid).
         dir: PathBuf,
         /// Output CSV (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Convert an H5MD trajectory to a LAMMPS dump or extended XYZ (for
+    /// OVITO, which has no H5MD reader).
+    Convert {
+        /// The H5MD file (a snapshot written by a run).
+        input: PathBuf,
+        /// dump (LAMMPS dump custom) or xyz (extended XYZ).
+        #[arg(long, value_name = "FORMAT")]
+        to: String,
+        /// Frames: all (default), N, A:B, A:B:STEP (Python slices, negative
+        /// from the end) or a comma list of these.
+        #[arg(long, value_name = "SPEC")]
+        frames: Option<String>,
+        /// Output file (default: the input with .lammpstrj or .xyz).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Forces, per-atom energies and stresses of one configuration (LAMMPS `run 0`).
     Forces {
@@ -108,21 +139,30 @@ pub enum Cmd {
         /// Write a LAMMPS custom dump: id type fx fy fz pe sxx syy szz sxy sxz syz.
         #[arg(long)]
         dump: Option<PathBuf>,
+        /// Worker threads per rank (default: RAYON_NUM_THREADS, else 1).
+        #[arg(long)]
+        threads: Option<usize>,
     },
-    /// Glass transition temperature by a two-line fit of a thermo CSV column against temperature.
+    /// Glass transition temperature by a two-line fit of a thermo CSV column
+    /// against the target temperature of one quench stage: the same fit as
+    /// the deck's `tg` stage.
     Tg {
         /// Thermo CSV written during a quench.
         csv: PathBuf,
         /// Column to fit (volume, pe, density, ...).
         #[arg(long, default_value = "volume")]
         column: String,
+        /// The deck stage (1-based, the CSV's `stage` column) whose rows are
+        /// fitted; default: the last stage whose target temperature ramps.
+        #[arg(long, value_name = "N")]
+        stage: Option<usize>,
         /// Glass window T0,T1 in K (with --liquid); default: best split.
         #[arg(long)]
         glass: Option<String>,
         /// Liquid window T0,T1 in K.
         #[arg(long)]
         liquid: Option<String>,
-        /// Use only thermo rows with FROM <= step <= TO (e.g. the quench stage).
+        /// Use only thermo rows with FROM <= step <= TO.
         #[arg(long)]
         steps: Option<String>,
         /// Fewest points per line when searching the split.
@@ -143,10 +183,14 @@ fn parse_window(s: &Option<String>, what: &str) -> Result<Option<[f64; 2]>> {
     Ok(Some([v[0], v[1]]))
 }
 
-/// `glassmd tg`: fit, print, optionally write JSON.
+/// `glassmd tg`: fit, print, optionally write JSON. The rows are those of
+/// one stage and the abscissa its target temperature, as in the deck's `tg`
+/// stage, so both give the same Tg for the same quench.
+#[allow(clippy::too_many_arguments)]
 fn tg_command(
     csv: &std::path::Path,
     column: &str,
+    stage: Option<usize>,
     glass: &Option<String>,
     liquid: &Option<String>,
     steps: &Option<String>,
@@ -159,8 +203,10 @@ fn tg_command(
     let head: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
     let col = |name: &str| head.iter().position(|h| *h == name).ok_or_else(|| Error::input(csv, format!("no column '{}' (have {})", name, head.join(", "))));
     let (ct, cy, cs) = (col("temperature")?, col(column)?, col("step")?);
+    let (ctarget, cstage) = (head.iter().position(|h| *h == "target_temperature"), head.iter().position(|h| *h == "stage"));
     let window = parse_window(steps, "steps")?.unwrap_or([f64::NEG_INFINITY, f64::INFINITY]);
-    let (mut t, mut y) = (Vec::new(), Vec::new());
+    // (stage, target, temperature, y) of the rows in the step window.
+    let mut rows: Vec<(f64, f64, f64, f64)> = Vec::new();
     for (k, l) in lines.enumerate() {
         let f: Vec<&str> = l.split(',').collect();
         let num = |c: usize| f.get(c).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| Error::input(csv, format!("line {}: cannot read column {}", k + 2, c + 1)));
@@ -168,9 +214,46 @@ fn tg_command(
         if step < window[0] || step > window[1] {
             continue;
         }
-        t.push(num(ct)?);
-        y.push(num(cy)?);
+        let st = cstage.map(num).transpose()?.unwrap_or(f64::NAN);
+        let target = ctarget.map(num).transpose()?.unwrap_or(f64::NAN);
+        rows.push((st, target, num(ct)?, num(cy)?));
     }
+    let (t, y): (Vec<f64>, Vec<f64>) = if ctarget.is_some() && cstage.is_some() {
+        let ramps = |n: f64| {
+            let t: Vec<f64> = rows.iter().filter(|r| r.0 == n && r.1.is_finite()).map(|r| r.1).collect();
+            tg::check_ramp(&t).is_ok()
+        };
+        let chosen = match stage {
+            Some(n) => Some(n as f64),
+            None if steps.is_none() => {
+                let mut stages: Vec<f64> = rows.iter().map(|r| r.0).collect();
+                stages.dedup();
+                let last = stages.into_iter().rev().find(|&n| ramps(n));
+                if last.is_none() {
+                    return Err(Error::input(csv, "no stage ramps its target temperature; choose the rows with --stage N or --steps FROM,TO"));
+                }
+                last
+            }
+            None => None,
+        };
+        let sel: Vec<&(f64, f64, f64, f64)> = rows.iter().filter(|r| chosen.is_none_or(|n| r.0 == n) && r.1.is_finite()).collect();
+        if sel.is_empty() {
+            let what = chosen.map(|n| format!("stage {}", n)).unwrap_or_else(|| "the selected steps".into());
+            return Err(Error::input(csv, format!("{} has no rows with a target temperature", what)));
+        }
+        let t: Vec<f64> = sel.iter().map(|r| r.1).collect();
+        tg::check_ramp(&t).map_err(|m| Error::input(csv, format!("{}; choose one quench with --stage N or --steps FROM,TO", m)))?;
+        if let Some(n) = chosen {
+            log::info!("fitting the {} rows of stage {} against their target temperature", t.len(), n);
+        }
+        (t, sel.iter().map(|r| r.3).collect())
+    } else {
+        if stage.is_some() {
+            return Err(Error::input(csv, "--stage needs the CSV's stage column (written by glassmd 0.1 since the tg fix); use --steps"));
+        }
+        log::warn!("{} has no target_temperature column: fitting the instantaneous temperature, which is noisier than the deck's tg stage", csv.display());
+        rows.iter().map(|r| (r.2, r.3)).unzip()
+    };
     let windows = match (parse_window(glass, "glass")?, parse_window(liquid, "liquid")?) {
         (Some(g), Some(l)) => Some((g, l)),
         (None, None) => None,
@@ -178,7 +261,7 @@ fn tg_command(
     };
     let fit = tg::fit(&t, &y, windows, min_points).map_err(|m| Error::input(csv, m))?;
     println!(
-        "Tg = {:.1} K from {} vs temperature: glass fit {:.1}-{:.1} K (slope {:.6e}), liquid fit {:.1}-{:.1} K (slope {:.6e})",
+        "Tg = {:.1} K from {} vs target temperature: glass fit {:.1}-{:.1} K (slope {:.6e}), liquid fit {:.1}-{:.1} K (slope {:.6e})",
         fit.tg, column, fit.glass.window[0], fit.glass.window[1], fit.glass.slope, fit.liquid.window[0], fit.liquid.window[1], fit.liquid.slope
     );
     if let Some(out) = out {
@@ -211,6 +294,49 @@ fn parse_boundary(s: &str) -> Result<[Boundary; 3]> {
     Ok(b)
 }
 
+/// `glassmd convert`.
+fn convert_command(input: &std::path::Path, to: &str, frames: Option<&str>, out: Option<&std::path::Path>, overwrite: bool) -> Result<()> {
+    use crate::io::frames::TextFormat;
+    let (format, ext) = match to {
+        "dump" => (TextFormat::Dump, "lammpstrj"),
+        "xyz" => (TextFormat::ExtXyz, "xyz"),
+        other => return Err(Error::input("command line", format!("--to '{}': expected dump or xyz", other))),
+    };
+    let out = out.map(|p| p.to_path_buf()).unwrap_or_else(|| input.with_extension(ext));
+    let n = crate::io::convert::convert(input, &out, format, frames, overwrite)?;
+    eprintln!("{} frame(s) of {} -> {}", n, input.display(), out.display());
+    Ok(())
+}
+
+/// Refuse to run as one of several copies: when srun's MPI plugin does not
+/// match the MPI library, each task starts as a singleton of one rank and
+/// all of them would write the same files. Slurm says how many tasks the
+/// step has; a world of one rank inside a step of several is that mistake.
+fn check_launch(comm: &dyn Comm) -> Result<()> {
+    let env_n = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+    let step_tasks = env_n("SLURM_STEP_NUM_TASKS").filter(|_| std::env::var("SLURM_STEP_ID").is_ok_and(|s| s != "batch" && s != "extern"));
+    match step_tasks {
+        Some(n) if n > 1 && comm.size() == 1 => Err(Error::input(
+            "launch",
+            format!(
+                "Slurm started {} tasks (SLURM_STEP_NUM_TASKS) but MPI sees 1 rank: srun's MPI plugin does not match this MPI library, and every task would run the whole deck into the same files; use srun --mpi=pmix (or the plugin `srun --mpi=list` offers that your MPI supports, e.g. GLASSMD_SRUN_MPI=pmi2 in slurm/glassmd.sbatch) or mpirun",
+                n
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Warn when a rank has fewer CPUs than threads (threads would share CPUs:
+/// under Slurm 22.05+, srun does not pass --cpus-per-task on unless
+/// SRUN_CPUS_PER_TASK is set).
+fn check_cpus(comm: &dyn Comm, nthreads: usize) {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(nthreads);
+    if cpus < nthreads {
+        log::warn!("rank {}: {} threads but only {} CPU(s) available: threads share CPUs (under Slurm, export SRUN_CPUS_PER_TASK=$SLURM_CPUS_PER_TASK)", comm.rank(), nthreads, cpus);
+    }
+}
+
 fn start_comm() -> Box<dyn Comm> {
     #[cfg(feature = "mpi")]
     {
@@ -225,25 +351,33 @@ fn start_comm() -> Box<dyn Comm> {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let comm = start_comm();
-    let level = if comm.is_root() { "info" } else { "warn" };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).format_timestamp(None).init();
-    let nthreads = cli
-        .threads
-        .or_else(|| std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()))
-        .unwrap_or(1)
-        .max(1);
+    crate::console::init_logging(comm.is_root());
+    let threads = match &cli.cmd {
+        Cmd::Run { threads, .. } | Cmd::Forces { threads, .. } => threads.or(cli.threads),
+        _ => cli.threads,
+    };
+    let nthreads = threads.or_else(|| std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok())).unwrap_or(1).max(1);
     if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(nthreads).build_global() {
         log::warn!("could not size the thread pool: {}", e);
     }
     let result = match &cli.cmd {
-        Cmd::Tg { csv, column, glass, liquid, steps, min_points, out } => {
+        Cmd::Tg { csv, column, stage, glass, liquid, steps, min_points, out } => {
             if comm.is_root() {
-                tg_command(csv, column, glass, liquid, steps, *min_points, out)
+                tg_command(csv, column, *stage, glass, liquid, steps, *min_points, out)
             } else {
                 Ok(())
             }
         }
-        Cmd::Run { deck, sample, restart, overwrite, stop_at_step, resume, vars, dir, grid, task } => parse_vars(vars).and_then(|mut vars| {
+        Cmd::Run { deck, sample, restart, overwrite, stop_at_step, resume, vars, dir, grid, task, .. } => check_launch(comm.as_ref()).and_then(|_| parse_vars(vars)).and_then(|mut vars| {
+            check_cpus(comm.as_ref(), nthreads);
+            let sample = match sample.as_deref() {
+                None => None,
+                Some("task") => match std::env::var("SLURM_ARRAY_TASK_ID").ok().and_then(|t| t.parse().ok()) {
+                    Some(i) => Some(i),
+                    None => return Err(Error::input("command line", "--sample without a value takes $SLURM_ARRAY_TASK_ID, which is not set; give --sample I")),
+                },
+                Some(v) => Some(v.parse::<u64>().map_err(|_| Error::input("command line", format!("--sample '{}': expected a sample index (0, 1, ...)", v)))?),
+            };
             let mut dir = dir.clone();
             if let Some(grid) = grid {
                 let task = match task.or_else(|| std::env::var("SLURM_ARRAY_TASK_ID").ok().and_then(|t| t.parse().ok())) {
@@ -254,7 +388,7 @@ pub fn main() -> i32 {
                 let base = dir.unwrap_or_else(|| deck.parent().map(|p| p.to_path_buf()).unwrap_or_default());
                 dir = Some(base.join(format!("task_{:04}", task)));
             }
-            let opts = crate::run::RunOptions { nthreads, sample: *sample, overwrite: *overwrite, restart: restart.clone(), stop_at: *stop_at_step, resume: *resume, vars, dir };
+            let opts = crate::run::RunOptions { nthreads, sample, overwrite: *overwrite, restart: restart.clone(), stop_at: *stop_at_step, resume: *resume, vars, dir };
             crate::run::run_deck(comm.as_ref(), deck, &opts)
         }),
         Cmd::Summarize { deck, vars, dir } => {
@@ -300,7 +434,14 @@ pub fn main() -> i32 {
                 Ok(())
             }
         }
-        Cmd::Forces { data, potential, style, elements, boundary, dump } => parse_boundary(boundary).and_then(|b| {
+        Cmd::Convert { input, to, frames, out, overwrite } => {
+            if comm.is_root() {
+                convert_command(input, to, frames.as_deref(), out.as_deref(), *overwrite)
+            } else {
+                Ok(())
+            }
+        }
+        Cmd::Forces { data, potential, style, elements, boundary, dump, .. } => parse_boundary(boundary).and_then(|b| {
             let args = crate::run::ForcesArgs {
                 data,
                 potential,
@@ -323,18 +464,28 @@ pub fn main() -> i32 {
             0
         }
         Err(e) => {
-            // Input errors are seen by every rank alike; rank 0 speaks for all.
-            if let Error::Interrupted(_) = e {
-                if comm.is_root() {
-                    eprintln!("glassmd: {}", e);
+            let code = if matches!(e, Error::Interrupted(_)) { crate::error::EXIT_CHECKPOINTED } else { 1 };
+            // Errors are collective (every rank reads the same input, checks
+            // agree by reduction): then the lowest rank holding the real
+            // error prints it, once. A rank that failed alone while the
+            // others wait in a collective would hang the job: after a grace
+            // period it prints its error and aborts every rank.
+            if !comm.arrive_within(std::time::Duration::from_secs(20)) {
+                eprintln!("glassmd: error (rank {} of {}): {}", comm.rank(), comm.size(), e);
+                comm.abort(code);
+            }
+            let real = !matches!(e, Error::Elsewhere);
+            let mut first = [if real { comm.rank() as f64 } else { f64::INFINITY }];
+            comm.min_f64(&mut first);
+            if real && first[0] == comm.rank() as f64 {
+                match &e {
+                    Error::Interrupted(_) => eprintln!("glassmd: {}", e),
+                    _ if comm.rank() == 0 => eprintln!("glassmd: error: {}", e),
+                    _ => eprintln!("glassmd: error (rank {}): {}", comm.rank(), e),
                 }
-                drop(comm);
-                std::process::exit(crate::error::EXIT_CHECKPOINTED);
             }
-            if comm.is_root() {
-                eprintln!("glassmd: error: {}", e);
-            }
-            std::process::exit(1)
+            drop(comm);
+            code
         }
     }
 }

@@ -714,6 +714,18 @@ impl<'c> Engine<'c> {
         Ok(pe)
     }
 
+    /// Global sum of `flag` and the kinetic temperature, in one reduction
+    /// (collective): the periodic signal and blow-up check of an MD stage.
+    pub fn flag_and_temperature(&self, flag: f64) -> (f64, f64) {
+        let mut s = [flag, 0.0];
+        for i in 0..self.atoms.nlocal {
+            let v = self.atoms.v[i];
+            s[1] += (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) * self.masses[self.atoms.typ[i] as usize];
+        }
+        self.comm.sum_f64(&mut s);
+        (s[0], s[1] * (MVV2E / (self.tdof() * BOLTZ)))
+    }
+
     /// Global potential energy of the last force computation (collective).
     pub fn potential_energy(&self) -> f64 {
         self.comm.sum_scalar(self.pe_local)
@@ -883,6 +895,8 @@ impl<'c> Engine<'c> {
             volume,
             density: g.mass * MV2D / volume,
             lengths: self.bx.lengths(),
+            stage: 0,
+            target_temperature: f64::NAN,
         }
     }
 

@@ -20,6 +20,9 @@ pub enum Error {
     /// exits with [`EXIT_CHECKPOINTED`].
     #[error("stopped by a signal after writing checkpoint {}; continue with `glassmd run DECK --restart {}`", .0.display(), .0.display())]
     Interrupted(PathBuf),
+    /// Another rank failed (see `domain::comm::agree`); that rank reports it.
+    #[error("another rank failed")]
+    Elsewhere,
     /// An I/O failure on a named file.
     #[error("{}: {source}", file.display())]
     Io { file: PathBuf, source: std::io::Error },
@@ -34,6 +37,15 @@ impl Error {
     }
     pub fn io(file: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io { file: file.as_ref().to_path_buf(), source }
+    }
+}
+
+/// The reason of an I/O error without Rust's "(os error N)" suffix.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(k) => s[..k].to_string(),
+        None => s,
     }
 }
 

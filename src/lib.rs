@@ -10,12 +10,14 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod integrate;
-pub mod minimize;
 pub mod io;
+pub mod memory;
+pub mod minimize;
 pub mod neighbor;
 pub mod potential;
 pub mod protocol;

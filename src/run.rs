@@ -12,7 +12,8 @@ use crate::engine::{Barostat, Couple, Engine, EngineOptions, Ensemble, Langevin,
 use crate::io::checkpoint;
 use crate::error::{Error, Result};
 use crate::io::frames::{FrameInfo, FrameWriter, Fields, TextFormat, TextTrajectory};
-use crate::io::h5md::{H5md, CHUNK_ROWS};
+use crate::io::h5md::{ForceUnit, H5md, CHUNK_ROWS};
+use crate::io::rundir::RunDir;
 use crate::io::{dump, lammps_data, thermo::Thermo, thermo::ThermoFile, write_atomic};
 use crate::protocol::{sample_dir, summarize, IsSampler, Results, Row};
 use crate::minimize::{minimize, Algorithm, BoxRelax, MinParams};
@@ -20,7 +21,7 @@ use crate::potential::eam::{self, EamStyle};
 use crate::potential::ForceFlags;
 use crate::system::{build, Boundary};
 use crate::units::BAR_PER_GPA;
-use std::io::IsTerminal;
+use crate::console::{self, Progress};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -65,54 +66,6 @@ fn masses_of(pot: &eam::Eam) -> Vec<f64> {
     pot.tables.masses.clone()
 }
 
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    start: Instant,
-    total: u64,
-    first: u64,
-    next_log: u64,
-}
-
-impl Progress {
-    /// `start`: steps already done (a resumed stage).
-    fn new(root: bool, total: u64, label: &str, start: u64) -> Progress {
-        let show = root && total >= 1000;
-        let bar = if show && std::io::stderr().is_terminal() {
-            let b = indicatif::ProgressBar::new(total);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} steps  {per_sec}  ETA {eta}",
-            ) {
-                b.set_style(style.progress_chars("=> "));
-            }
-            b.set_prefix(label.to_string());
-            Some(b)
-        } else {
-            None
-        };
-        if let Some(b) = &bar {
-            b.set_position(start);
-        }
-        let tenth = (total / 10).max(1);
-        Progress { bar, start: Instant::now(), total, first: start, next_log: if show { (start / tenth + 1) * tenth } else { u64::MAX } }
-    }
-    fn tick(&mut self, done: u64) {
-        if let Some(b) = &self.bar {
-            b.set_position(done);
-        } else if done >= self.next_log && done < self.total {
-            // Batch logs (Slurm) get a line every 10 % with an ETA.
-            let el = self.start.elapsed().as_secs_f64();
-            let eta = el / (done - self.first).max(1) as f64 * (self.total - done) as f64;
-            log::info!("{}/{} steps ({:.0}%), elapsed {:.0} s, ETA {:.0} s", done, self.total, 100.0 * done as f64 / self.total as f64, el, eta);
-            self.next_log += (self.total / 10).max(1);
-        }
-    }
-    fn finish(self) {
-        if let Some(b) = self.bar {
-            b.finish_and_clear();
-        }
-    }
-}
-
 /// A per-atom trajectory of the deck's `[output]`.
 struct Trajectory {
     every: u64,
@@ -121,6 +74,8 @@ struct Trajectory {
     /// H5MD (`None`) or a text format.
     format: Option<TextFormat>,
     compression: u8,
+    /// Unit of H5MD forces.
+    force_unit: ForceUnit,
     /// Rank 0 only.
     writer: Option<Box<dyn FrameWriter>>,
     /// Step of the last frame, so a step is never written twice.
@@ -135,8 +90,8 @@ impl Trajectory {
             return Ok(());
         }
         let w: Box<dyn FrameWriter> = match (self.format, resume) {
-            (None, None) => Box::new(H5md::create(&self.target, eng.natoms, self.fields, &eng.masses, eng.bx.boundary, self.compression)?),
-            (None, Some(frames)) => Box::new(H5md::resume(&self.target, eng.natoms, self.fields, &eng.masses, frames)?),
+            (None, None) => Box::new(H5md::create(&self.target, eng.natoms, self.fields, &eng.masses, eng.bx.boundary, self.compression, self.force_unit)?),
+            (None, Some(frames)) => Box::new(H5md::resume(&self.target, eng.natoms, self.fields, &eng.masses, frames, self.force_unit)?),
             (Some(format), r) => Box::new(TextTrajectory::open(&self.target, self.fields, format, r)?),
         };
         self.writer = Some(w);
@@ -161,6 +116,10 @@ struct Output {
     stage_names: Vec<String>,
     nthreads: usize,
     stop_at: Option<u64>,
+    /// Volume when the current MD stage began (checkpointed).
+    stage_volume0: Option<f64>,
+    /// 1-based stage running now (0: set-up), for the thermo rows.
+    stage: usize,
 }
 
 impl Output {
@@ -181,7 +140,7 @@ impl Output {
         for k in due {
             let tr = &mut self.trajectories[k];
             tr.last_step = Some(step);
-            let info = FrameInfo { step, time: eng.time, lo: eng.bx.lo, hi: eng.bx.hi, boundary: eng.bx.boundary, natoms: eng.natoms, thermo: &thermo, elements: &self.elements };
+            let info = FrameInfo { step, time: eng.time, lo: eng.bx.lo, hi: eng.bx.hi, boundary: eng.bx.boundary, natoms: eng.natoms, thermo: &thermo, elements: &self.elements, masses: &eng.masses };
             let mut ok = match tr.writer.as_mut().map(|w| w.begin(&info)) {
                 Some(Err(e)) => {
                     first_err.get_or_insert(e);
@@ -218,6 +177,31 @@ impl Output {
         }
         let mine = SIGNALLED.load(std::sync::atomic::Ordering::SeqCst);
         eng.global_max(if mine { 1.0 } else { 0.0 }) > 0.0
+    }
+
+    /// Every [`SIGNAL_CHECK_STEPS`] MD steps (collective, one reduction):
+    /// has a rank been asked to stop, and is the run still sound? A kinetic
+    /// temperature above `limits.max_temperature` or a volume that grew or
+    /// shrank by `limits.max_volume_ratio` since the stage began (`v0`) is a
+    /// blow-up and an error, on every rank alike.
+    fn health(&self, eng: &Engine, v0: f64) -> Result<bool> {
+        let mine = SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) && self.checkpoint.is_some();
+        let (flag, t) = eng.flag_and_temperature(if mine { 1.0 } else { 0.0 });
+        let lim = &eng.limits;
+        if !(t <= lim.max_temperature) {
+            return Err(Error::runtime(format!(
+                "at step {}: the temperature reached {:.4e} K, above limits.max_temperature = {} K: the system blew up; the timestep may be too large",
+                eng.step, t, lim.max_temperature
+            )));
+        }
+        let ratio = eng.bx.volume() / v0;
+        if !(ratio <= lim.max_volume_ratio && ratio >= 1.0 / lim.max_volume_ratio) {
+            return Err(Error::runtime(format!(
+                "at step {}: the volume changed by a factor {:.4} since the stage began (limits.max_volume_ratio = {}): the box ran away; check the pressure target and pdamp",
+                eng.step, ratio, lim.max_volume_ratio
+            )));
+        }
+        Ok(flag > 0.0)
     }
 
     fn checkpoint_due(&self, step: u64) -> bool {
@@ -265,6 +249,7 @@ impl Output {
             is_rows,
             thermo_mark,
             trajectories,
+            stage_volume0: self.stage_volume0,
         };
         let json = serde_json::to_string(&st).map_err(|e| Error::runtime(format!("checkpoint state: {}", e)))?;
         checkpoint::write(eng.comm, &path, &json, &eng.save_local())?;
@@ -294,10 +279,17 @@ impl Output {
     }
 
     /// A thermo line; `target` is the ensemble's target temperature.
-    fn emit(&mut self, eng: &mut Engine, t: Thermo, target: Option<f64>) -> Result<()> {
+    /// Values that are not finite stop the run (every rank sees the same
+    /// global values, so all stop together).
+    fn emit(&mut self, eng: &mut Engine, mut t: Thermo, target: Option<f64>) -> Result<()> {
         let t0 = Instant::now();
+        t.stage = self.stage;
+        t.target_temperature = target.unwrap_or(f64::NAN);
+        if let Some((name, v)) = [("temperature", t.temperature), ("potential energy", t.pe), ("pressure", t.pressure)].into_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::runtime(format!("at step {}: the {} is {}: the system blew up", t.step, name, v)));
+        }
         if self.root {
-            println!("{}", t.log_line());
+            console::line(&t.log_line());
             if let Some(f) = self.thermo_file.as_mut() {
                 f.write(&t)?;
             }
@@ -346,6 +338,11 @@ struct StageCtx<'a> {
     start: u64,
     idle: ThermostatState,
     stage_rows: &'a [Vec<Row>],
+    /// Volume when the stage began (for `limits.max_volume_ratio`); None:
+    /// the stage begins now.
+    volume0: Option<f64>,
+    /// MD steps of the stages after this one (the deck's ETA).
+    after: u64,
 }
 
 /// A LAMMPS data file of the current state (collective): wrapped positions
@@ -401,7 +398,9 @@ fn md_stage(
     if let (Some(is), 0) = (is.as_deref_mut(), ctx.start) {
         is.sample(eng, target(0).unwrap_or(f64::NAN))?;
     }
-    let mut prog = Progress::new(eng.comm.is_root(), steps, label, ctx.start);
+    let mut prog = Progress::new(eng.comm.is_root(), steps, label, ctx.start, ctx.after);
+    let v0 = ctx.volume0.unwrap_or_else(|| eng.bx.volume());
+    out.stage_volume0 = Some(v0);
     for s in ctx.start + 1..=steps {
         eng.md_step(dt, ens)?;
         if eng.step % every == 0 || s == steps {
@@ -416,7 +415,7 @@ fn md_stage(
         }
         // The reduction that makes the ranks agree on a signal runs only
         // every SIGNAL_CHECK_STEPS steps, not in every step.
-        let signalled = (eng.step % SIGNAL_CHECK_STEPS == 0 && out.signalled(eng)) || out.stop_at == Some(eng.step);
+        let signalled = (eng.step % SIGNAL_CHECK_STEPS == 0 && out.health(eng, v0)?) || out.stop_at == Some(eng.step);
         if signalled || out.checkpoint_due(eng.step) {
             let mut th = ctx.idle.clone();
             ens.save(&mut th);
@@ -459,6 +458,9 @@ struct RunState {
     /// each trajectory's last frame.
     thermo_mark: Option<u64>,
     trajectories: Vec<(u64, Option<u64>)>,
+    /// Volume when the current stage began.
+    #[serde(default)]
+    stage_volume0: Option<f64>,
 }
 
 /// Steps between checks for a signal: a stop request is honoured within
@@ -518,22 +520,15 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, opts: &RunOptions) -> Result<
         return Err(Error::input("command line", "give --restart CKPT or --resume, not both"));
     }
     let out_dir = opts.dir.clone().unwrap_or_else(|| deck.dir.clone());
-    if comm.is_root() {
-        std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
-        if !opts.vars.is_empty() {
-            // The variables of this run, for `glassmd collect`.
-            let map: serde_json::Map<String, serde_json::Value> = opts.vars.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-            let text = serde_json::to_string_pretty(&map).unwrap_or_default();
-            write_atomic(&out_dir.join("vars.json"), |w| writeln!(w, "{}", text))?;
-        }
-    }
-    comm.barrier();
+    make_dir(comm, &out_dir)?;
     match (&deck.samples, opts.sample) {
         (None, None) => run_once(comm, &deck, &out_dir, 0, opts),
         (None, Some(_)) => Err(Error::input(&deck.path, "--sample needs a [samples] section in the deck")),
         (Some(s), Some(i)) if i >= s.count => Err(Error::input(&deck.path, format!("--sample {} is out of range: samples.count = {}", i, s.count))),
         (Some(s), Some(i)) => run_sample(comm, &deck, &out_dir, i, s.seed_stride, opts),
         (Some(s), None) => {
+            // The whole set in one job: the top folder is this run's too.
+            let _top = RunDir::lock(comm, &out_dir, &deck.path, opts.nthreads)?;
             for i in 0..s.count {
                 run_sample(comm, &deck, &out_dir, i, s.seed_stride, opts)?;
             }
@@ -545,14 +540,132 @@ pub fn run_deck(comm: &dyn Comm, deck_path: &Path, opts: &RunOptions) -> Result<
     }
 }
 
+/// Create a folder on rank 0; every rank learns whether that worked.
+fn make_dir(comm: &dyn Comm, dir: &Path) -> Result<()> {
+    let r = if comm.is_root() { std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e)) } else { Ok(()) };
+    crate::domain::comm::agree(comm, r)
+}
+
 fn run_sample(comm: &dyn Comm, deck: &Deck, out_dir: &Path, i: u64, stride: u64, opts: &RunOptions) -> Result<()> {
     let dir = sample_dir(out_dir, i);
+    make_dir(comm, &dir)?;
     if comm.is_root() {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         log::info!("sample {} in {} (seeds + {})", i, dir.display(), i * stride);
     }
-    comm.barrier();
     run_once(comm, deck, &dir, i * stride, opts)
+}
+
+/// How a run starts in its folder (decided on rank 0, see [`plan`]).
+enum Plan {
+    /// From the deck's beginning.
+    Fresh,
+    /// From this checkpoint.
+    Restart(PathBuf),
+    /// `--resume` of a run that already finished: nothing to do.
+    Complete(String),
+}
+
+/// The same file? (For outputs that do not exist yet: the same name in
+/// the same folder.)
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| -> Option<PathBuf> {
+        p.canonicalize().ok().or_else(|| {
+            let parent = p.parent().filter(|x| !x.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Some(parent.canonicalize().ok()?.join(p.file_name()?))
+        })
+    };
+    matches!((canon(a), canon(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Decide how the run in `dir` starts, and refuse what would lose a file
+/// (rank 0): outputs that exist (policy in `io::rundir`), an output that
+/// is one of the run's inputs.
+fn plan(deck: &Deck, dir: &Path, opts: &RunOptions) -> Result<Plan> {
+    let outputs: Vec<(String, PathBuf)> = deck.output_files().into_iter().map(|(k, f)| (k, resolve_in(dir, &f))).collect();
+    let mut inputs = vec![("the deck".to_string(), deck.path.clone()), ("potential.file".to_string(), deck.resolve(&deck.potential.file))];
+    if let Some(rd) = &deck.system.read_data {
+        inputs.push(("system.read_data".into(), deck.resolve(rd)));
+    }
+    for (key, p) in &outputs {
+        if let Some((ikey, _)) = inputs.iter().find(|(_, i)| same_file(p, i)) {
+            let msg = format!("'{}' is {}, an input of this run; write the output to another file", p.display(), ikey);
+            return Err(match key.strip_prefix("stage ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) => deck.stage_error(n - 1, Some("file"), msg),
+                None => deck.key_error(key, msg),
+            });
+        }
+    }
+    let previous = RunDir::previous(dir);
+    let checkpoint = deck.output.checkpoint.as_ref().map(|c| resolve_in(dir, &c.file));
+    let mut replace = deck.output.overwrite || opts.overwrite;
+    if let Some(p) = &opts.restart {
+        return Ok(Plan::Restart(p.clone()));
+    }
+    if opts.resume {
+        if let Some(st) = previous.as_ref().filter(|s| s.status == "complete") {
+            return Ok(Plan::Complete(format!("{}: the run is complete (finished {}, step {}); nothing to do", dir.display(), st.updated, st.step)));
+        }
+        if let Some(c) = checkpoint.filter(|c| c.exists()) {
+            return Ok(Plan::Restart(c));
+        }
+        // No checkpoint yet: start again. The outputs here, if any, belong
+        // to the unfinished run being redone.
+        replace |= previous.is_some();
+        log::info!("--resume: no checkpoint in {}; starting the deck from its beginning", dir.display());
+    }
+    if !replace {
+        let results = ("results".to_string(), dir.join("results.json"));
+        if let Some((_, p)) = outputs.iter().chain(std::iter::once(&results)).find(|(_, p)| p.exists()) {
+            return Err(Error::input(
+                &deck.path,
+                format!("output {} exists; glassmd never replaces a finished output unless asked: set [output] overwrite = true, pass --overwrite, or give the run another --dir", p.display()),
+            ));
+        }
+    }
+    Ok(Plan::Fresh)
+}
+
+/// Run the stages of a deck once in folder `dir`, holding the folder's
+/// lock and keeping its `run.json` status.
+fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &RunOptions) -> Result<()> {
+    let mut rundir = RunDir::lock(comm, dir, &deck.path, opts.nthreads)?;
+    let decided = if comm.is_root() { plan(deck, dir, opts) } else { Ok(Plan::Fresh) };
+    // Rank 0 decided; the others follow (0 fresh, 1 restart, 2 complete).
+    let code = match &decided {
+        Ok(Plan::Fresh) => 0.0,
+        Ok(Plan::Restart(_)) => 1.0,
+        Ok(Plan::Complete(_)) => 2.0,
+        Err(_) => 3.0,
+    };
+    let code = comm.sum_scalar(if comm.is_root() { code } else { 0.0 });
+    let plan = match decided {
+        Err(e) => return Err(e),
+        _ if code == 3.0 => return Err(Error::runtime("the run could not start")),
+        Ok(Plan::Complete(msg)) => {
+            log::info!("{}", msg);
+            return Ok(());
+        }
+        _ if code == 2.0 => return Ok(()),
+        Ok(Plan::Restart(p)) => Some(p),
+        _ if code == 1.0 => Some(opts.restart.clone().or_else(|| deck.output.checkpoint.as_ref().map(|c| resolve_in(dir, &c.file))).unwrap_or_default()),
+        _ => None,
+    };
+    if comm.is_root() && !opts.vars.is_empty() {
+        // The variables of this run, for `glassmd collect`.
+        let map: serde_json::Map<String, serde_json::Value> = opts.vars.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+        let text = serde_json::to_string_pretty(&map).unwrap_or_default();
+        write_atomic(&dir.join("vars.json"), |w| writeln!(w, "{}", text))?;
+    }
+    rundir.set("running", 0, None)?;
+    let mut step = 0;
+    let r = run_stages(comm, deck, dir, seed_offset, opts, plan, &mut step);
+    let (status, error) = match &r {
+        Ok(()) => ("complete", None),
+        Err(Error::Interrupted(_)) => ("stopped", None),
+        Err(e) => ("failed", Some(e.to_string())),
+    };
+    let written = rundir.set(status, step, error);
+    r.and(written)
 }
 
 /// `glassmd summarize DECK`: mean ± standard error over the deck's samples.
@@ -565,16 +678,69 @@ pub fn summarize_deck(deck_path: &Path, vars: &[(String, String)], dir: Option<&
     Ok(())
 }
 
+/// A failure of the first force evaluation is the input configuration's
+/// fault (overlapping atoms): report it against that file.
+fn at_input(e: Error, source: &Path) -> Error {
+    match e {
+        Error::Runtime(m) => Error::input(source, m),
+        other => other,
+    }
+}
+
+/// An input file a deck names: its path, or an error at the key's line if
+/// it cannot be opened (the file's own errors name the file itself).
+fn input_file(deck: &Deck, key: &str, name: &str) -> Result<PathBuf> {
+    let p = deck.resolve(name);
+    match std::fs::metadata(&p) {
+        Ok(m) if m.is_file() => Ok(p),
+        Ok(_) => Err(deck.key_error(key, format!("'{}' is not a file", p.display()))),
+        Err(e) => Err(deck.key_error(key, format!("cannot open '{}': {}", p.display(), crate::error::io_reason(&e)))),
+    }
+}
+
+/// Refuse a system too large for the memory of this run before building
+/// it: `natoms` in `volume` Å³, the error naming `key`.
+fn check_size(deck: &Deck, key: &str, natoms: f64, volume: f64, nranks: usize) -> Result<()> {
+    let rc = 6.0 + deck.neighbor.skin;
+    crate::memory::check(natoms, volume, nranks, rc, deck.limits.max_memory_gib).map_err(|m| deck.key_error(key, m))
+}
+
 /// Build the engine of a deck (every seed shifted by `seed_offset`).
-fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads: usize) -> Result<(Engine<'c>, Vec<String>)> {
+/// Returns the engine, the element names and the file the atoms came
+/// from (the data file, or the deck for a built system).
+fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads: usize) -> Result<(Engine<'c>, Vec<String>, PathBuf)> {
     let style = parse_style(&deck.potential.style, &deck.path)?;
     let mut elements = deck.potential.elements.clone();
+    let pot_path = input_file(deck, "potential.file", &deck.potential.file)?;
+    let reps = deck.system.replicate.map_or(1.0, |r| r.iter().map(|&k| k as f64).product::<f64>());
     let (mut data, data_path) = match (&deck.system.read_data, &deck.system.create) {
         (Some(rd), _) => {
-            let p = deck.resolve(rd);
-            (lammps_data::read(&p)?, p)
+            let p = input_file(deck, "system.read_data", rd)?;
+            let d = lammps_data::read(&p)?;
+            let vol: f64 = (0..3).map(|k| d.hi[k] - d.lo[k]).product();
+            let key = if reps > 1.0 { "system.replicate" } else { "system.read_data" };
+            check_size(deck, key, d.atoms.len() as f64 * reps, vol * reps, comm.size())?;
+            let maxid = d.atoms.iter().map(|a| a.id).max().unwrap_or(0) as f64;
+            if maxid * reps > lammps_data::MAX_ID as f64 {
+                return Err(deck.key_error("system.replicate", format!("the copies' atom ids would reach {:.3e}, beyond 2^53", maxid * reps)));
+            }
+            (d, p)
         }
         (None, Some(c)) => {
+            let (n, vol) = match (&c.lattice, c.atoms, c.number_density) {
+                (Some(l), _, _) => {
+                    let basis = match l.as_str() { "bcc" => 2.0, "fcc" => 4.0, _ => 1.0 };
+                    let cells = c.cells.unwrap_or([1; 3]).iter().map(|&k| k as f64).product::<f64>();
+                    (cells * basis, cells * c.a.unwrap_or(0.0).powi(3))
+                }
+                (None, Some(n), Some(rho)) => (n as f64, n as f64 / rho),
+                _ => (0.0, 0.0),
+            };
+            let key = if reps > 1.0 { "system.replicate" } else { "system.create" };
+            check_size(deck, key, n * reps, vol * reps, comm.size())?;
+            if n * reps > lammps_data::MAX_ID as f64 {
+                return Err(deck.key_error(key, format!("{:.3e} atoms: atom ids would go beyond 2^53", n * reps)));
+            }
             // Types follow potential.elements, else the composition's elements sorted.
             let names: Vec<String> = elements.clone().unwrap_or_else(|| c.composition.keys().cloned().collect());
             if let Some(bad) = c.composition.keys().find(|k| !names.contains(k)) {
@@ -598,43 +764,30 @@ fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads:
     if let Some(r) = deck.system.replicate {
         data = replicate(&data, r);
     }
-    let pot_path = deck.resolve(&deck.potential.file);
     let pot = eam::load(style, &pot_path, elements.as_deref(), data.ntypes, &data_path, &deck.path)?;
     let masses = masses_of(&pot);
     let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads };
-    let eng = Engine::new(comm, &data, &data_path, deck.system.boundary(), Box::new(pot), masses, opts)?;
-    Ok((eng, elements.unwrap_or_default()))
+    let mut eng = Engine::new(comm, &data, &data_path, deck.system.boundary(), Box::new(pot), masses, opts)?;
+    eng.limits = deck.limits;
+    Ok((eng, elements.unwrap_or_default(), data_path))
 }
 
-/// Run the stages of a deck once, writing outputs into `dir`.
-fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &RunOptions) -> Result<()> {
-    let (nthreads, overwrite) = (opts.nthreads, opts.overwrite);
-    // --resume: the deck's checkpoint, if an earlier run of this job left one.
-    let resume_from = deck.output.checkpoint.as_ref().map(|c| resolve_in(dir, &c.file)).filter(|p| opts.resume && p.exists());
-    if opts.resume && deck.output.checkpoint.is_none() {
-        return Err(Error::input(&deck.path, "--resume needs [output] checkpoint = { file = .. } in the deck"));
-    }
-    let restart = opts.restart.clone().or(resume_from);
+/// Run the stages of a deck once, writing outputs into `dir`, from the
+/// beginning or from checkpoint `restart`; `step` receives the last step.
+fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &RunOptions, restart: Option<PathBuf>, step: &mut u64) -> Result<()> {
+    let nthreads = opts.nthreads;
     let root = comm.is_root();
-    // Every rank checks (they see the same files), so all stop alike.
-    if !(deck.output.overwrite || overwrite) && restart.is_none() {
-        for f in deck.output.files() {
-            let p = resolve_in(dir, f);
-            if p.exists() {
-                return Err(Error::input(&deck.path, format!("output {} exists; set [output] overwrite = true or pass --overwrite to replace it", p.display())));
-            }
-        }
-    }
-    let (mut eng, elements) = build_engine(comm, deck, seed_offset, nthreads)?;
+    let (mut eng, elements, source) = build_engine(comm, deck, seed_offset, nthreads)?;
     if root {
         log::info!(
-            "{} atoms, {} types, box {:?}, grid {:?}, {} rank(s) x {} thread(s)",
+            "{} atoms, {} types, box {:?}, grid {:?}, {} rank(s) x {} thread(s), {} CPU(s) available to rank 0",
             eng.natoms,
             eng.masses.len(),
             eng.bx.lengths(),
             eng.dom.grid,
             comm.size(),
-            nthreads
+            nthreads,
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
         );
     }
     let o = &deck.output;
@@ -642,7 +795,8 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
     for (kind, format, spec) in [("snapshot", None, &o.snapshot), ("dump", Some(TextFormat::Dump), &o.dump), ("xyz", Some(TextFormat::ExtXyz), &o.xyz)] {
         if let Some(t) = spec {
             let fields = Fields::parse(&t.fields).map_err(|m| Error::input(&deck.path, format!("output.{}: {}", kind, m)))?;
-            trajectories.push(Trajectory { every: t.every, fields, target: resolve_in(dir, &t.file), format, compression: t.compression, writer: None, last_step: None });
+            let force_unit = t.force_unit.as_deref().and_then(ForceUnit::parse).unwrap_or(ForceUnit::EV);
+            trajectories.push(Trajectory { every: t.every, fields, target: resolve_in(dir, &t.file), format, compression: t.compression, force_unit, writer: None, last_step: None });
         }
     }
     let stage_names: Vec<String> = deck.stages.iter().map(|s| s.name().to_string()).collect();
@@ -665,6 +819,8 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
         stage_names,
         nthreads,
         stop_at: opts.stop_at,
+        stage_volume0: None,
+        stage: 0,
     };
     // One thermostat for the whole deck: its state carries across stages.
     let mut chain = NoseHooverChain::new();
@@ -672,6 +828,11 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
     // Analysis rows of each stage, for `tg` stages.
     let mut stage_rows: Vec<Vec<Row>> = Vec::new();
     let mut is_rows = Vec::new();
+    let mut resumed_volume0 = None;
+    // The step-0 thermo row and frame wait until the leading `velocity`
+    // stages have drawn velocities, so they show the state the MD starts
+    // from (as LAMMPS's step-0 row after `velocity create`).
+    let mut initial_pending = false;
     let (first_stage, mut first_done) = match &restart {
         None => {
             for tr in &mut out.trajectories {
@@ -680,13 +841,11 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
             if let (Some(f), true) = (&deck.thermo.file, root) {
                 out.thermo_file = Some(ThermoFile::create(&out.path(f))?);
             }
-            eng.setup(ForceFlags::default())?;
+            eng.setup(ForceFlags::default()).map_err(|e| at_input(e, &source))?;
             if root {
-                println!("{}", Thermo::log_header());
+                console::line(&Thermo::log_header());
             }
-            let t = eng.thermo();
-            out.emit(&mut eng, t, None)?;
-            out.frames(&mut eng)?;
+            initial_pending = true;
             (0, 0)
         }
         Some(path) => {
@@ -697,8 +856,9 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
             out.rows = st.rows;
             out.results.values = st.results;
             is_rows = st.is_rows;
+            resumed_volume0 = st.stage_volume0;
             if root {
-                println!("{}", Thermo::log_header());
+                console::line(&Thermo::log_header());
             }
             (st.stage, st.stage_done)
         }
@@ -708,7 +868,11 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
     let every = deck.thermo.every;
     for (k, stage) in deck.stages.iter().enumerate().skip(first_stage) {
         let start = std::mem::take(&mut first_done);
-        if start == 0 && out.signalled(&eng) {
+        if initial_pending && !matches!(stage, Stage::Velocity(_)) {
+            initial_row(&mut eng, &mut out)?;
+            initial_pending = false;
+        }
+        if start == 0 && !initial_pending && out.signalled(&eng) {
             out.checkpoint(&mut eng, k, 0, ThermostatState { chain: chain.clone(), baro: baro.clone() }, &stage_rows, Vec::new())?;
             return Err(out.interrupted());
         }
@@ -722,102 +886,114 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
         if start == 0 {
             out.rows.clear();
         }
-        let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows };
+        out.stage = k + 1;
+        let volume0 = if start > 0 { resumed_volume0.take() } else { None };
+        let after = deck.stages[k + 1..].iter().map(|s| s.md_steps()).sum();
+        let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows, volume0, after };
         let label = format!("stage {} {}", k + 1, stage.name());
-        let mut sampler = |spec: &Option<InherentStructures>, ramp: (f64, f64), steps: u64| -> Option<IsSampler> {
-            spec.as_ref().map(|s| {
-                let per = (s.every_k / (ramp.1 - ramp.0).abs() * steps as f64).round() as u64;
-                let mut is = IsSampler::new(out.path(&s.file), Algorithm::parse(&s.algorithm).unwrap_or(Algorithm::Cg), s.ftol, s.max_iterations, per);
-                if start > 0 {
-                    is.rows = std::mem::take(&mut is_rows);
-                }
-                is
-            })
-        };
-        match stage {
-            Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed.wrapping_add(seed_offset)),
-            Stage::Nve(nve) => {
-                md_stage(&mut eng, nve.steps, nve.timestep, &mut Nve, every, &label, None, &mut out, None, &ctx)?;
-            }
-            Stage::Nvt(nvt) => {
-                let steps = nvt.steps().map_err(|m| Error::input(&deck.path, m))?;
-                let ramp = (nvt.temperature.start(), nvt.temperature.stop());
-                let mut is = sampler(&nvt.inherent_structures, ramp, steps);
-                let mut ens = if start == 0 {
-                    Nvt::new(&eng, &mut chain, ramp.0, ramp.1, nvt.tdamp(), steps)
-                } else {
-                    Nvt { chain: &mut chain, t_start: ramp.0, t_stop: ramp.1, steps, done: start }
-                };
-                md_stage(&mut eng, steps, nvt.timestep, &mut ens, every, &label, Some(ramp), &mut out, is.as_mut(), &ctx)?;
-            }
-            Stage::Npt(npt) => {
-                let steps = npt.steps().map_err(|m| Error::input(&deck.path, m))?;
-                let gpa = npt.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
-                let targets = gpa.map(|t| t.map(|(a, b)| (a * BAR_PER_GPA, b * BAR_PER_GPA)));
-                let couple = match npt.couple.as_deref() {
-                    Some("xyz") => Couple::Xyz,
-                    Some("xy") => Couple::Xy,
-                    Some("yz") => Couple::Yz,
-                    Some("xz") => Couple::Xz,
-                    _ if npt.is_iso() => Couple::Xyz,
-                    _ => Couple::None,
-                };
-                let per_axis = matches!(npt.pressure_gpa, PressureSpec::Axes(_));
-                let fresh = Barostat::new(targets, npt.pdamp(), npt.is_iso(), couple, per_axis);
-                // The barostat's state carries over from earlier NPT stages
-                // (and a resumed stage has its own already).
-                let b = match baro.as_mut() {
-                    Some(b) if start > 0 => b,
-                    Some(b) => {
-                        b.retarget(&fresh);
-                        b
+        // A stage's runtime failure (a blow-up, lost atoms) is reported at
+        // the stage's line in the deck.
+        let res = (|| -> Result<()> {
+            let mut sampler = |spec: &Option<InherentStructures>, ramp: (f64, f64), steps: u64| -> Option<IsSampler> {
+                spec.as_ref().map(|s| {
+                    let per = (s.every_k / (ramp.1 - ramp.0).abs() * steps as f64).round() as u64;
+                    let mut is = IsSampler::new(out.path(&s.file), Algorithm::parse(&s.algorithm).unwrap_or(Algorithm::Cg), s.ftol, s.max_iterations, per);
+                    if start > 0 {
+                        is.rows = std::mem::take(&mut is_rows);
                     }
-                    None => baro.insert(fresh),
-                };
-                let ramp = (npt.temperature.start(), npt.temperature.stop());
-                let mut is = sampler(&npt.inherent_structures, ramp, steps);
-                let mut ens = if start == 0 {
-                    Npt::new(&eng, &mut chain, b, ramp, npt.tdamp(), steps)
-                } else {
-                    Npt { chain: &mut chain, baro: b, t_start: ramp.0, t_stop: ramp.1, steps, done: start }
-                };
-                md_stage(&mut eng, steps, npt.timestep, &mut ens, every, &label, Some(ramp), &mut out, is.as_mut(), &ctx)?;
-            }
-            Stage::Langevin(l) => {
-                let steps = l.steps().map_err(|m| Error::input(&deck.path, m))?;
-                let ramp = (l.temperature.start(), l.temperature.stop());
-                let mut ens = Langevin { t_start: ramp.0, t_stop: ramp.1, damp: l.damp(), seed: l.seed.wrapping_add(seed_offset), steps, done: start };
-                md_stage(&mut eng, steps, l.timestep, &mut ens, every, &label, Some(ramp), &mut out, None, &ctx)?;
-            }
-            Stage::Minimize(m) => {
-                minimize_stage(&mut eng, deck, m)?;
-                let t = eng.thermo();
-                out.emit(&mut eng, t, None)?;
-            }
-            Stage::WriteData(w) => {
-                let t0 = Instant::now();
-                write_data(&eng, &out.path(&w.file))?;
-                eng.timers.output += t0.elapsed().as_secs_f64();
-            }
-            Stage::Record(r) => {
-                let t = eng.thermo();
-                let v = out.results.record(&r.name, &t, eng.natoms, r.relative_to.as_deref()).map_err(|m| Error::input(&deck.path, format!("stage {} (record): {}", k + 1, m)))?;
-                if root {
-                    let list: Vec<String> = v.iter().map(|(q, x)| format!("{} = {:.8}", q, x)).collect();
-                    log::info!("record {}: {}", r.name, list.join(", "));
-                    out.results.write()?;
+                    is
+                })
+            };
+            match stage {
+                Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed.wrapping_add(seed_offset)),
+                Stage::Nve(nve) => {
+                    md_stage(&mut eng, nve.steps, nve.timestep, &mut Nve, every, &label, None, &mut out, None, &ctx)?;
+                }
+                Stage::Nvt(nvt) => {
+                    let steps = nvt.steps().map_err(|m| Error::input(&deck.path, m))?;
+                    let ramp = (nvt.temperature.start(), nvt.temperature.stop());
+                    let mut is = sampler(&nvt.inherent_structures, ramp, steps);
+                    let mut ens = if start == 0 {
+                        Nvt::new(&eng, &mut chain, ramp.0, ramp.1, nvt.tdamp(), steps)
+                    } else {
+                        Nvt { chain: &mut chain, t_start: ramp.0, t_stop: ramp.1, steps, done: start }
+                    };
+                    md_stage(&mut eng, steps, nvt.timestep, &mut ens, every, &label, Some(ramp), &mut out, is.as_mut(), &ctx)?;
+                }
+                Stage::Npt(npt) => {
+                    let steps = npt.steps().map_err(|m| Error::input(&deck.path, m))?;
+                    let gpa = npt.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
+                    let targets = gpa.map(|t| t.map(|(a, b)| (a * BAR_PER_GPA, b * BAR_PER_GPA)));
+                    let couple = match npt.couple.as_deref() {
+                        Some("xyz") => Couple::Xyz,
+                        Some("xy") => Couple::Xy,
+                        Some("yz") => Couple::Yz,
+                        Some("xz") => Couple::Xz,
+                        _ if npt.is_iso() => Couple::Xyz,
+                        _ => Couple::None,
+                    };
+                    let per_axis = matches!(npt.pressure_gpa, PressureSpec::Axes(_));
+                    let fresh = Barostat::new(targets, npt.pdamp(), npt.is_iso(), couple, per_axis);
+                    // The barostat's state carries over from earlier NPT stages
+                    // (and a resumed stage has its own already).
+                    let b = match baro.as_mut() {
+                        Some(b) if start > 0 => b,
+                        Some(b) => {
+                            b.retarget(&fresh);
+                            b
+                        }
+                        None => baro.insert(fresh),
+                    };
+                    let ramp = (npt.temperature.start(), npt.temperature.stop());
+                    let mut is = sampler(&npt.inherent_structures, ramp, steps);
+                    let mut ens = if start == 0 {
+                        Npt::new(&eng, &mut chain, b, ramp, npt.tdamp(), steps)
+                    } else {
+                        Npt { chain: &mut chain, baro: b, t_start: ramp.0, t_stop: ramp.1, steps, done: start }
+                    };
+                    md_stage(&mut eng, steps, npt.timestep, &mut ens, every, &label, Some(ramp), &mut out, is.as_mut(), &ctx)?;
+                }
+                Stage::Langevin(l) => {
+                    let steps = l.steps().map_err(|m| Error::input(&deck.path, m))?;
+                    let ramp = (l.temperature.start(), l.temperature.stop());
+                    let mut ens = Langevin { t_start: ramp.0, t_stop: ramp.1, damp: l.damp(), seed: l.seed.wrapping_add(seed_offset), steps, done: start };
+                    md_stage(&mut eng, steps, l.timestep, &mut ens, every, &label, Some(ramp), &mut out, None, &ctx)?;
+                }
+                Stage::Minimize(m) => {
+                    minimize_stage(&mut eng, deck, m)?;
+                    let t = eng.thermo();
+                    out.emit(&mut eng, t, None)?;
+                }
+                Stage::WriteData(w) => {
+                    let t0 = Instant::now();
+                    write_data(&eng, &out.path(&w.file))?;
+                    eng.timers.output += t0.elapsed().as_secs_f64();
+                }
+                Stage::Record(r) => {
+                    let t = eng.thermo();
+                    let v = out.results.record(&r.name, &t, eng.natoms, r.relative_to.as_deref()).map_err(|m| Error::input(&deck.path, format!("stage {} (record): {}", k + 1, m)))?;
+                    if root {
+                        let list: Vec<String> = v.iter().map(|(q, x)| format!("{} = {:.8}", q, x)).collect();
+                        log::info!("record {}: {}", r.name, list.join(", "));
+                        out.results.write()?;
+                    }
+                }
+                Stage::Tg(tg) => {
+                    let src = tg.stage.map(|s| s - 1).or_else(|| (0..k).rev().find(|&j| deck.stages[j].is_md()));
+                    let rows = src.and_then(|j| stage_rows.get(j)).filter(|r| !r.is_empty());
+                    let Some(rows) = rows else {
+                        return Err(Error::input(&deck.path, format!("stage {} (tg): no earlier MD stage with thermo rows to fit", k + 1)));
+                    };
+                    tg_stage(deck, &mut out, tg, rows, src.unwrap_or(0) + 1)?;
                 }
             }
-            Stage::Tg(tg) => {
-                let src = tg.stage.map(|s| s - 1).or_else(|| (0..k).rev().find(|&j| deck.stages[j].is_md()));
-                let rows = src.and_then(|j| stage_rows.get(j)).filter(|r| !r.is_empty());
-                let Some(rows) = rows else {
-                    return Err(Error::input(&deck.path, format!("stage {} (tg): no earlier MD stage with thermo rows to fit", k + 1)));
-                };
-                tg_stage(deck, &mut out, tg, rows, src.unwrap_or(0) + 1)?;
-            }
-        }
+            Ok(())
+        })();
+        res.map_err(|e| deck.runtime_error(k, e))?;
         stage_rows.push(std::mem::take(&mut out.rows));
+    }
+    if initial_pending {
+        initial_row(&mut eng, &mut out)?;
     }
     if root {
         out.finish()?;
@@ -825,7 +1001,16 @@ fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &R
     if let Some(s) = eng.timers.report(comm, eng.natoms) {
         println!("{}", s);
     }
+    *step = eng.step;
     Ok(())
+}
+
+/// The thermo row and frames of the state the run starts from (collective).
+fn initial_row(eng: &mut Engine, out: &mut Output) -> Result<()> {
+    out.stage = 0;
+    let t = eng.thermo();
+    out.emit(eng, t, None)?;
+    out.frames(eng)
 }
 
 /// Restore a run from checkpoint `path` (collective): the atoms (exactly on
@@ -935,6 +1120,7 @@ fn tg_stage(deck: &Deck, out: &mut Output, tg: &TgStage, rows: &[Row], src: usiz
         return Ok(());
     }
     let t: Vec<f64> = rows.iter().map(|r| r.temperature).collect();
+    fit::check_ramp(&t).map_err(|m| Error::input(&deck.path, format!("tg fit over stage {}: {}", src, m)))?;
     let mut json = serde_json::Map::new();
     for (q, y) in [("volume", rows.iter().map(|r| r.volume_per_atom).collect::<Vec<_>>()), ("pe", rows.iter().map(|r| r.pe_per_atom).collect())] {
         let f = fit::fit(&t, &y, tg.glass.zip(tg.liquid), tg.min_points)
@@ -975,7 +1161,7 @@ pub fn forces(comm: &dyn Comm, a: &ForcesArgs) -> Result<serde_json::Value> {
     let masses = masses_of(&pot);
     let opts = EngineOptions { skin: 1.0, sort_every: 0, nchunks: a.nthreads };
     let mut eng = Engine::new(comm, &data, a.data, a.boundary, Box::new(pot), masses, opts)?;
-    eng.setup(ForceFlags { energy_atom: true, virial_atom: true })?;
+    eng.setup(ForceFlags { energy_atom: true, virial_atom: true }).map_err(|e| at_input(e, a.data))?;
     let t = eng.thermo();
     let rows = eng.gather_rows(10, |i| {
         let f = eng.atoms.f[i];

@@ -134,11 +134,11 @@ fn deck_with_wrong_type() {
     let deck = deck_with(dir.path(), "[[stage]]\nkind = \"nve\"\nsteps = \"many\"\n");
     let out = glassmd(1, 1, &["run", deck.to_str().unwrap()], dir.path());
     let line = format!("line {}", line_of(&deck, "\"many\""));
-    fails_with(&out, &deck, &["invalid type", &line]);
+    fails_with(&out, &deck, &["expected a whole number of steps", &line]);
     let deck = deck_with(dir.path(), "[thermo]\nevery = 1.5\n");
     let out = glassmd(1, 1, &["run", deck.to_str().unwrap()], dir.path());
     let line = format!("line {}", line_of(&deck, "every"));
-    fails_with(&out, &deck, &["invalid type", &line]);
+    fails_with(&out, &deck, &["expected a whole number of steps", &line]);
 }
 
 #[test]

@@ -89,7 +89,7 @@ fn stage_error(stage: &str, words: &[&str]) {
 fn bad_nvt_stages_are_explained() {
     stage_error("[[stage]]\nkind = \"nvt\"\ntemperature = [2000.0, 300.0]\nrate_k_per_ps = 0.0\n", &["stage 1 (nvt)", "rate_k_per_ps must be > 0"]);
     stage_error("[[stage]]\nkind = \"nvt\"\ntemperature = 300.0\nrate_k_per_ps = 10.0\n", &["needs a temperature ramp"]);
-    stage_error("[[stage]]\nkind = \"nvt\"\ntemperature = -5.0\nsteps = 10\n", &["temperatures must be > 0 K"]);
+    stage_error("[[stage]]\nkind = \"nvt\"\ntemperature = -5.0\nsteps = 10\n", &["temperature must be > 0 K"]);
     stage_error("[[stage]]\nkind = \"nvt\"\ntemperature = 300.0\nsteps = 10\ntime_ps = 1.0\n", &["exactly one of"]);
     stage_error("[[stage]]\nkind = \"nvt\"\ntemperature = 300.0\n", &["exactly one of"]);
     stage_error("[[stage]]\nkind = \"nvt\"\ntemperature = 300.0\nsteps = 10\ntdamp = 0.0\n", &["tdamp must be > 0"]);

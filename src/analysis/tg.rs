@@ -64,6 +64,22 @@ pub fn fit_windows(t: &[f64], y: &[f64], glass: [f64; 2], liquid: [f64; 2]) -> R
     Ok(TgFit { tg, glass: g, liquid: l })
 }
 
+/// Is `t` (target temperatures in row order) one ramp: monotonic, and not
+/// constant? A fit across a melt and a quench, or of a hold, is refused.
+pub fn check_ramp(t: &[f64]) -> Result<(), String> {
+    let (Some(&first), Some(&last)) = (t.first(), t.last()) else {
+        return Err("no rows to fit".into());
+    };
+    if first == last {
+        return Err(format!("the target temperature does not ramp (it stays at {} K)", first));
+    }
+    let up = last > first;
+    if let Some(w) = t.windows(2).find(|w| if up { w[1] < w[0] } else { w[1] > w[0] }) {
+        return Err(format!("the rows are not one temperature ramp: the target temperature goes {} from {} K to {} K", if up { "down" } else { "up" }, w[0], w[1]));
+    }
+    Ok(())
+}
+
 /// Fit with the given glass and liquid windows (K), or with the best split
 /// of the data when no windows are given.
 pub fn fit(t: &[f64], y: &[f64], windows: Option<([f64; 2], [f64; 2])>, min_points: usize) -> Result<TgFit, String> {

@@ -7,8 +7,13 @@
 //! A new stage kind is a new variant of [`Stage`] plus its driver in `run.rs`;
 //! a new section is a new struct with `#[serde(deny_unknown_fields)]`.
 
+pub mod locate;
+pub mod validate;
+
 use crate::error::{Error, Result};
 use crate::system::Boundary;
+pub use locate::Locator;
+use locate::{friendly, key_on_line};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -32,6 +37,12 @@ pub struct Deck {
     pub output: OutputSection,
     #[serde(default, rename = "stage")]
     pub stages: Vec<Stage>,
+    /// Guards against runaway runs (`[limits]`).
+    #[serde(default)]
+    pub limits: crate::engine::Limits,
+    /// Where each key is in the deck's text, for messages.
+    #[serde(skip)]
+    pub loc: Locator,
     /// Folder of the deck file; set by [`Deck::load`].
     #[serde(skip)]
     pub dir: PathBuf,
@@ -191,6 +202,10 @@ pub struct TrajectorySpec {
     /// Deflate level 0-9 of the H5MD per-atom datasets (0: none).
     #[serde(default)]
     pub compression: u8,
+    /// Unit of the H5MD force element: "eV Angstrom-1" (default) or
+    /// "kJ mol-1 Angstrom-1" (values converted; MDAnalysis reads it).
+    #[serde(default)]
+    pub force_unit: Option<String>,
 }
 impl OutputSection {
     /// The files the trajectories and the checkpoint write, as given.
@@ -724,6 +739,16 @@ impl Stage {
     pub fn is_md(&self) -> bool {
         matches!(self, Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_))
     }
+    /// MD steps the stage runs (0 for other stages; for progress and ETAs).
+    pub fn md_steps(&self) -> u64 {
+        match self {
+            Stage::Nve(v) => v.steps,
+            Stage::Nvt(v) => v.steps().unwrap_or(0),
+            Stage::Npt(v) => v.steps().unwrap_or(0),
+            Stage::Langevin(v) => v.steps().unwrap_or(0),
+            _ => 0,
+        }
+    }
     pub fn name(&self) -> &'static str {
         match self {
             Stage::Velocity(_) => "velocity",
@@ -764,18 +789,6 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// Byte offset of the start of each line.
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0).chain(text.match_indices('\n').map(|(k, _)| k + 1)).collect()
-}
-
-/// The key assigned on a line (`key = value`), if any.
-fn key_on_line(line: &str) -> Option<&str> {
-    let (k, _) = line.split_once('=')?;
-    let k = k.trim();
-    (!k.is_empty() && !k.starts_with('[') && !k.starts_with('#')).then_some(k)
-}
-
 /// `file` relative to `dir` (absolute paths stay as they are).
 pub fn resolve_in(dir: &Path, file: &str) -> PathBuf {
     let p = Path::new(file);
@@ -814,46 +827,77 @@ pub fn substitute(text: &str, vars: &[(String, String)]) -> std::result::Result<
     Ok(out)
 }
 
-/// Turn a toml/serde error into one line naming the line of the bad key.
-fn describe(text: &str, e: &toml::de::Error) -> String {
-    let msg = e.message().replace('\n', " ");
-    let starts = line_starts(text);
+/// Stage kinds, for messages.
+const STAGE_KINDS: &str = "velocity, nve, nvt, npt, langevin, minimize, write_data, record, tg";
+
+/// The error of stage `k` (0-based) parsed on its own as its kind, as one
+/// line naming the stage and the line of the bad key; None if it parses.
+fn stage_error(text: &str, loc: &Locator, k: usize) -> Option<String> {
+    let (head, end) = loc.stage_span(k)?;
     let lines: Vec<&str> = text.lines().collect();
-    let Some(span) = e.span() else { return msg };
-    let mut line = line_of(text, span.start);
-    // Errors inside a [[stage]] table come with the span of the whole table:
-    // parse the table alone as its own kind to locate the key.
-    let header = (1..=line).rev().find(|&l| lines.get(l - 1).is_some_and(|s| s.trim_start().starts_with('[')));
-    if let Some(h) = header.filter(|&h| lines[h - 1].trim() == "[[stage]]") {
-        let end = (h + 1..=lines.len()).find(|&l| lines[l - 1].trim_start().starts_with('[')).unwrap_or(lines.len() + 1);
-        let body_from = starts.get(h).copied().unwrap_or(text.len());
-        let body_to = starts.get(end - 1).copied().unwrap_or(text.len());
-        let body = &text[body_from..body_to];
-        let kind = body.lines().filter_map(|l| l.split_once('=')).find(|(k, _)| k.trim() == "kind");
-        if let Some((_, v)) = kind {
-            let v = v.split('#').next().unwrap_or("").trim().trim_matches('"');
-            if let Some(sub) = reparse_stage(v, body) {
-                if let Some(ss) = sub.span() {
-                    let l = h + line_of(body, ss.start);
-                    let m = sub.message().replace('\n', " ");
-                    return match key_on_line(lines[l - 1]) {
-                        Some(k) if !m.contains(k) => format!("line {}: key `{}`: {}", l, k, m),
-                        _ => format!("line {}: {}", l, m),
-                    };
-                }
+    let body_lines = &lines[head.min(lines.len())..(end - 1).min(lines.len())];
+    let body = body_lines.join("\n");
+    let kind = body_lines.iter().filter_map(|l| l.split_once('=')).find(|(k, _)| k.trim() == "kind").map(|(_, v)| v.split('#').next().unwrap_or("").trim().trim_matches('"').to_string());
+    let Some(kind) = kind else {
+        return Some(format!("line {}: stage {}: missing key `kind` (one of {})", head, k + 1, STAGE_KINDS));
+    };
+    let Some(e) = reparse_stage(&kind, &body) else {
+        if STAGE_KINDS.split(", ").any(|x| x == kind) {
+            return None;
+        }
+        let l = loc.stage_line(k, Some("kind")).unwrap_or(head);
+        return Some(format!("line {}: stage {}: unknown kind '{}' (expected one of {})", l, k + 1, kind, STAGE_KINDS));
+    };
+    let l = e.span().map(|sp| head + line_of(&body, sp.start)).unwrap_or(head);
+    let key = lines.get(l - 1).and_then(|t| key_on_line(t));
+    let m = friendly(e.message(), key);
+    Some(match key {
+        Some(key) if !m.contains(&format!("`{}`", key)) => format!("line {}: stage {} ({}): {}: {}", l, k + 1, kind, key, m),
+        _ => format!("line {}: stage {} ({}): {}", l, k + 1, kind, m),
+    })
+}
+
+/// Turn a toml/serde error into one line naming the line of the bad key.
+fn describe(text: &str, e: &toml::de::Error, loc: &Locator) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(span) = e.span() else { return friendly(e.message(), None) };
+    let line = line_of(text, span.start);
+    // Errors inside a [[stage]] table come with the span of the table (or
+    // of the whole array): parse the stages one by one as their own kind to
+    // find the failing one and its key.
+    if let Some(k) = loc.stage_at(line) {
+        for j in std::iter::once(k).chain(0..loc.stage_count()) {
+            if let Some(m) = stage_error(text, loc, j) {
+                return m;
             }
         }
-        // Fall back to the key named in the message.
-        if let Some(key) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-            if let Some(l) = (h..end.min(lines.len() + 1)).find(|&l| key_on_line(lines[l - 1]) == Some(key)) {
-                line = l;
-            }
-        }
-        return format!("line {}: {}", line, msg);
     }
-    match key_on_line(lines.get(line - 1).copied().unwrap_or("")) {
-        Some(k) if !msg.contains(k) => format!("line {}: key `{}`: {}", line, k, msg),
-        _ => format!("line {}: {}", line, msg),
+    let key = lines.get(line - 1).and_then(|t| key_on_line(t));
+    let m = friendly(e.message(), key);
+    match key {
+        Some(k) if !m.contains(&format!("`{}`", k)) => format!("line {}: {}: {}", line, k, m),
+        _ => format!("line {}: {}", line, m),
+    }
+}
+
+/// The first float in a parsed deck that is not finite: its dotted path
+/// and value. TOML allows `inf` and `nan`, but no deck key means them.
+fn non_finite(v: &toml::Value, path: &mut Vec<String>) -> Option<(Vec<String>, f64)> {
+    match v {
+        toml::Value::Float(f) if !f.is_finite() => Some((path.clone(), *f)),
+        toml::Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| {
+            path.push(format!("[{}]", i));
+            let r = non_finite(x, path);
+            path.pop();
+            r
+        }),
+        toml::Value::Table(t) => t.iter().find_map(|(k, x)| {
+            path.push(k.clone());
+            let r = non_finite(x, path);
+            path.pop();
+            r
+        }),
+        _ => None,
     }
 }
 
@@ -873,7 +917,25 @@ impl Deck {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Deck> {
-        let mut deck: Deck = toml::from_str(text).map_err(|e| Error::input(path, describe(text, &e)))?;
+        let loc = Locator::new(text);
+        let raw: toml::Value = toml::from_str(text).map_err(|e| Error::input(path, describe(text, &e, &loc)))?;
+        if let Some((p, v)) = non_finite(&raw, &mut Vec::new()) {
+            // stage.[k].key → the stage's line; other keys → their own line.
+            let (line, name) = match (p.first().map(|s| s.as_str()), p.get(1).and_then(|i| i.trim_matches(['[', ']']).parse::<usize>().ok())) {
+                (Some("stage"), Some(k)) => {
+                    let key = p[2..].iter().filter(|s| !s.starts_with('[')).cloned().collect::<Vec<_>>().join(".");
+                    (loc.stage_line(k, Some(&key)), format!("stage {}: {}", k + 1, key))
+                }
+                _ => {
+                    let key = p.iter().filter(|s| !s.starts_with('[')).cloned().collect::<Vec<_>>().join(".");
+                    (loc.line(&key), key)
+                }
+            };
+            let l = line.map(|l| format!("line {}: ", l)).unwrap_or_default();
+            return Err(Error::input(path, format!("{}{} = {}: numbers in a deck must be finite", l, name, v)));
+        }
+        let mut deck: Deck = toml::from_str(text).map_err(|e| Error::input(path, describe(text, &e, &loc)))?;
+        deck.loc = loc;
         deck.path = path.to_path_buf();
         deck.dir = path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
         if deck.dir.as_os_str().is_empty() {
@@ -901,7 +963,8 @@ impl Deck {
                 Stage::Langevin(v) => (&mut v.temperature, v.temperature_over_tg),
                 _ => continue,
             };
-            let bad = |m: &str| Err(Error::input(&path, format!("stage {} ({}): {}", k + 1, kind, m)));
+            let line = self.loc.stage_line(k, Some("temperature_over_tg")).map(|l| format!("line {}: ", l)).unwrap_or_default();
+            let bad = |m: &str| Err(Error::input(&path, format!("{}stage {} ({}): {}", line, k + 1, kind, m)));
             let given = !matches!(t, Target::Const(x) if x.is_nan());
             match (given, over) {
                 (true, Some(_)) => return bad("give temperature or temperature_over_tg, not both"),
@@ -916,216 +979,6 @@ impl Deck {
                     };
                 }
                 (true, None) => {}
-            }
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::input(&self.path, m));
-        if !(self.neighbor.skin >= 0.0) {
-            return bad(format!("neighbor.skin must be >= 0, got {}", self.neighbor.skin));
-        }
-        if self.thermo.every == 0 {
-            return bad("thermo.every must be at least 1".into());
-        }
-        let sys = &self.system;
-        match (&sys.read_data, &sys.create) {
-            (Some(_), Some(_)) => return bad("system: give read_data or create, not both".into()),
-            (None, None) => return bad("system: give read_data or a [system.create] table".into()),
-            _ => {}
-        }
-        if let (Some(a), Some(b)) = (sys.boundary, sys.create.as_ref().and_then(|c| c.boundary)) {
-            if a != b {
-                return bad("system.boundary and system.create.boundary differ".into());
-            }
-        }
-        if let Some(c) = &sys.create {
-            if c.composition.is_empty() || c.composition.values().any(|&v| !(v >= 0.0)) || c.composition.values().all(|&v| v == 0.0) {
-                return bad("system.create.composition needs non-negative amounts, not all zero".into());
-            }
-            match (&c.lattice, c.atoms, c.number_density) {
-                (Some(_), None, None) => {
-                    if !c.a.is_some_and(|a| a > 0.0) || !c.cells.is_some_and(|n| n.iter().all(|&k| k > 0)) {
-                        return bad("system.create: a lattice needs a > 0 and cells = [nx, ny, nz]".into());
-                    }
-                }
-                (None, Some(n), Some(rho)) => {
-                    if n == 0 || !(rho > 0.0) || c.aspect.iter().any(|&x| !(x > 0.0)) || !(c.min_distance >= 0.0) {
-                        return bad("system.create: atoms, number_density and aspect must be positive".into());
-                    }
-                }
-                _ => return bad("system.create: give either atoms and number_density, or lattice, a and cells".into()),
-            }
-        }
-        if let Some(r) = self.system.replicate {
-            if r.iter().any(|&k| k == 0) {
-                return bad(format!("system.replicate must be positive, got {:?}", r));
-            }
-        }
-        if let Some(tg) = self.glass.tg {
-            if !(tg > 0.0) {
-                return bad(format!("glass.tg must be > 0 K, got {}", tg));
-            }
-        }
-        if let Some(s) = &self.samples {
-            if s.count == 0 {
-                return bad("samples.count must be at least 1".into());
-            }
-        }
-        let o = &self.output;
-        for (key, t) in [("snapshot", &o.snapshot), ("dump", &o.dump), ("xyz", &o.xyz)] {
-            if let Some(t) = t {
-                let what = |m: String| Error::input(&self.path, format!("output.{}: {}", key, m));
-                if t.every == 0 {
-                    return Err(what("every must be at least 1".into()));
-                }
-                if t.file.is_empty() {
-                    return Err(what("file is empty".into()));
-                }
-                crate::io::frames::Fields::parse(&t.fields).map_err(what)?;
-                if t.compression > 9 {
-                    return Err(what(format!("compression is a deflate level 0-9, got {}", t.compression)));
-                }
-            }
-        }
-        let files = o.files();
-        if let Some(f) = files.iter().enumerate().find(|(i, f)| files[..*i].contains(f)).map(|(_, f)| f) {
-            return bad(format!("output: two outputs write {}", f));
-        }
-        let mut records: Vec<&str> = Vec::new();
-        for (k, s) in self.stages.iter().enumerate() {
-            let n = k + 1;
-            let is_spec = match s {
-                Stage::Nvt(v) => v.inherent_structures.as_ref().map(|i| (i, v.temperature)),
-                Stage::Npt(v) => v.inherent_structures.as_ref().map(|i| (i, v.temperature)),
-                _ => None,
-            };
-            if let Some((i, t)) = is_spec {
-                let what = |m: String| Error::input(&self.path, format!("stage {} ({}): inherent_structures: {}", n, s.name(), m));
-                if !(i.every_k > 0.0) {
-                    return Err(what(format!("every_k must be > 0 K, got {}", i.every_k)));
-                }
-                if t.start() == t.stop() {
-                    return Err(what("needs a temperature ramp [start, stop]".into()));
-                }
-                if crate::minimize::Algorithm::parse(&i.algorithm).is_none() || !(i.ftol > 0.0) {
-                    return Err(what(format!("algorithm '{}' (expected sd, cg or fire) with ftol > 0", i.algorithm)));
-                }
-            }
-            match s {
-                Stage::Record(r) => {
-                    if r.name.is_empty() || r.name.contains('.') {
-                        return bad(format!("stage {} (record): name '{}' must be non-empty without '.'", n, r.name));
-                    }
-                    if let Some(rel) = &r.relative_to {
-                        if !records.contains(&rel.as_str()) {
-                            return bad(format!("stage {} (record): relative_to '{}' names no earlier record", n, rel));
-                        }
-                    }
-                    records.push(&r.name);
-                }
-                Stage::Tg(t) => {
-                    let src = t.stage.map(|s| s.wrapping_sub(1)).or_else(|| (0..k).rev().find(|&j| self.stages[j].is_md()));
-                    if !src.is_some_and(|j| j < k && self.stages[j].is_md()) {
-                        return bad(format!("stage {} (tg): stage must name an earlier MD stage (1-based)", n));
-                    }
-                    for w in [t.glass, t.liquid].into_iter().flatten() {
-                        if !(w[0] < w[1]) {
-                            return bad(format!("stage {} (tg): window {:?} needs T0 < T1", n, w));
-                        }
-                    }
-                    if t.glass.is_some() != t.liquid.is_some() {
-                        return bad(format!("stage {} (tg): give both glass and liquid windows, or neither", n));
-                    }
-                }
-                _ => {}
-            }
-            match s {
-                Stage::Velocity(v) if !(v.temperature >= 0.0) => {
-                    return bad(format!("stage {} (velocity): temperature must be >= 0 K, got {}", n, v.temperature))
-                }
-                Stage::Nve(v) if !(v.timestep > 0.0) => {
-                    return bad(format!("stage {} (nve): timestep must be > 0 ps, got {}", n, v.timestep))
-                }
-                Stage::Minimize(m) => {
-                    if crate::minimize::Algorithm::parse(&m.algorithm).is_none() {
-                        return bad(format!("stage {} (minimize): unknown algorithm '{}' (expected sd, cg or fire)", n, m.algorithm));
-                    }
-                    let what = |m: String| Error::input(&self.path, format!("stage {} (minimize): {}", n, m));
-                    if let Some((targets, _)) = m.box_targets().map_err(what)? {
-                        let b = self.system.boundary();
-                        if let Some(d) = nonperiodic_target(&targets, b) {
-                            return Err(what(format!(
-                                "box_pressure_gpa on non-periodic axis {} (boundary {}); only periodic axes can relax",
-                                ["x", "y", "z"][d],
-                                b[d].letter()
-                            )));
-                        }
-                        if !(m.ptol_gpa > 0.0) || !(m.vmax > 0.0) {
-                            return Err(what("ptol_gpa and vmax must be > 0".into()));
-                        }
-                    }
-                    if !(m.ftol >= 0.0) || !(m.etol >= 0.0) || (m.ftol == 0.0 && m.etol == 0.0 && m.max_iterations == 0) {
-                        return bad(format!("stage {} (minimize): tolerances must be >= 0", n));
-                    }
-                    if !(m.dmax > 0.0) {
-                        return bad(format!("stage {} (minimize): dmax must be > 0 A, got {}", n, m.dmax));
-                    }
-                }
-                Stage::Npt(v) => {
-                    let what = |m: String| Error::input(&self.path, format!("stage {} (npt): {}", n, m));
-                    let (t0, t1) = (v.temperature.start(), v.temperature.stop());
-                    if !(t0 > 0.0) || !(t1 > 0.0) {
-                        return Err(what(format!("temperatures must be > 0 K, got {} -> {}", t0, t1)));
-                    }
-                    if !(v.timestep > 0.0) || !(v.tdamp() > 0.0) || !(v.pdamp() > 0.0) {
-                        return Err(what("timestep, tdamp and pdamp must be > 0 ps".into()));
-                    }
-                    let targets = v.axis_targets().map_err(what)?;
-                    let b = self.system.boundary();
-                    if let Some(d) = nonperiodic_target(&targets, b) {
-                        return Err(what(format!(
-                            "pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes",
-                            ["x", "y", "z"][d],
-                            b[d].letter()
-                        )));
-                    }
-                    if let Some(axes) = couple_axes(v.couple.as_deref()).map_err(what)? {
-                        if axes.iter().any(|&a| targets[a].is_none()) {
-                            let c = v.couple.as_deref().unwrap_or_default();
-                            return Err(what(format!("couple = \"{}\" needs a pressure target on each of those axes", c)));
-                        }
-                    }
-                    v.steps().map_err(what)?;
-                }
-                Stage::Langevin(v) => {
-                    let (t0, t1) = (v.temperature.start(), v.temperature.stop());
-                    if !(t0 >= 0.0) || !(t1 >= 0.0) {
-                        return bad(format!("stage {} (langevin): temperatures must be >= 0 K, got {} -> {}", n, t0, t1));
-                    }
-                    if !(v.timestep > 0.0) || !(v.damp() > 0.0) {
-                        return bad(format!("stage {} (langevin): timestep and damp must be > 0 ps", n));
-                    }
-                    v.steps().map_err(|m| Error::input(&self.path, format!("stage {} (langevin): {}", n, m)))?;
-                }
-                Stage::Nvt(v) => {
-                    let (t0, t1) = (v.temperature.start(), v.temperature.stop());
-                    if !(t0 > 0.0) || !(t1 > 0.0) {
-                        return bad(format!(
-                            "stage {} (nvt): temperatures must be > 0 K, got {} -> {} (quench to a low temperature, then minimise)",
-                            n, t0, t1
-                        ));
-                    }
-                    if !(v.timestep > 0.0) {
-                        return bad(format!("stage {} (nvt): timestep must be > 0 ps, got {}", n, v.timestep));
-                    }
-                    if !(v.tdamp() > 0.0) {
-                        return bad(format!("stage {} (nvt): tdamp must be > 0 ps, got {}", n, v.tdamp()));
-                    }
-                    v.steps().map_err(|m| Error::input(&self.path, format!("stage {} (nvt): {}", n, m)))?;
-                }
-                _ => {}
             }
         }
         Ok(())

@@ -21,6 +21,10 @@ pub trait Comm {
     /// Gather variable-length buffers on rank 0 (rank order); `None` elsewhere.
     fn gather_f64(&self, data: &[f64]) -> Option<Vec<Vec<f64>>>;
     fn barrier(&self);
+    /// Wait up to `wait` for every rank to arrive here (a non-blocking
+    /// barrier); false if some rank did not come — it is stuck elsewhere,
+    /// and the caller should abort rather than wait forever.
+    fn arrive_within(&self, wait: std::time::Duration) -> bool;
     /// Terminate every rank (used only after a rank-local fatal error).
     fn abort(&self, code: i32) -> !;
     fn is_root(&self) -> bool {
@@ -35,6 +39,17 @@ pub trait Comm {
         let mut a = [v];
         self.max_f64(&mut a);
         a[0]
+    }
+}
+
+/// Make a rank-local outcome collective: if `r` failed on any rank, every
+/// rank returns an error (the failing rank its own, which rank 0 prints
+/// when it is rank 0's), so no rank waits for a partner that gave up.
+pub fn agree<T>(comm: &dyn Comm, r: crate::error::Result<T>) -> crate::error::Result<T> {
+    let failed = comm.max_scalar(if r.is_err() { 1.0 } else { 0.0 }) > 0.0;
+    match r {
+        Ok(_) if failed => Err(crate::error::Error::Elsewhere),
+        other => other,
     }
 }
 
@@ -64,6 +79,9 @@ impl Comm for SerialComm {
         Some(vec![data.to_vec()])
     }
     fn barrier(&self) {}
+    fn arrive_within(&self, _wait: std::time::Duration) -> bool {
+        true
+    }
     fn abort(&self, code: i32) -> ! {
         std::process::exit(code)
     }

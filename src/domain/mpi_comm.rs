@@ -75,6 +75,23 @@ impl Comm for MpiComm {
     fn barrier(&self) {
         self.world.barrier();
     }
+    fn arrive_within(&self, wait: std::time::Duration) -> bool {
+        let start = std::time::Instant::now();
+        let mut req = self.world.immediate_barrier();
+        loop {
+            match req.test() {
+                Ok(_) => return true,
+                Err(r) => req = r,
+            }
+            if start.elapsed() >= wait {
+                // Never completed: the caller aborts the job; dropping an
+                // incomplete request would panic.
+                std::mem::forget(req);
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
     fn abort(&self, code: i32) -> ! {
         self.world.abort(code)
     }

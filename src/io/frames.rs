@@ -96,6 +96,8 @@ pub struct FrameInfo<'a> {
     pub thermo: &'a Thermo,
     /// Element name of each 1-based type (index type − 1), if known.
     pub elements: &'a [String],
+    /// Mass of each 1-based type (index type − 1), amu.
+    pub masses: &'a [f64],
 }
 
 /// A trajectory file that takes frames.
@@ -120,13 +122,17 @@ pub struct TextTrajectory {
     format: TextFormat,
     /// Element names of the current frame's types (extxyz species).
     elements: Vec<String>,
+    /// Masses of the current frame's types (extxyz `masses`, `momenta`).
+    masses: Vec<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextFormat {
-    /// LAMMPS `dump custom`: id type and the fields' columns.
+    /// LAMMPS `dump custom`: id type (element, when the types have names)
+    /// and the fields' columns.
     Dump,
-    /// Extended XYZ (ASE, OVITO): species, pos, and the other fields.
+    /// Extended XYZ (ASE, OVITO): species, pos, and the other fields under
+    /// the names both tools know (see [`EXTXYZ_NOTE`]).
     ExtXyz,
 }
 
@@ -134,7 +140,7 @@ impl TextTrajectory {
     /// Start a new part file, or reopen one cut back to `resume` bytes (see
     /// [`FrameWriter::mark`]).
     pub fn open(target: &Path, fields: Fields, format: TextFormat, resume: Option<u64>) -> Result<TextTrajectory> {
-        Ok(TextTrajectory { file: PartFile::open(target, resume)?, fields, format, elements: Vec::new() })
+        Ok(TextTrajectory { file: PartFile::open(target, resume)?, fields, format, elements: Vec::new(), masses: Vec::new() })
     }
 }
 
@@ -142,12 +148,43 @@ fn fmt_f(v: f64) -> String {
     format!("{:?}", v)
 }
 
+/// How glassmd's fields appear in extended XYZ. `species pos` come first
+/// (what plain XYZ readers such as MDAnalysis's expect), then the rest
+/// under the names OVITO 3 and ASE 3 map to their own properties; where
+/// the two disagree, both are written:
+///
+/// | field | columns | read by |
+/// |---|---|---|
+/// | (always) | `species:S:1 pos:R:3 id:I:1` | both; OVITO Particle Identifier |
+/// | position | `image:I:3` | periodic image flags |
+/// | velocity | `velo:R:3` (Å/ps) | OVITO Velocity |
+/// | velocity | `masses:R:1` (amu), `momenta:R:3` (amu·Å/ASE time unit) | ASE `get_velocities()` |
+/// | force | `forces:R:3` (eV/Å) | both |
+/// | pe | `energies:R:1` (eV) | ASE `get_potential_energies()` |
+/// | pe | `local_energy:R:1` (eV) | OVITO Potential Energy |
+/// | stress | `stress:R:6` (bar·Å³; xx yy zz xy xz yz, LAMMPS `stress/atom`) | OVITO Stress Tensor |
+/// | stress | `stresses:R:6` (eV = stress × volume; Voigt xx yy zz yz xz xy) | ASE `get_stresses()` |
+///
+/// ASE's time unit is Å·√(amu/eV) = 10.1805 fs, so momenta = m·v/98.2269
+/// for v in Å/ps. Stress signs follow LAMMPS: positive in tension.
+pub const EXTXYZ_NOTE: &str = "species pos id image velo masses momenta forces energies local_energy stress stresses";
+
+/// ps per ASE time unit (Å·√(amu/eV)): 1/ase.units.fs/1000 = 0.0101805...
+/// computed from CODATA 2018 (amu = 1.66053906660e-27 kg, e = 1.602176634e-19 C).
+fn ase_time_unit_ps() -> f64 {
+    (1.66053906660e-27f64 / 1.602176634e-19).sqrt() * 1e-10 * 1e12
+}
+
+/// eV per bar·Å³: 1e5 Pa × 1e-30 m³ / e.
+const EV_PER_BAR_A3: f64 = 1e5 * 1e-30 / 1.602176634e-19;
+
 impl FrameWriter for TextTrajectory {
     fn begin(&mut self, f: &FrameInfo) -> Result<()> {
         let part = self.file.path().to_path_buf();
         let io = |e| Error::io(&part, e);
         let w = &mut self.file.w;
         self.elements = f.elements.to_vec();
+        self.masses = f.masses.to_vec();
         match self.format {
             TextFormat::Dump => {
                 let bnd: Vec<String> = f.boundary.iter().map(|b| format!("{0}{0}", b.letter())).collect();
@@ -155,28 +192,28 @@ impl FrameWriter for TextTrajectory {
                 for d in 0..3 {
                     writeln!(w, "{} {}", fmt_f(f.lo[d]), fmt_f(f.hi[d])).map_err(io)?;
                 }
-                writeln!(w, "ITEM: ATOMS id type {}", self.fields.columns().join(" ")).map_err(io)?;
+                // `element` names the types for OVITO and ASE (LAMMPS
+                // `dump_modify element`).
+                let element = if self.elements.is_empty() { "" } else { "element " };
+                writeln!(w, "ITEM: ATOMS id type {}{}", element, self.fields.columns().join(" ")).map_err(io)?;
             }
             TextFormat::ExtXyz => {
                 // Extended XYZ: atom count, then a key=value comment line
                 // with the cell (rows are the cell vectors), the columns and
                 // the frame's thermo values (ASE reads them into atoms.info).
                 let l = [f.hi[0] - f.lo[0], f.hi[1] - f.lo[1], f.hi[2] - f.lo[2]];
-                let mut props = String::from("species:S:1:id:I:1:type:I:1");
-                if self.fields.position {
-                    props += ":pos:R:3:image:I:3";
-                }
+                let mut props = String::from("species:S:1:pos:R:3:id:I:1:image:I:3");
                 if self.fields.velocity {
-                    props += ":velo:R:3";
+                    props += ":velo:R:3:masses:R:1:momenta:R:3";
                 }
                 if self.fields.force {
                     props += ":forces:R:3";
                 }
                 if self.fields.pe {
-                    props += ":energies:R:1";
+                    props += ":energies:R:1:local_energy:R:1";
                 }
                 if self.fields.stress {
-                    props += ":stress_atom:R:6";
+                    props += ":stress:R:6:stresses:R:6";
                 }
                 let pbc: Vec<&str> = f.boundary.iter().map(|b| if b.is_periodic() { "T" } else { "F" }).collect();
                 let t = f.thermo;
@@ -208,24 +245,68 @@ impl FrameWriter for TextTrajectory {
         let part = self.file.path().to_path_buf();
         let io = |e| Error::io(&part, e);
         let ipos = if self.fields.position { Some(3..6) } else { None };
+        let tu = ase_time_unit_ps();
+        let w = &mut self.file.w;
         for k in 0..b.len() {
             let (id, typ, r) = (b.ids[k], b.types[k], b.row(k));
+            let name = self.elements.get(typ as usize - 1).cloned();
             match self.format {
-                TextFormat::Dump => write!(self.file.w, "{} {}", id, typ).map_err(io)?,
+                TextFormat::Dump => {
+                    write!(w, "{} {}", id, typ).map_err(io)?;
+                    if !self.elements.is_empty() {
+                        write!(w, " {}", name.as_deref().unwrap_or("X")).map_err(io)?;
+                    }
+                    for (c, v) in r.iter().enumerate() {
+                        // Image flags are integers.
+                        if ipos.as_ref().is_some_and(|p| p.contains(&c)) {
+                            write!(w, " {}", *v as i64).map_err(io)?;
+                        } else {
+                            write!(w, " {}", fmt_f(*v)).map_err(io)?;
+                        }
+                    }
+                }
                 TextFormat::ExtXyz => {
-                    let name = self.elements.get(typ as usize - 1).cloned().unwrap_or_else(|| format!("T{}", typ));
-                    write!(self.file.w, "{} {} {}", name, id, typ).map_err(io)?
+                    // Rows are in Fields order: position+image, velocity,
+                    // force, pe, stress (extended XYZ needs the position).
+                    let name = name.unwrap_or_else(|| format!("T{}", typ));
+                    let mut c = 0;
+                    let mut take = |n: usize| {
+                        let s = &r[c..c + n];
+                        c += n;
+                        s
+                    };
+                    let p = take(6);
+                    write!(w, "{} {} {} {} {} {} {} {}", name, fmt_f(p[0]), fmt_f(p[1]), fmt_f(p[2]), id, p[3] as i64, p[4] as i64, p[5] as i64).map_err(io)?;
+                    if self.fields.velocity {
+                        let v = take(3);
+                        let m = self.masses.get(typ as usize - 1).copied().unwrap_or(f64::NAN);
+                        write!(w, " {} {} {} {}", fmt_f(v[0]), fmt_f(v[1]), fmt_f(v[2]), fmt_f(m)).map_err(io)?;
+                        for x in v {
+                            write!(w, " {}", fmt_f(m * x * tu)).map_err(io)?;
+                        }
+                    }
+                    if self.fields.force {
+                        for x in take(3) {
+                            write!(w, " {}", fmt_f(*x)).map_err(io)?;
+                        }
+                    }
+                    if self.fields.pe {
+                        let e = take(1)[0];
+                        write!(w, " {} {}", fmt_f(e), fmt_f(e)).map_err(io)?;
+                    }
+                    if self.fields.stress {
+                        let st = take(6);
+                        for x in st {
+                            write!(w, " {}", fmt_f(*x)).map_err(io)?;
+                        }
+                        // ASE Voigt order xx yy zz yz xz xy, in eV.
+                        for k in [0, 1, 2, 5, 4, 3] {
+                            write!(w, " {}", fmt_f(st[k] * EV_PER_BAR_A3)).map_err(io)?;
+                        }
+                    }
                 }
             }
-            for (c, v) in r.iter().enumerate() {
-                // Image flags are integers.
-                if ipos.as_ref().is_some_and(|p| p.contains(&c)) {
-                    write!(self.file.w, " {}", *v as i64).map_err(io)?;
-                } else {
-                    write!(self.file.w, " {}", fmt_f(*v)).map_err(io)?;
-                }
-            }
-            writeln!(self.file.w).map_err(io)?;
+            writeln!(w).map_err(io)?;
         }
         Ok(())
     }

@@ -39,6 +39,30 @@ use hdf5::{Dataset, Group, H5Type};
 use ndarray::{s, Array1, Array2};
 use std::path::{Path, PathBuf};
 
+/// The unit of the force element. H5MD readers know units by name:
+/// MDAnalysis has no eV-based force unit and refuses `eV Angstrom-1`, but
+/// reads `kJ mol-1 Angstrom-1`; `force_unit` in a deck converts to it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ForceUnit {
+    name: &'static str,
+    /// Value in this unit of 1 eV/Å.
+    pub factor: f64,
+}
+
+impl ForceUnit {
+    /// eV/Å, glassmd's own (LAMMPS metal).
+    pub const EV: ForceUnit = ForceUnit { name: "eV Angstrom-1", factor: 1.0 };
+    /// kJ/(mol·Å): 1 eV = e·N_A/1000 kJ/mol = 96.485332123310018 (CODATA
+    /// 2018 exact e and N_A).
+    pub const KJ_MOL: ForceUnit = ForceUnit { name: "kJ mol-1 Angstrom-1", factor: 96.485_332_123_310_018 };
+    pub fn parse(s: &str) -> Option<ForceUnit> {
+        [Self::EV, Self::KJ_MOL].into_iter().find(|u| u.name == s)
+    }
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 /// Atoms per chunk of a per-atom dataset, and per streamed block.
 pub const CHUNK_ROWS: usize = 32768;
 
@@ -122,16 +146,18 @@ struct PerAtom {
     col: usize,
     width: usize,
     int: bool,
+    /// Factor from glassmd's unit to the file's (forces in kJ/mol/Å).
+    scale: f64,
 }
 
 /// The per-atom elements of `fields`: (name, first column in a row, width,
 /// integer?, unit), in the row order of [`Fields`].
-fn per_atom_layout(fields: Fields) -> Vec<(&'static str, usize, usize, bool, Option<&'static str>)> {
+fn per_atom_layout(fields: Fields, force: ForceUnit) -> Vec<(&'static str, usize, usize, bool, Option<&'static str>)> {
     let all = [
         (fields.position, "position", 3, false, Some("Angstrom")),
         (fields.position, "image", 3, true, None),
         (fields.velocity, "velocity", 3, false, Some("Angstrom ps-1")),
-        (fields.force, "force", 3, false, Some("eV Angstrom-1")),
+        (fields.force, "force", 3, false, Some(force.name())),
         (fields.pe, "potential_energy", 1, false, Some("eV")),
         (fields.stress, "stress", 6, false, Some("bar Angstrom3")),
     ];
@@ -176,7 +202,7 @@ const OBSERVABLES: [(&str, &str); 8] = [
 impl H5md {
     /// Create `FILE.part` for `natoms` atoms with masses per type (amu).
     /// `compression` is the deflate level (0: none).
-    pub fn create(target: &Path, natoms: u64, fields: Fields, masses: &[f64], boundary: [Boundary; 3], compression: u8) -> Result<H5md> {
+    pub fn create(target: &Path, natoms: u64, fields: Fields, masses: &[f64], boundary: [Boundary; 3], compression: u8, force_unit: ForceUnit) -> Result<H5md> {
         let part = super::part_path(target);
         let e = h5err(&part);
         let file = hdf5::File::create(&part).map_err(&e)?;
@@ -198,10 +224,11 @@ impl H5md {
             let edges = Element::create::<f64>(&bx, "edges", &[3], false, Some("Angstrom"), 0)?;
             let offset = Element::create::<f64>(&bx, "offset", &[3], false, Some("Angstrom"), 0)?;
             let mut per_atom = Vec::new();
-            for (name, col, width, int, unit) in per_atom_layout(fields) {
+            for (name, col, width, int, unit) in per_atom_layout(fields, force_unit) {
                 let tail: Vec<usize> = if width == 1 { vec![n] } else { vec![n, width] };
                 let element = if int { Element::create::<i32>(&all, name, &tail, true, unit, compression)? } else { Element::create::<f64>(&all, name, &tail, true, unit, compression)? };
-                per_atom.push(PerAtom { element, col, width, int });
+                let scale = if name == "force" { force_unit.factor } else { 1.0 };
+                per_atom.push(PerAtom { element, col, width, int, scale });
             }
             let fixed_ds = |name: &str, int: bool| -> hdf5::Result<Dataset> {
                 let c = n.clamp(1, CHUNK_ROWS);
@@ -226,7 +253,7 @@ impl H5md {
 
     /// Reopen `FILE.part` of an interrupted run and keep its first `frames`
     /// frames (a restart continues from its checkpoint).
-    pub fn resume(target: &Path, natoms: u64, fields: Fields, masses: &[f64], frames: u64) -> Result<H5md> {
+    pub fn resume(target: &Path, natoms: u64, fields: Fields, masses: &[f64], frames: u64, force_unit: ForceUnit) -> Result<H5md> {
         let part = super::part_path(target);
         let e = h5err(&part);
         if !part.exists() {
@@ -237,8 +264,9 @@ impl H5md {
             let all = file.group("particles/all")?;
             let bx = all.group("box")?;
             let mut per_atom = Vec::new();
-            for (name, col, width, int, _) in per_atom_layout(fields) {
-                per_atom.push(PerAtom { element: Element::open(&all, name)?, col, width, int });
+            for (name, col, width, int, _) in per_atom_layout(fields, force_unit) {
+                let scale = if name == "force" { force_unit.factor } else { 1.0 };
+                per_atom.push(PerAtom { element: Element::open(&all, name)?, col, width, int, scale });
             }
             let obs = file.group("observables")?;
             let mut observables = Vec::new();
@@ -315,8 +343,18 @@ impl FrameWriter for H5md {
                 el.value.write_slice(&[v], k..k + 1)?;
             }
             if k == 0 && !fr.elements.is_empty() {
+                // Species names: attribute `elements` of the species
+                // dataset, and `/parameters/elements` (H5MD's group for
+                // simulation parameters); entry t − 1 names species t.
                 let names: Vec<VarLenUnicode> = fr.elements.iter().map(|e| vstr(e)).collect();
                 self.fixed[1].new_attr_builder().with_data(&names[..]).create("elements")?;
+                let params = match self.file.group("parameters") {
+                    Ok(g) => g,
+                    Err(_) => self.file.create_group("parameters")?,
+                };
+                if params.dataset("elements").is_err() {
+                    params.new_dataset_builder().with_data(&names[..]).create("elements")?;
+                }
             }
             Ok(())
         })()
@@ -344,10 +382,10 @@ impl FrameWriter for H5md {
                     let a = Array2::from_shape_fn((n, p.width), |(j, c)| col(j, c) as i32);
                     p.element.value.write_slice(&a.insert_axis(ndarray::Axis(0)), s![k..k + 1, r0..r0 + n, ..])?;
                 } else if p.width == 1 {
-                    let a = Array1::from_shape_fn(n, |j| col(j, 0));
+                    let a = Array1::from_shape_fn(n, |j| col(j, 0) * p.scale);
                     p.element.value.write_slice(&a.insert_axis(ndarray::Axis(0)), s![k..k + 1, r0..r0 + n])?;
                 } else {
-                    let a = Array2::from_shape_fn((n, p.width), |(j, c)| col(j, c));
+                    let a = Array2::from_shape_fn((n, p.width), |(j, c)| col(j, c) * p.scale);
                     p.element.value.write_slice(&a.insert_axis(ndarray::Axis(0)), s![k..k + 1, r0..r0 + n, ..])?;
                 }
             }

@@ -29,6 +29,19 @@ pub struct DataFile {
     pub has_velocities: bool,
 }
 
+/// Largest atom id: ids travel between ranks as f64, exact up to 2^53
+/// (LAMMPS's default build allows 2^31 − 1).
+pub const MAX_ID: u64 = 1 << 53;
+/// Most atom types a data file may declare.
+pub const MAX_TYPES: usize = 10_000;
+/// Largest box edge, Å.
+pub const MAX_BOX: f64 = 1.0e9;
+
+/// A finite number, or None (Rust parses "nan" and "inf", LAMMPS data never means them).
+fn finite(s: &str) -> Option<f64> {
+    s.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
 fn strip(l: &str) -> &str {
     l.split('#').next().unwrap_or("").trim()
 }
@@ -51,7 +64,7 @@ pub fn read(path: &Path) -> Result<DataFile> {
             continue;
         }
         let t: Vec<&str> = l.split_whitespace().collect();
-        let num = |s: &str| s.parse::<f64>().map_err(|_| err(k + 1, format!("cannot read '{}' as a number", s)));
+        let num = |s: &str| finite(s).ok_or_else(|| err(k + 1, format!("cannot read '{}' as a finite number", s)));
         if t.len() >= 2 && t[1] == "atoms" {
             natoms = Some(t[0].parse().map_err(|_| err(k + 1, format!("bad atom count '{}'", t[0])))?);
         } else if t.len() >= 3 && t[1] == "atom" && t[2] == "types" {
@@ -62,6 +75,9 @@ pub fn read(path: &Path) -> Result<DataFile> {
             hi[d] = num(t[1])?;
             if !(hi[d] > lo[d]) {
                 return Err(err(k + 1, format!("box bounds {} {} are empty", t[0], t[1])));
+            }
+            if !(hi[d] - lo[d] <= MAX_BOX) || lo[d].abs() > MAX_BOX || hi[d].abs() > MAX_BOX {
+                return Err(err(k + 1, format!("box bounds {} {} are beyond +-{:e} A", t[0], t[1], MAX_BOX)));
             }
             have_box[d] = true;
         } else if t.len() >= 4 && t[3] == "xy" {
@@ -79,6 +95,14 @@ pub fn read(path: &Path) -> Result<DataFile> {
     }
     let natoms = natoms.ok_or_else(|| Error::input(path, "header has no 'N atoms' line"))?;
     let ntypes = ntypes.ok_or_else(|| Error::input(path, "header has no 'N atom types' line"))?;
+    // An atom line takes at least 10 bytes ("1 1 0 0 0\n"): a count the
+    // file cannot hold is refused before anything is allocated for it.
+    if natoms > text.len() / 10 + 1 {
+        return Err(Error::input(path, format!("header declares {} atoms, more than a file of {} bytes can hold", natoms, text.len())));
+    }
+    if ntypes == 0 || ntypes > MAX_TYPES {
+        return Err(Error::input(path, format!("header declares {} atom types; expected 1 to {}", ntypes, MAX_TYPES)));
+    }
     if let Some(d) = (0..3).find(|&d| !have_box[d]) {
         return Err(Error::input(path, format!("header has no '{0}lo {0}hi' line", ["x", "y", "z"][d])));
     }
@@ -113,8 +137,8 @@ pub fn read(path: &Path) -> Result<DataFile> {
                     if ty == 0 || ty > ntypes {
                         return Err(err(ln, format!("mass for type {} but the file declares {} atom types", ty, ntypes)));
                     }
-                    if !(m > 0.0) {
-                        return Err(err(ln, format!("mass of type {} must be positive", ty)));
+                    if !(m > 0.0) || !m.is_finite() {
+                        return Err(err(ln, format!("mass of type {} must be a positive number, got {}", ty, m)));
                     }
                     masses[ty - 1] = Some(m);
                 }
@@ -127,19 +151,22 @@ pub fn read(path: &Path) -> Result<DataFile> {
                     if t.len() != 5 && t.len() != 8 {
                         return Err(err(ln, format!("expected 'id type x y z [ix iy iz]' (atom_style atomic), found {} fields", t.len())));
                     }
-                    let id: u64 = t[0].parse().map_err(|_| err(ln, format!("bad atom id '{}'", t[0])))?;
+                    let id: u64 = t[0].parse().map_err(|_| err(ln, format!("bad atom id '{}' (ids are whole numbers from 1)", t[0])))?;
+                    if id == 0 || id > MAX_ID {
+                        return Err(err(ln, format!("atom id {} is out of range: ids run from 1 to 2^53 = {}", id, MAX_ID)));
+                    }
                     let typ: u32 = t[1].parse().map_err(|_| err(ln, format!("bad atom type '{}'", t[1])))?;
                     if typ == 0 || typ as usize > ntypes {
                         return Err(err(ln, format!("atom {} has type {} but the file declares {} atom types", id, typ, ntypes)));
                     }
                     let mut x = [0.0; 3];
                     for d in 0..3 {
-                        x[d] = t[2 + d].parse().map_err(|_| err(ln, format!("bad coordinate '{}'", t[2 + d])))?;
+                        x[d] = finite(t[2 + d]).ok_or_else(|| err(ln, format!("atom {}: bad coordinate '{}' (expected a finite number)", id, t[2 + d])))?;
                     }
                     let mut image = [0; 3];
                     if t.len() == 8 {
                         for d in 0..3 {
-                            image[d] = t[5 + d].parse().map_err(|_| err(ln, format!("bad image flag '{}'", t[5 + d])))?;
+                            image[d] = t[5 + d].parse().ok().filter(|i: &i32| i.abs() <= crate::system::MAX_IMAGE).ok_or_else(|| err(ln, format!("atom {}: bad image flag '{}' (expected a whole number within +-2^30)", id, t[5 + d])))?;
                         }
                     }
                     atoms.push(DataAtom { id, typ, x, image, v: [0.0; 3] });
@@ -154,9 +181,11 @@ pub fn read(path: &Path) -> Result<DataFile> {
                     let id: u64 = t[0].parse().map_err(|_| err(ln, format!("bad atom id '{}'", t[0])))?;
                     let mut v = [0.0; 3];
                     for d in 0..3 {
-                        v[d] = t[1 + d].parse().map_err(|_| err(ln, format!("bad velocity '{}'", t[1 + d])))?;
+                        v[d] = finite(t[1 + d]).ok_or_else(|| err(ln, format!("atom {}: bad velocity '{}' (expected a finite number)", id, t[1 + d])))?;
                     }
-                    vel.insert(id, v);
+                    if vel.insert(id, v).is_some() {
+                        return Err(err(ln, format!("atom {} has two velocities", id)));
+                    }
                 }
             }
             "Pair Coeffs" | "PairIJ Coeffs" => {} // potential settings come from the deck

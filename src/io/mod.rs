@@ -7,10 +7,12 @@
 //! during a run and continue after a restart.
 
 pub mod checkpoint;
+pub mod convert;
 pub mod dump;
 pub mod frames;
 pub mod h5md;
 pub mod lammps_data;
+pub mod rundir;
 pub mod thermo;
 
 use crate::error::{Error, Result};

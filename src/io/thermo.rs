@@ -1,8 +1,11 @@
 //! Thermodynamic output: the CSV file and the log table.
 //!
 //! Columns: step,time,temperature,pe,ke,etotal,pressure,pxx,pyy,pzz,pxy,pxz,
-//! pyz,volume,density,lx,ly,lz — energies are totals in eV, pressures in bar,
-//! time in ps, density in g/cm³. The CSV grows as `FILE.part` and is renamed
+//! pyz,volume,density,lx,ly,lz,stage,target_temperature — energies are
+//! totals in eV, pressures in bar, time in ps, density in g/cm³; `stage` is
+//! the 1-based deck stage that wrote the row (0: the initial row) and
+//! `target_temperature` the thermostat's target at that step (NaN where the
+//! stage has none), which `glassmd tg` fits like the deck's `tg` stage. The CSV grows as `FILE.part` and is renamed
 //! into place when the run ends, so an earlier thermo file survives a failed
 //! run and a restarted one continues it. New observables are new fields of [`Thermo`] and new columns.
 
@@ -25,9 +28,13 @@ pub struct Thermo {
     pub volume: f64,
     pub density: f64,
     pub lengths: [f64; 3],
+    /// 1-based stage of the deck that wrote the row (0: before the first).
+    pub stage: usize,
+    /// The thermostat's target temperature (NaN: none).
+    pub target_temperature: f64,
 }
 
-pub const COLUMNS: &str = "step,time,temperature,pe,ke,etotal,pressure,pxx,pyy,pzz,pxy,pxz,pyz,volume,density,lx,ly,lz";
+pub const COLUMNS: &str = "step,time,temperature,pe,ke,etotal,pressure,pxx,pyy,pzz,pxy,pxz,pyz,volume,density,lx,ly,lz,stage,target_temperature";
 
 impl Thermo {
     pub fn values(&self) -> Vec<f64> {
@@ -35,14 +42,18 @@ impl Thermo {
         v.extend_from_slice(&self.ptensor);
         v.extend_from_slice(&[self.volume, self.density]);
         v.extend_from_slice(&self.lengths);
+        v.extend_from_slice(&[self.stage as f64, self.target_temperature]);
         v
     }
     pub fn csv_line(&self) -> String {
         let mut s = self.step.to_string();
-        for v in self.values() {
+        let v = self.values();
+        let n = v.len();
+        for x in &v[..n - 2] {
             s.push(',');
-            s.push_str(&format!("{:?}", v));
+            s.push_str(&format!("{:?}", x));
         }
+        s.push_str(&format!(",{},{:?}", self.stage, self.target_temperature));
         s
     }
     pub fn log_header() -> String {
@@ -75,8 +86,10 @@ impl ThermoFile {
     pub fn resume(path: &Path, bytes: u64) -> Result<ThermoFile> {
         Ok(ThermoFile { file: PartFile::open(path, Some(bytes))? })
     }
+    /// Append a row and flush it, so `tail -f` shows it at once and a
+    /// killed run loses no row (one write per thermo row).
     pub fn write(&mut self, t: &Thermo) -> Result<()> {
-        writeln!(self.file.w, "{}", t.csv_line()).map_err(|e| Error::io(self.file.path(), e))
+        writeln!(self.file.w, "{}", t.csv_line()).and_then(|_| self.file.w.flush()).map_err(|e| Error::io(self.file.path(), e))
     }
     /// Flush to disk and return the length, where a restart continues.
     pub fn mark(&mut self) -> Result<u64> {

@@ -65,7 +65,17 @@ pub fn random_alloy(fractions: &[f64], n: u64, density: f64, aspect: [f64; 3], m
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     // Cell grid with cells no smaller than min_distance.
     let w = min_distance.max(1e-9);
-    let nc: Vec<usize> = l.iter().map(|&x| ((x / w).floor() as usize).clamp(1, 1 << 9)).collect();
+    let mut nc: Vec<usize> = l.iter().map(|&x| ((x / w).floor() as usize).clamp(1, 1 << 9)).collect();
+    // No more cells than about four per atom (a tiny min_distance would
+    // otherwise ask for 512^3 of them); larger cells only mean more checks.
+    let cap = (4 * n as usize).max(64) as f64;
+    let total = (nc[0] * nc[1] * nc[2]) as f64;
+    if total > cap {
+        let shrink = (total / cap).cbrt();
+        for k in nc.iter_mut() {
+            *k = ((*k as f64 / shrink).floor() as usize).max(1);
+        }
+    }
     let mut cells: Vec<Vec<u32>> = vec![Vec::new(); nc[0] * nc[1] * nc[2]];
     let cell_of = |p: &[f64; 3]| -> [usize; 3] {
         let mut c = [0; 3];

@@ -60,6 +60,8 @@ pub enum EamFile {
 /// Line-aware number stream over a potential file.
 struct Reader<'a> {
     path: &'a Path,
+    /// Length of the file's text.
+    bytes: usize,
     lines: std::iter::Enumerate<std::str::Lines<'a>>,
     pending: std::collections::VecDeque<&'a str>,
     line_no: usize,
@@ -67,7 +69,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(path: &'a Path, text: &'a str) -> Self {
-        Reader { path, lines: text.lines().enumerate(), pending: Default::default(), line_no: 0 }
+        Reader { path, bytes: text.len(), lines: text.lines().enumerate(), pending: Default::default(), line_no: 0 }
     }
     fn err(&self, msg: impl Into<String>) -> Error {
         Error::input(self.path, format!("line {}: {}", self.line_no, msg.into()))
@@ -106,7 +108,9 @@ impl<'a> Reader<'a> {
         }
     }
     fn values(&mut self, n: usize, what: &str) -> Result<Vec<f64>> {
-        let mut out = Vec::with_capacity(n);
+        // A header may claim more values than the file holds (Nrho = 1e11):
+        // grow as values arrive instead of reserving the claim up front.
+        let mut out = Vec::with_capacity(n.min(1 << 16));
         for k in 0..n {
             let t = self.token(&format!("{} (value {} of {})", what, k + 1, n))?;
             out.push(parse_f64(t).ok_or_else(|| self.err(format!("cannot read '{}' as a number in {}", t, what)))?);
@@ -140,12 +144,32 @@ fn grid(r: &mut Reader) -> Result<(usize, f64, usize, f64, f64)> {
     let cut: f64 = field(r, &t, 4, "cutoff")?;
     // The 5-point spline needs at least 5 knots, and funcfl re-gridding
     // (LAMMPS) drops one, so ask for 6.
-    if nrho < 6 || nr < 6 || !(drho > 0.0) || !(dr > 0.0) || !(cut > 0.0) {
+    let pos = |v: f64| v > 0.0 && v.is_finite();
+    if nrho < 6 || nr < 6 || !pos(drho) || !pos(dr) || !pos(cut) {
         return Err(r.err(format!(
             "invalid grid: Nrho={nrho} drho={drho} Nr={nr} dr={dr} cutoff={cut} (need at least 6 points and positive spacings)"
         )));
     }
+    if cut > MAX_CUTOFF {
+        return Err(r.err(format!("invalid grid: cutoff {} A is beyond {} A, not an EAM cutoff", cut, MAX_CUTOFF)));
+    }
+    // Every value takes at least two bytes of text; a claim the file
+    // cannot hold is truncation, reported before anything is allocated.
+    if nrho.max(nr) > r.bytes / 2 {
+        return Err(r.err(format!("truncated: the grid line declares Nrho = {} and Nr = {} values, but the file has only {} bytes", nrho, nr, r.bytes)));
+    }
     Ok((nrho, drho, nr, dr, cut))
+}
+
+/// Largest cutoff a potential file may give, Å (EAM cutoffs are 5-8 Å).
+pub const MAX_CUTOFF: f64 = 50.0;
+
+/// An element's mass must be a positive number of amu.
+fn check_mass(r: &Reader, mass: f64, what: &str) -> Result<f64> {
+    if !(mass > 0.0) {
+        return Err(r.err(format!("the mass of {} is {}; it must be positive (amu)", what, mass)));
+    }
+    Ok(mass)
 }
 
 fn read_text(path: &Path) -> Result<String> {
@@ -159,7 +183,7 @@ pub fn read_funcfl(path: &Path) -> Result<Funcfl> {
     r.line("the comment line")?;
     let l = r.line("the line 'atomic-number mass'")?;
     let t: Vec<&str> = l.split_whitespace().collect();
-    let mass: f64 = field(&r, &t, 1, "the mass")?;
+    let mass: f64 = check_mass(&r, field(&r, &t, 1, "the mass")?, "the element")?;
     let (nrho, drho, nr, dr, cut) = grid(&mut r)?;
     let frho = r.values(nrho, "F(rho)")?;
     let zr = r.values(nr, "Z(r)")?;
@@ -188,7 +212,7 @@ pub fn read_setfl(path: &Path, fs: bool) -> Result<Setfl> {
     for (i, el) in elements.iter().enumerate() {
         let l = r.line(&format!("the header line of element {}", el))?;
         let t: Vec<&str> = l.split_whitespace().collect();
-        masses.push(field::<f64>(&r, &t, 1, &format!("the mass of element {}", el))?);
+        masses.push(check_mass(&r, field::<f64>(&r, &t, 1, &format!("the mass of element {}", el))?, &format!("element {}", el))?);
         frho.push(r.values(nrho, &format!("F(rho) of {}", el))?);
         let nd = if fs { n } else { 1 };
         let mut dens = Vec::new();

@@ -1,0 +1,433 @@
+//! Deck validation: every value a run will use is checked here, before any
+//! output is touched or anything large is allocated, and every complaint is
+//! one line naming the deck, the line of the key, and (inside a stage) the
+//! stage. Bounds are physical ("a timestep of more than 1 ps is not metal
+//! MD") or practical ("a stage of more than 10¹² steps cannot finish"); the
+//! runtime guards of `[limits]` catch what only shows while running.
+//!
+//! A new key gets its check in [`Deck::validate`], reported through
+//! [`Deck::key_error`] or [`Deck::stage_error`] so the message carries its line.
+
+use super::*;
+
+/// Longest stage, steps.
+pub const MAX_STEPS: u64 = 1_000_000_000_000;
+/// Largest timestep, ps (metal MD uses 0.001-0.005).
+pub const MAX_TIMESTEP: f64 = 1.0;
+/// Largest neighbor skin, Å (LAMMPS metal default 2).
+pub const MAX_SKIN: f64 = 10.0;
+/// Largest pressure magnitude, GPa.
+pub const MAX_PRESSURE_GPA: f64 = 1000.0;
+/// Most samples of a deck.
+pub const MAX_SAMPLES: u64 = 100_000;
+
+/// Files glassmd writes into every run folder whatever the deck says.
+pub const RESERVED_FILES: [&str; 5] = ["results.json", "samples.json", "vars.json", "run.json", ".glassmd.lock"];
+
+/// Is `name` usable as a file name in a deck? (Relative paths into
+/// sub-folders are fine; the folder must exist when the file is written.)
+pub fn check_file_name(name: &str) -> std::result::Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("the file name is empty".into());
+    }
+    if name.ends_with('/') || name == "." || name == ".." || name.ends_with("/.") || name.ends_with("/..") {
+        return Err(format!("'{}' names a folder, not a file", name));
+    }
+    if name.contains('\0') {
+        return Err("the file name contains a NUL character".into());
+    }
+    Ok(())
+}
+
+/// A number as a person writes it: `1e300`, not 301 digits.
+pub struct N(pub f64);
+
+impl std::fmt::Display for N {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0.abs();
+        if a != 0.0 && a.is_finite() && !(1e-4..1e7).contains(&a) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
+fn in_range(v: f64, lo: f64, hi: f64) -> bool {
+    v >= lo && v <= hi
+}
+
+impl Deck {
+    /// An error about a key outside the stages: `deck: line N: key: msg`.
+    pub fn key_error(&self, key: &str, msg: impl std::fmt::Display) -> Error {
+        match self.loc.line(key) {
+            Some(l) => Error::input(&self.path, format!("line {}: {}: {}", l, key, msg)),
+            None => Error::input(&self.path, format!("{}: {}", key, msg)),
+        }
+    }
+
+    /// An error about stage `k` (0-based), at the line of `key` (else of
+    /// the stage's header): `deck: line N: stage k+1 (kind): msg`.
+    pub fn stage_error(&self, k: usize, key: Option<&str>, msg: impl std::fmt::Display) -> Error {
+        let kind = self.stages.get(k).map(|s| s.name()).unwrap_or("?");
+        match self.loc.stage_line(k, key) {
+            Some(l) => Error::input(&self.path, format!("line {}: stage {} ({}): {}", l, k + 1, kind, msg)),
+            None => Error::input(&self.path, format!("stage {} ({}): {}", k + 1, kind, msg)),
+        }
+    }
+
+    /// A failure while stage `k` ran, at the stage's line; errors that
+    /// already name a file (and a signal's stop) pass through.
+    pub fn runtime_error(&self, k: usize, e: Error) -> Error {
+        match e {
+            Error::Runtime(m) => self.stage_error(k, None, m),
+            other => other,
+        }
+    }
+
+    /// Every file the deck writes into its run folder, with the key (or
+    /// `stage N`) that names it, as given in the deck.
+    pub fn output_files(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(f) = &self.thermo.file {
+            out.push(("thermo.file".to_string(), f.clone()));
+        }
+        let o = &self.output;
+        for (key, t) in [("snapshot", &o.snapshot), ("dump", &o.dump), ("xyz", &o.xyz)] {
+            if let Some(t) = t {
+                out.push((format!("output.{}.file", key), t.file.clone()));
+            }
+        }
+        if let Some(c) = &o.checkpoint {
+            out.push(("output.checkpoint.file".into(), c.file.clone()));
+        }
+        for (k, st) in self.stages.iter().enumerate() {
+            let f = match st {
+                Stage::WriteData(w) => Some(&w.file),
+                Stage::Tg(t) => Some(&t.file),
+                Stage::Nvt(v) => v.inherent_structures.as_ref().map(|i| &i.file),
+                Stage::Npt(v) => v.inherent_structures.as_ref().map(|i| &i.file),
+                _ => None,
+            };
+            if let Some(f) = f {
+                out.push((format!("stage {} ({}) file", k + 1, st.name()), f.clone()));
+            }
+        }
+        out
+    }
+
+    pub(super) fn validate(&self) -> Result<()> {
+        let lim = &self.limits;
+        let kerr = |key: &str, m: String| Err(self.key_error(key, m));
+        // [limits] first: other checks use them.
+        if !(lim.max_temperature > 0.0) {
+            return kerr("limits.max_temperature", format!("must be > 0 K, got {}", N(lim.max_temperature)));
+        }
+        if !(lim.max_step_displacement > 0.0) {
+            return kerr("limits.max_step_displacement", format!("must be > 0 A, got {}", N(lim.max_step_displacement)));
+        }
+        if !(lim.max_volume_ratio > 1.0) {
+            return kerr("limits.max_volume_ratio", format!("must be > 1, got {}", N(lim.max_volume_ratio)));
+        }
+        if let Some(m) = lim.max_memory_gib {
+            if !(m > 0.0) {
+                return kerr("limits.max_memory_gib", format!("must be > 0, got {}", N(m)));
+            }
+        }
+        if !in_range(self.neighbor.skin, 0.0, MAX_SKIN) {
+            return kerr("neighbor.skin", format!("must be between 0 and {} A, got {}", MAX_SKIN, N(self.neighbor.skin)));
+        }
+        if self.thermo.every == 0 {
+            return kerr("thermo.every", "must be at least 1 step".into());
+        }
+        let sys = &self.system;
+        match (&sys.read_data, &sys.create) {
+            (Some(_), Some(_)) => return kerr("system", "give read_data or create, not both".into()),
+            (None, None) => return kerr("system", "give read_data or a [system.create] table".into()),
+            (Some(f), None) => {
+                if f.trim().is_empty() {
+                    return kerr("system.read_data", "the file name is empty".into());
+                }
+            }
+            _ => {}
+        }
+        if let (Some(a), Some(b)) = (sys.boundary, sys.create.as_ref().and_then(|c| c.boundary)) {
+            if a != b {
+                return kerr("system.boundary", "system.boundary and system.create.boundary differ".into());
+            }
+        }
+        if let Some(c) = &sys.create {
+            let ck = |k: &str| format!("system.create.{}", k);
+            if c.composition.is_empty() || c.composition.values().any(|&v| !(v >= 0.0)) || c.composition.values().all(|&v| v == 0.0) {
+                return kerr(&ck("composition"), "needs non-negative amounts, not all zero, e.g. { Cu = 64, Zr = 36 }".into());
+            }
+            if let Some(e) = c.composition.keys().find(|e| e.trim().is_empty()) {
+                return kerr(&ck("composition"), format!("element name '{}' is empty", e));
+            }
+            match (&c.lattice, c.atoms, c.number_density) {
+                (Some(l), None, None) => {
+                    if !["sc", "bcc", "fcc"].contains(&l.as_str()) {
+                        return kerr(&ck("lattice"), format!("unknown lattice '{}' (expected sc, bcc or fcc)", l));
+                    }
+                    if !c.a.is_some_and(|a| in_range(a, 1e-3, 100.0)) {
+                        return kerr(&ck("a"), format!("a lattice needs a lattice constant a between 0.001 and 100 A, got {:?}", c.a));
+                    }
+                    if !c.cells.is_some_and(|n| n.iter().all(|&k| k > 0)) {
+                        return kerr(&ck("cells"), format!("a lattice needs cells = [nx, ny, nz], each at least 1, got {:?}", c.cells));
+                    }
+                }
+                (None, Some(n), Some(rho)) => {
+                    if n == 0 {
+                        return kerr(&ck("atoms"), "must be at least 1".into());
+                    }
+                    if !in_range(rho, 1e-6, 0.5) {
+                        return kerr(&ck("number_density"), format!("must be between 1e-6 and 0.5 atoms/A^3 (metals: 0.04-0.1), got {}", N(rho)));
+                    }
+                    if c.aspect.iter().any(|&x| !in_range(x, 1e-3, 1e3)) {
+                        return kerr(&ck("aspect"), format!("edge ratios must be between 0.001 and 1000, got {:?}", c.aspect));
+                    }
+                    if !in_range(c.min_distance, 0.0, 10.0) {
+                        return kerr(&ck("min_distance"), format!("must be between 0 and 10 A, got {}", N(c.min_distance)));
+                    }
+                }
+                _ => return kerr("system.create", "give either atoms and number_density, or lattice, a and cells".into()),
+            }
+        }
+        if let Some(r) = sys.replicate {
+            if r.iter().any(|&k| k == 0) {
+                return kerr("system.replicate", format!("must be at least 1 along each axis, got {:?}", r));
+            }
+        }
+        if crate::potential::eam::EamStyle::parse(&self.potential.style).is_none() {
+            return kerr("potential.style", format!("unknown potential style '{}' (expected eam, eam/alloy or eam/fs)", self.potential.style));
+        }
+        if self.potential.file.trim().is_empty() {
+            return kerr("potential.file", "the file name is empty".into());
+        }
+        if let Some(els) = &self.potential.elements {
+            if els.is_empty() || els.iter().any(|e| e.trim().is_empty()) {
+                return kerr("potential.elements", format!("needs one non-empty element name per atom type, got {:?}", els));
+            }
+        }
+        if let Some(tg) = self.glass.tg {
+            if !in_range(tg, 1e-3, lim.max_temperature) {
+                return kerr("glass.tg", format!("must be between 0 and limits.max_temperature = {} K, got {}", lim.max_temperature, N(tg)));
+            }
+        }
+        if let Some(s) = &self.samples {
+            if !(1..=MAX_SAMPLES).contains(&s.count) {
+                return kerr("samples.count", format!("must be between 1 and {}, got {}", MAX_SAMPLES, s.count));
+            }
+        }
+        let o = &self.output;
+        for (key, t) in [("snapshot", &o.snapshot), ("dump", &o.dump), ("xyz", &o.xyz)] {
+            if let Some(t) = t {
+                let k = |x: &str| format!("output.{}.{}", key, x);
+                if t.every == 0 {
+                    return kerr(&k("every"), "must be at least 1 step".into());
+                }
+                crate::io::frames::Fields::parse(&t.fields).map_err(|m| self.key_error(&k("fields"), m))?;
+                if key == "xyz" && !t.fields.iter().any(|f| f == "position") {
+                    return kerr(&k("fields"), "extended XYZ needs the position field".into());
+                }
+                if t.compression > 9 {
+                    return kerr(&k("compression"), format!("is a deflate level 0-9, got {}", t.compression));
+                }
+                if key != "snapshot" && t.compression != 0 {
+                    return kerr(&k("compression"), "applies to H5MD snapshots only".into());
+                }
+                if key != "snapshot" && t.force_unit.is_some() {
+                    return kerr(&k("force_unit"), "applies to H5MD snapshots only".into());
+                }
+                if let Some(u) = &t.force_unit {
+                    if crate::io::h5md::ForceUnit::parse(u).is_none() {
+                        return kerr(&k("force_unit"), format!("unknown unit '{}' (expected \"{}\" or \"{}\")", u, crate::io::h5md::ForceUnit::EV.name(), crate::io::h5md::ForceUnit::KJ_MOL.name()));
+                    }
+                }
+            }
+        }
+        // Output file names: sensible, and no two outputs on one file.
+        let files = self.output_files();
+        for (i, (key, f)) in files.iter().enumerate() {
+            let err = |m: String| match key.strip_prefix("stage ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) => Err(self.stage_error(n - 1, Some("file"), m)),
+                None => Err(self.key_error(key, m)),
+            };
+            check_file_name(f).or_else(|m| err(m))?;
+            if let Some((other, _)) = files[..i].iter().find(|(_, g)| Path::new(g) == Path::new(f)) {
+                return err(format!("'{}' is also written by {}; give each output its own file", f, other));
+            }
+            let base = Path::new(f).file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if RESERVED_FILES.contains(&base) && Path::new(f).parent().is_none_or(|p| p.as_os_str().is_empty()) {
+                return err(format!("'{}' is a file glassmd writes itself; choose another name", f));
+            }
+        }
+        let mut records: Vec<&str> = Vec::new();
+        for (k, st) in self.stages.iter().enumerate() {
+            let serr = |key: &str, m: String| Err(self.stage_error(k, Some(key), m));
+            let temps = |key: &str, t: Target, min: f64| -> Result<()> {
+                for v in [t.start(), t.stop()] {
+                    if !(v >= min) || v > lim.max_temperature {
+                        let lo = if min > 0.0 { "> 0" } else { ">= 0" };
+                        return Err(self.stage_error(k, Some(key), format!("{} must be {} K and at most limits.max_temperature = {} K, got {}", key, lo, lim.max_temperature, N(v))));
+                    }
+                }
+                Ok(())
+            };
+            let timestep = |dt: f64| -> Result<()> {
+                if !(dt > 0.0 && dt <= MAX_TIMESTEP) {
+                    return Err(self.stage_error(k, Some("timestep"), format!("timestep must be > 0 and at most {} ps, got {}", MAX_TIMESTEP, N(dt))));
+                }
+                Ok(())
+            };
+            let length = |r: std::result::Result<u64, String>| -> Result<()> {
+                let key = ["steps", "time_ps", "rate_k_per_ps", "rate_gpa_per_ps"].into_iter().find(|kk| self.loc.stage_line(k, Some(kk)) != self.loc.stage_line(k, None));
+                let n = r.map_err(|m| self.stage_error(k, key, m))?;
+                if n > MAX_STEPS {
+                    return Err(self.stage_error(k, key, format!("the stage lasts {} steps, more than {} (check the timestep and the length)", n, MAX_STEPS)));
+                }
+                Ok(())
+            };
+            let positive = |key: &str, v: f64, unit: &str| -> Result<()> {
+                if !(v > 0.0) {
+                    return Err(self.stage_error(k, Some(key), format!("{} must be > 0 {}, got {}", key, unit, N(v))));
+                }
+                Ok(())
+            };
+            let is_spec = match st {
+                Stage::Nvt(v) => v.inherent_structures.as_ref().map(|i| (i, v.temperature)),
+                Stage::Npt(v) => v.inherent_structures.as_ref().map(|i| (i, v.temperature)),
+                _ => None,
+            };
+            if let Some((i, t)) = is_spec {
+                let key = "inherent_structures";
+                if !(i.every_k > 0.0) {
+                    return serr(key, format!("inherent_structures.every_k must be > 0 K, got {}", N(i.every_k)));
+                }
+                if t.start() == t.stop() {
+                    return serr(key, "inherent_structures needs a temperature ramp [start, stop]".into());
+                }
+                if crate::minimize::Algorithm::parse(&i.algorithm).is_none() || !(i.ftol > 0.0) {
+                    return serr(key, format!("inherent_structures: algorithm '{}' (expected sd, cg or fire) with ftol > 0", i.algorithm));
+                }
+            }
+            match st {
+                Stage::Velocity(v) => {
+                    if !(v.temperature >= 0.0) || v.temperature > lim.max_temperature {
+                        return serr("temperature", format!("temperature must be >= 0 K and at most limits.max_temperature = {} K, got {}", lim.max_temperature, N(v.temperature)));
+                    }
+                }
+                Stage::Nve(v) => {
+                    timestep(v.timestep)?;
+                    length(Ok(v.steps))?;
+                }
+                Stage::Nvt(v) => {
+                    temps("temperature", v.temperature, f64::MIN_POSITIVE)?;
+                    timestep(v.timestep)?;
+                    positive("tdamp", v.tdamp(), "ps")?;
+                    length(v.steps())?;
+                }
+                Stage::Langevin(v) => {
+                    temps("temperature", v.temperature, 0.0)?;
+                    timestep(v.timestep)?;
+                    positive("damp", v.damp(), "ps")?;
+                    length(v.steps())?;
+                }
+                Stage::Npt(v) => {
+                    temps("temperature", v.temperature, f64::MIN_POSITIVE)?;
+                    timestep(v.timestep)?;
+                    positive("tdamp", v.tdamp(), "ps")?;
+                    positive("pdamp", v.pdamp(), "ps")?;
+                    let targets = v.axis_targets().map_err(|m| self.stage_error(k, Some("pressure_gpa"), m))?;
+                    if let Some(p) = targets.iter().flatten().flat_map(|(a, b)| [*a, *b]).find(|p| p.abs() > MAX_PRESSURE_GPA) {
+                        return serr("pressure_gpa", format!("pressure_gpa {} is beyond +-{} GPa", p, MAX_PRESSURE_GPA));
+                    }
+                    let b = self.system.boundary();
+                    if let Some(d) = nonperiodic_target(&targets, b) {
+                        return serr(
+                            "pressure_gpa",
+                            format!("pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes", ["x", "y", "z"][d], b[d].letter()),
+                        );
+                    }
+                    if let Some(axes) = couple_axes(v.couple.as_deref()).map_err(|m| self.stage_error(k, Some("couple"), m))? {
+                        if axes.iter().any(|&a| targets[a].is_none()) {
+                            let c = v.couple.as_deref().unwrap_or_default();
+                            return serr("couple", format!("couple = \"{}\" needs a pressure target on each of those axes", c));
+                        }
+                    }
+                    length(v.steps())?;
+                }
+                Stage::Minimize(m) => {
+                    if crate::minimize::Algorithm::parse(&m.algorithm).is_none() {
+                        return serr("algorithm", format!("unknown algorithm '{}' (expected sd, cg or fire)", m.algorithm));
+                    }
+                    if let Some((targets, _)) = m.box_targets().map_err(|e| self.stage_error(k, Some("box_pressure_gpa"), e))? {
+                        let b = self.system.boundary();
+                        if let Some(d) = nonperiodic_target(&targets, b) {
+                            return serr(
+                                "box_pressure_gpa",
+                                format!("box_pressure_gpa on non-periodic axis {} (boundary {}); only periodic axes can relax", ["x", "y", "z"][d], b[d].letter()),
+                            );
+                        }
+                        if let Some(p) = targets.iter().flatten().find(|p| p.abs() > MAX_PRESSURE_GPA) {
+                            return serr("box_pressure_gpa", format!("box_pressure_gpa {} is beyond +-{} GPa", p, MAX_PRESSURE_GPA));
+                        }
+                        if !(m.ptol_gpa > 0.0) {
+                            return serr("ptol_gpa", format!("ptol_gpa must be > 0, got {}", N(m.ptol_gpa)));
+                        }
+                        if !in_range(m.vmax, 1e-9, 0.1) {
+                            return serr("vmax", format!("vmax must be > 0 and at most 0.1, got {}", N(m.vmax)));
+                        }
+                    }
+                    if !(m.ftol >= 0.0) {
+                        return serr("ftol", format!("ftol must be >= 0 eV/A, got {}", N(m.ftol)));
+                    }
+                    if !(m.etol >= 0.0) {
+                        return serr("etol", format!("etol must be >= 0, got {}", N(m.etol)));
+                    }
+                    if m.ftol == 0.0 && m.etol == 0.0 && m.max_iterations == 0 {
+                        return serr("max_iterations", "give ftol, etol or max_iterations: with all three 0 the minimisation never stops".into());
+                    }
+                    if m.max_iterations > MAX_STEPS {
+                        return serr("max_iterations", format!("max_iterations must be at most {}, got {}", MAX_STEPS, m.max_iterations));
+                    }
+                    if !in_range(m.dmax, 1e-9, 10.0) {
+                        return serr("dmax", format!("dmax must be > 0 and at most 10 A, got {}", N(m.dmax)));
+                    }
+                }
+                Stage::Record(r) => {
+                    if r.name.is_empty() || r.name.contains('.') {
+                        return serr("name", format!("name '{}' must be non-empty without '.'", r.name));
+                    }
+                    if let Some(rel) = &r.relative_to {
+                        if !records.contains(&rel.as_str()) {
+                            return serr("relative_to", format!("relative_to '{}' names no earlier record", rel));
+                        }
+                    }
+                    records.push(&r.name);
+                }
+                Stage::Tg(t) => {
+                    let src = t.stage.map(|s| s.wrapping_sub(1)).or_else(|| (0..k).rev().find(|&j| self.stages[j].is_md()));
+                    if !src.is_some_and(|j| j < k && self.stages[j].is_md()) {
+                        return serr("stage", "stage must name an earlier MD stage (1-based)".into());
+                    }
+                    for (key, w) in [("glass", t.glass), ("liquid", t.liquid)] {
+                        if let Some(w) = w {
+                            if !(w[0] < w[1]) {
+                                return serr(key, format!("window {:?} needs T0 < T1", w));
+                            }
+                        }
+                    }
+                    if t.glass.is_some() != t.liquid.is_some() {
+                        return serr(if t.glass.is_some() { "glass" } else { "liquid" }, "give both glass and liquid windows, or neither".into());
+                    }
+                    if t.min_points < 2 {
+                        return serr("min_points", format!("min_points must be at least 2, got {}", t.min_points));
+                    }
+                }
+                Stage::WriteData(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
