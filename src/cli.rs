@@ -347,9 +347,24 @@ fn start_comm() -> Box<dyn Comm> {
     Box::new(SerialComm)
 }
 
+/// A panic is a bug in glassmd, never the user's input: say so in one
+/// line (with where), and exit 101 so tests and job scripts see it.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let what = info.payload().downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned()).unwrap_or_default();
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("glassmd: internal error (a bug, please report it): panicked{}: {}", at, what.replace('\n', " "));
+    }));
+}
+
 /// Entry point; returns the process exit code.
 pub fn main() -> i32 {
+    install_panic_hook();
     let cli = Cli::parse();
+    if matches!(cli.cmd, Cmd::Run { .. }) {
+        // Before MPI starts: a requeue warning may come at once.
+        crate::run::catch_signals();
+    }
     let comm = start_comm();
     crate::console::init_logging(comm.is_root());
     let threads = match &cli.cmd {
@@ -470,8 +485,10 @@ pub fn main() -> i32 {
             // error prints it, once. A rank that failed alone while the
             // others wait in a collective would hang the job: after a grace
             // period it prints its error and aborts every rank.
+            // One line, whatever the message holds (HDF5's error stacks span lines).
+            let msg = e.to_string().replace(['\n', '\r'], " ");
             if !comm.arrive_within(std::time::Duration::from_secs(20)) {
-                eprintln!("glassmd: error (rank {} of {}): {}", comm.rank(), comm.size(), e);
+                eprintln!("glassmd: error (rank {} of {}): {}", comm.rank(), comm.size(), msg);
                 comm.abort(code);
             }
             let real = !matches!(e, Error::Elsewhere);
@@ -479,9 +496,9 @@ pub fn main() -> i32 {
             comm.min_f64(&mut first);
             if real && first[0] == comm.rank() as f64 {
                 match &e {
-                    Error::Interrupted(_) => eprintln!("glassmd: {}", e),
-                    _ if comm.rank() == 0 => eprintln!("glassmd: error: {}", e),
-                    _ => eprintln!("glassmd: error (rank {}): {}", comm.rank(), e),
+                    Error::Interrupted(_) => eprintln!("glassmd: {}", msg),
+                    _ if comm.rank() == 0 => eprintln!("glassmd: error: {}", msg),
+                    _ => eprintln!("glassmd: error (rank {}): {}", comm.rank(), msg),
                 }
             }
             drop(comm);

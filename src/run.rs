@@ -7,7 +7,7 @@
 //! [`run_deck`] (and a variant in `config::Stage`).
 
 use crate::config::{resolve_in, Deck, InherentStructures, MinimizeStage, PressureSpec, Stage, TgStage};
-use crate::domain::comm::Comm;
+use crate::domain::comm::{agree, Comm};
 use crate::engine::{Barostat, Couple, Engine, EngineOptions, Ensemble, Langevin, NoseHooverChain, Npt, Nve, Nvt, ThermostatState};
 use crate::io::checkpoint;
 use crate::error::{Error, Result};
@@ -470,21 +470,51 @@ const SIGNAL_CHECK_STEPS: u64 = 10;
 /// Set by SIGTERM or SIGUSR1 (Slurm's warning before a time limit).
 static SIGNALLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Ask for a checkpoint and a clean stop on SIGTERM and SIGUSR1. A second
-/// SIGTERM while the first is being handled terminates at once.
-fn install_signal_handlers() {
+/// The handlers of [`catch_signals`], kept so [`release_signals`] can undo them.
+static HANDLERS: std::sync::Mutex<Vec<signal_hook::SigId>> = std::sync::Mutex::new(Vec::new());
+
+/// Ask for a checkpoint and a clean stop on SIGTERM and SIGUSR1. Called at
+/// the very start of `glassmd run`, before MPI starts, so that Slurm's
+/// warning (which may come early: its timing has a resolution of up to a
+/// minute) is never lost to the signal's default action. A second SIGTERM
+/// while the first is being handled terminates at once.
+pub fn catch_signals() {
     use signal_hook::consts::{SIGTERM, SIGUSR1};
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let r = signal_hook::flag::register_conditional_shutdown(SIGTERM, 1, flag.clone())
-            .and_then(|_| signal_hook::flag::register(SIGTERM, flag.clone()))
-            .and_then(|_| unsafe { signal_hook::low_level::register(SIGTERM, || SIGNALLED.store(true, std::sync::atomic::Ordering::SeqCst)) })
-            .and_then(|_| unsafe { signal_hook::low_level::register(SIGUSR1, || SIGNALLED.store(true, std::sync::atomic::Ordering::SeqCst)) });
-        if let Err(e) = r {
-            log::warn!("cannot catch SIGTERM/SIGUSR1 ({}); a signal will stop the run without a checkpoint", e);
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mark = || SIGNALLED.store(true, std::sync::atomic::Ordering::SeqCst);
+    let r = (|| -> std::io::Result<Vec<signal_hook::SigId>> {
+        Ok(vec![
+            signal_hook::flag::register_conditional_shutdown(SIGTERM, 1, flag.clone())?,
+            signal_hook::flag::register(SIGTERM, flag.clone())?,
+            unsafe { signal_hook::low_level::register(SIGTERM, mark)? },
+            unsafe { signal_hook::low_level::register(SIGUSR1, mark)? },
+        ])
+    })();
+    match r {
+        Ok(ids) => *HANDLERS.lock().unwrap_or_else(|e| e.into_inner()) = ids,
+        Err(e) => log::warn!("cannot catch SIGTERM/SIGUSR1 ({}); a signal will stop the run without a checkpoint", e),
+    }
+}
+
+/// A deck without a checkpoint has nothing to save: SIGTERM and SIGUSR1
+/// end the process at once again (exit status 128 + signal, as their
+/// default action reports through a shell), also for one that already
+/// arrived.
+fn release_signals() {
+    use signal_hook::consts::{SIGTERM, SIGUSR1};
+    let ids = std::mem::take(&mut *HANDLERS.lock().unwrap_or_else(|e| e.into_inner()));
+    for id in ids {
+        signal_hook::low_level::unregister(id);
+    }
+    if SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) {
+        std::process::exit(128 + SIGTERM);
+    }
+    for sig in [SIGTERM, SIGUSR1] {
+        // `_exit` is async-signal-safe.
+        if let Err(e) = unsafe { signal_hook::low_level::register(sig, move || signal_hook::low_level::exit(128 + sig)) } {
+            log::warn!("cannot restore the action of signal {}: {}", sig, e);
         }
-    });
+    }
 }
 
 /// How `glassmd run` was asked to run a deck.
@@ -804,8 +834,8 @@ fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: 
     if opts.stop_at.is_some() && checkpoint.is_none() {
         return Err(Error::input(&deck.path, "--stop-at-step needs [output] checkpoint = { file = .. } in the deck"));
     }
-    if checkpoint.is_some() {
-        install_signal_handlers();
+    if checkpoint.is_none() {
+        release_signals();
     }
     let mut out = Output {
         root,
@@ -1030,7 +1060,7 @@ fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Path, nthreads
     if st.nranks == comm.size() {
         let r = comm.rank();
         let offset: usize = reader.rank_counts[..r].iter().sum();
-        let local = reader.read(offset, reader.rank_counts[r])?;
+        let local = agree(comm, reader.read(offset, reader.rank_counts[r]).and_then(|rows| check_rows(path, rows, eng.masses.len())))?;
         eng.restore_exact(&local, (st.lo, st.hi), (st.hold_lo, st.hold_hi), st.last_sort, st.step, st.time)?;
         if st.nthreads != nthreads && comm.is_root() {
             log::warn!("checkpoint written with {} thread(s) per rank, continuing with {}: same physics, not bitwise the same", st.nthreads, nthreads);
@@ -1043,7 +1073,7 @@ fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Path, nthreads
         // atoms to their owners.
         let (n, p, r) = (reader.natoms(), comm.size(), comm.rank());
         let (from, to) = (n * r / p, n * (r + 1) / p);
-        let rows = reader.read(from, to - from)?;
+        let rows = agree(comm, reader.read(from, to - from).and_then(|rows| check_rows(path, rows, eng.masses.len())))?;
         eng.restore_redistribute(&rows, (st.lo, st.hi), st.step, st.time)?;
     }
     if out.root {
@@ -1066,6 +1096,21 @@ fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Path, nthreads
         log::info!("restarted from {} at step {} (stage {}, step {} of it)", path.display(), st.step, st.stage + 1, st.stage_done);
     }
     Ok(st)
+}
+
+/// Atoms read from a checkpoint must fit the deck: a type the potential
+/// has, finite positions and velocities, ids from 1.
+fn check_rows(path: &Path, rows: Vec<f64>, ntypes: usize) -> Result<Vec<f64>> {
+    for r in rows.chunks_exact(crate::engine::LOCAL_WIDTH) {
+        let (id, t) = (r[0], r[1]);
+        if !(t >= 0.0 && t < ntypes as f64) {
+            return Err(Error::input(path, format!("atom {} has type {}, but the deck's potential maps {} atom type(s); restart with the deck that wrote the checkpoint", id, t + 1.0, ntypes)));
+        }
+        if !(id >= 1.0) || r[2..8].iter().chain(&r[11..14]).any(|v| !v.is_finite()) {
+            return Err(Error::input(path, format!("not a usable glassmd checkpoint: atom {} holds an invalid id, position or velocity", id)));
+        }
+    }
+    Ok(rows)
 }
 
 /// A `minimize` stage, with its report (a warning if it did not converge).

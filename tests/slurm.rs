@@ -8,7 +8,14 @@
 //! - `submit_grid.sh`: a 2 × 2 job array of `glassmd.sbatch` over deck
 //!   variables (`run --grid`) and the collector that gathers the results
 //!   into one CSV;
-//! - `scaling.sbatch`: strong and weak scaling on 1 and 2 ranks, CSV and SVG.
+//! - `scaling.sbatch`: strong and weak scaling on 1 and 2 ranks, CSV and SVG;
+//! - two threads per rank (`-c 2`) through the MPI plugin the site names
+//!   (`GLASSMD_SRUN_MPI`), with `SRUN_CPUS_PER_TASK` exported;
+//! - a resubmitted job whose run is complete exits 0 and changes nothing;
+//! - a plugin that does not match the MPI library fails the job without
+//!   outputs;
+//! - the samples of a `[samples]` deck as an array of `glassmd.sbatch`
+//!   (`--sample` without a value), then `glassmd summarize`.
 //!
 //! Skipped with a message where Slurm is not installed, unless
 //! `GLASSMD_REQUIRE_TOOLS=1` (CI installs it).
@@ -147,4 +154,49 @@ fn slurm_scripts_run_on_a_local_slurm() {
     assert!(rows[1..].iter().all(|r| r.split(',').nth(6).unwrap().parse::<f64>().unwrap() > 0.0));
     let svg = std::fs::read_to_string(sc.path().join("scale.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("parallel efficiency"));
+
+    // 5. Threads per rank (-c 2) with the MPI plugin named by the site:
+    // srun gets the CPUs (SRUN_CPUS_PER_TASK), glassmd two threads on two
+    // CPUs, launched through the chosen plugin.
+    let th = tempdir();
+    deck(th.path(), 300, 0);
+    let job = s.run("sbatch", &["--parsable", "--ntasks=1", "--cpus-per-task=2", "--time=5", "--export=ALL,GLASSMD_SRUN_MPI=pmix", sb, "deck.toml"], th.path());
+    assert_eq!(s.wait(&job, 120), "COMPLETED");
+    let log = std::fs::read_to_string(th.path().join(format!("glassmd-{}.out", job))).unwrap();
+    assert!(log.contains("1 rank(s) x 2 thread(s), SRUN_CPUS_PER_TASK=2") && log.contains("launch: srun --mpi=pmix"), "{}", log);
+    assert!(log.contains("1 rank(s) x 2 thread(s), 2 CPU(s) available to rank 0") && !log.contains("threads share CPUs"), "{}", log);
+
+    // 6. The same job again: the run in the folder is complete, so the
+    // requeue-safe --resume says so and changes nothing.
+    let before = std::fs::read(th.path().join("thermo.csv")).unwrap();
+    let job = s.run("sbatch", &["--parsable", "--ntasks=1", "--time=5", sb, "deck.toml"], th.path());
+    assert_eq!(s.wait(&job, 120), "COMPLETED");
+    let log = std::fs::read_to_string(th.path().join(format!("glassmd-{}.out", job))).unwrap();
+    assert!(log.contains("the run is complete") && log.contains("glassmd exit status 0"), "{}", log);
+    assert_eq!(std::fs::read(th.path().join("thermo.csv")).unwrap(), before);
+
+    // 7. A plugin that does not match the MPI library stops the job; no
+    // copy of the run writes its outputs.
+    let bad = tempdir();
+    deck(bad.path(), 300, 0);
+    let job = s.run("sbatch", &["--parsable", "--ntasks=2", "--time=5", "--export=ALL,GLASSMD_SRUN_MPI=none", sb, "deck.toml"], bad.path());
+    assert_eq!(s.wait(&job, 120), "FAILED");
+    assert!(!bad.path().join("final.data").exists() && !bad.path().join("thermo.csv").exists());
+
+    // 8. The samples of a [samples] deck as a job array of glassmd.sbatch
+    // (`--sample` takes the array index), then the summary.
+    let sm = tempdir();
+    let text = std::fs::read_to_string(rq.path().join("deck.toml")).unwrap();
+    let text = text.replace("steps = 45000", "steps = 200").replace("[[stage]]\nkind = \"write_data\"\nfile = \"final.data\"", "[[stage]]\nkind = \"record\"\nname = \"end\"");
+    std::fs::write(sm.path().join("deck.toml"), format!("[samples]\ncount = 2\n{}", text)).unwrap();
+    let job = s.run("sbatch", &["--parsable", "--array=0-1", "--ntasks=1", "--time=5", "--output=glassmd-%A_%a.out", sb, "deck.toml", "--sample"], sm.path());
+    for k in 0..2 {
+        assert_eq!(s.wait(&format!("{}_{}", job, k), 120), "COMPLETED");
+    }
+    for k in 0..2 {
+        assert!(sm.path().join(format!("sample_{:02}/results.json", k)).exists(), "sample {} missing", k);
+    }
+    let out = glassmd(1, 1, &["summarize", "deck.toml"], sm.path());
+    let summary = ok(&out);
+    assert!(summary.contains("2 of 2 samples") && sm.path().join("samples.json").exists(), "{}", summary);
 }
