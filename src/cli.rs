@@ -209,7 +209,7 @@ fn tg_command(
     let mut rows: Vec<(f64, f64, f64, f64)> = Vec::new();
     for (k, l) in lines.enumerate() {
         let f: Vec<&str> = l.split(',').collect();
-        let num = |c: usize| f.get(c).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| Error::input(csv, format!("line {}: cannot read column {}", k + 2, c + 1)));
+        let num = |c: usize| f.get(c).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| Error::input(csv, format!("line {}: cannot read column {} ({}) as a number", k + 2, c + 1, head.get(c).unwrap_or(&"?"))));
         let step = num(cs)?;
         if step < window[0] || step > window[1] {
             continue;

@@ -330,7 +330,7 @@ impl<'c> Engine<'c> {
                 } else {
                     "is not a finite number".to_string()
                 };
-                return Err(Error::input(data_path, format!("atom {} at {} = {} {}", a.id, ["x", "y", "z"][d], a.x[d], what)));
+                return Err(Error::input(data_path, format!("atom {} at {} = {} {}", a.id, ["x", "y", "z"][d], crate::config::validate::N(a.x[d]), what)));
             }
             if !bx.contains_nonperiodic(&x) {
                 let d = (0..3).find(|&d| !bx.periodic(d) && (x[d] < bx.lo[d] || x[d] > bx.hi[d])).unwrap_or(0);

@@ -24,7 +24,7 @@ pub enum Error {
     #[error("another rank failed")]
     Elsewhere,
     /// An I/O failure on a named file.
-    #[error("{}: {source}", file.display())]
+    #[error("{}: {}", file.display(), io_reason(source))]
     Io { file: PathBuf, source: std::io::Error },
 }
 

@@ -62,10 +62,11 @@ pub fn check(natoms: f64, volume: f64, nranks: usize, rc: f64, limit_gib: Option
         },
     };
     if need > have {
+        let n = crate::config::validate::N((need / GIB * 1e3).round() / 1e3);
         return Err(format!(
-            "{:.4e} atoms need at least {:.3e} GiB per rank on {} rank(s) (estimate), but {:.1} GiB per rank are {}; use fewer atoms or more nodes",
+            "{:.4e} atoms need at least {} GiB per rank on {} rank(s) (estimate), but {:.1} GiB per rank are {}; use fewer atoms or more nodes",
             natoms,
-            need / GIB,
+            n,
             nranks,
             have / GIB,
             what

@@ -178,7 +178,7 @@ pub fn summarize(deck_dir: &Path, count: u64) -> Result<String> {
         found.push(i);
     }
     if found.is_empty() {
-        return Err(Error::runtime(format!("no sample of {} has a results.json yet", deck_dir.display())));
+        return Err(Error::runtime(format!("no sample has a results.json yet (looked in the {} folders sample_NN of {}); run the samples first", count, deck_dir.display())));
     }
     let mut table = format!("{} of {} samples{}\n", found.len(), count, if missing.is_empty() { String::new() } else { format!(" (missing {:?})", missing) });
     table += &format!("{:<40} {:>18} {:>12} {:>4}\n", "result", "mean", "std. error", "n");

@@ -619,10 +619,15 @@ fn plan(deck: &Deck, dir: &Path, opts: &RunOptions) -> Result<Plan> {
     for (key, p) in &outputs {
         if let Some((ikey, _)) = inputs.iter().find(|(_, i)| same_file(p, i)) {
             let msg = format!("'{}' is {}, an input of this run; write the output to another file", p.display(), ikey);
-            return Err(match key.strip_prefix("stage ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok()) {
-                Some(n) => deck.stage_error(n - 1, Some("file"), msg),
-                None => deck.key_error(key, msg),
-            });
+            return Err(deck.output_error(key, msg));
+        }
+    }
+    // Output folders must exist: glassmd does not guess at folder names.
+    for (key, p) in &outputs {
+        let parent = p.parent().filter(|x| !x.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !parent.is_dir() {
+            let msg = format!("the folder '{}' for '{}' does not exist; create it first", parent.display(), p.display());
+            return Err(deck.output_error(key, msg));
         }
     }
     let previous = RunDir::previous(dir);
@@ -646,10 +651,7 @@ fn plan(deck: &Deck, dir: &Path, opts: &RunOptions) -> Result<Plan> {
     if !replace {
         let results = ("results".to_string(), dir.join("results.json"));
         if let Some((_, p)) = outputs.iter().chain(std::iter::once(&results)).find(|(_, p)| p.exists()) {
-            return Err(Error::input(
-                &deck.path,
-                format!("output {} exists; glassmd never replaces a finished output unless asked: set [output] overwrite = true, pass --overwrite, or give the run another --dir", p.display()),
-            ));
+            return Err(Error::input(p, "exists; glassmd never replaces a finished output unless asked: set [output] overwrite = true in the deck, pass --overwrite, or give the run another --dir"));
         }
     }
     Ok(Plan::Fresh)
@@ -704,7 +706,7 @@ pub fn summarize_deck(deck_path: &Path, vars: &[(String, String)], dir: Option<&
     let Some(s) = &deck.samples else {
         return Err(Error::input(&deck.path, "the deck has no [samples] section"));
     };
-    print!("{}", summarize(dir.unwrap_or(&deck.dir), s.count)?);
+    print!("{}", summarize(dir.unwrap_or(&deck.dir), s.count).map_err(|e| at_input(e, &deck.path))?);
     Ok(())
 }
 
@@ -774,7 +776,7 @@ fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads:
             // Types follow potential.elements, else the composition's elements sorted.
             let names: Vec<String> = elements.clone().unwrap_or_else(|| c.composition.keys().cloned().collect());
             if let Some(bad) = c.composition.keys().find(|k| !names.contains(k)) {
-                return Err(Error::input(&deck.path, format!("system.create.composition names {} but potential.elements does not", bad)));
+                return Err(deck.key_error("system.create.composition", format!("names {} but potential.elements does not", bad)));
             }
             let fr: Vec<f64> = names.iter().map(|e| c.composition.get(e).copied().unwrap_or(0.0)).collect();
             let seed = c.seed.wrapping_add(seed_offset);
@@ -783,7 +785,7 @@ fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads:
                 (None, Some(n), Some(rho)) => build::random_alloy(&fr, n, rho, c.aspect, c.min_distance, seed),
                 _ => Err("system.create is incomplete".into()),
             }
-            .map_err(|m| Error::input(&deck.path, format!("system.create: {}", m)))?;
+            .map_err(|m| deck.key_error("system.create", m))?;
             if style != EamStyle::Funcfl {
                 elements = Some(names);
             }
@@ -791,6 +793,9 @@ fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads:
         }
         (None, None) => return Err(Error::input(&deck.path, "system: give read_data or create")),
     };
+    if let Some(els) = elements.as_ref().filter(|e| e.len() < data.ntypes) {
+        return Err(deck.key_error("potential.elements", format!("lists {} element(s) ({}) but the system has {} atom types", els.len(), els.join(" "), data.ntypes)));
+    }
     if let Some(r) = deck.system.replicate {
         data = replicate(&data, r);
     }
@@ -1014,7 +1019,7 @@ fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: 
                     let Some(rows) = rows else {
                         return Err(Error::input(&deck.path, format!("stage {} (tg): no earlier MD stage with thermo rows to fit", k + 1)));
                     };
-                    tg_stage(deck, &mut out, tg, rows, src.unwrap_or(0) + 1)?;
+                    tg_stage(deck, k, &mut out, tg, rows, src.unwrap_or(0) + 1)?;
                 }
             }
             Ok(())
@@ -1159,17 +1164,17 @@ fn minimize_stage(eng: &mut Engine, deck: &Deck, m: &MinimizeStage) -> Result<()
 
 /// A `tg` stage: two-line fits of volume and PE per atom against the target
 /// temperature of stage `src` (1-based); prints and writes them (rank 0).
-fn tg_stage(deck: &Deck, out: &mut Output, tg: &TgStage, rows: &[Row], src: usize) -> Result<()> {
+fn tg_stage(deck: &Deck, k: usize, out: &mut Output, tg: &TgStage, rows: &[Row], src: usize) -> Result<()> {
     use crate::analysis::tg as fit;
     if !out.root {
         return Ok(());
     }
     let t: Vec<f64> = rows.iter().map(|r| r.temperature).collect();
-    fit::check_ramp(&t).map_err(|m| Error::input(&deck.path, format!("tg fit over stage {}: {}", src, m)))?;
+    fit::check_ramp(&t).map_err(|m| deck.stage_error(k, None, format!("the fit over stage {}: {}", src, m)))?;
     let mut json = serde_json::Map::new();
     for (q, y) in [("volume", rows.iter().map(|r| r.volume_per_atom).collect::<Vec<_>>()), ("pe", rows.iter().map(|r| r.pe_per_atom).collect())] {
         let f = fit::fit(&t, &y, tg.glass.zip(tg.liquid), tg.min_points)
-            .map_err(|m| Error::input(&deck.path, format!("tg fit of {} over stage {}: {}", q, src, m)))?;
+            .map_err(|m| deck.stage_error(k, None, format!("the fit of {} over stage {}: {}", q, src, m)))?;
         println!(
             "Tg = {:.1} K from {} per atom vs target temperature of stage {}: glass fit {:.1}-{:.1} K ({} points), liquid fit {:.1}-{:.1} K ({} points)",
             f.tg, q, src, f.glass.window[0], f.glass.window[1], f.glass.points, f.liquid.window[0], f.liquid.window[1], f.liquid.points

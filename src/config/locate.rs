@@ -125,6 +125,12 @@ impl Locator {
         }
     }
 
+    /// The dotted key assigned on `line` (outside the stages), or the table
+    /// a header line opens.
+    pub fn key_at(&self, line: usize) -> Option<&str> {
+        self.keys.iter().find(|(_, &l)| l == line).map(|(k, _)| k.as_str())
+    }
+
     /// Line of `key` in stage `index` (0-based), else the stage's header.
     pub fn stage_line(&self, index: usize, key: Option<&str>) -> Option<usize> {
         let (head, keys) = self.stages.get(index)?;
@@ -183,6 +189,9 @@ pub fn friendly(msg: &str, key: Option<&str>) -> String {
     let msg = msg.replace('\n', " ");
     let msg = msg.trim_end_matches('.').trim().to_string();
     let leaf = key.map(|k| k.rsplit('.').next().unwrap_or(k)).unwrap_or("");
+    if msg.starts_with("invalid string") || msg.starts_with("invalid basic string") && msg.contains("expected") {
+        return "expected a value: a number, true or false, or text in quotes".into();
+    }
     if msg.contains("untagged enum Target") {
         return "expected a number or a ramp [start, stop]".into();
     }

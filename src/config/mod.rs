@@ -586,6 +586,9 @@ pub fn stage_steps(timestep: f64, steps: Option<u64>, time_ps: Option<f64>, rate
     if n < 1.0 {
         return Err(format!("the stage lasts {} ps, less than one timestep", time));
     }
+    if n > validate::MAX_STEPS as f64 {
+        return Err(format!("the stage lasts {:e} steps, more than {} (check the timestep and the length)", n, validate::MAX_STEPS));
+    }
     Ok(n as u64)
 }
 
@@ -848,8 +851,10 @@ fn stage_error(text: &str, loc: &Locator, k: usize) -> Option<String> {
         let l = loc.stage_line(k, Some("kind")).unwrap_or(head);
         return Some(format!("line {}: stage {}: unknown kind '{}' (expected one of {})", l, k + 1, kind, STAGE_KINDS));
     };
-    let l = e.span().map(|sp| head + line_of(&body, sp.start)).unwrap_or(head);
-    let key = lines.get(l - 1).and_then(|t| key_on_line(t));
+    // A missing key is a fault of the whole table: report the header.
+    let missing = e.message().starts_with("missing field");
+    let l = if missing { head } else { e.span().map(|sp| head + line_of(&body, sp.start)).unwrap_or(head) };
+    let key = if missing { None } else { lines.get(l - 1).and_then(|t| key_on_line(t)) };
     let m = friendly(e.message(), key);
     Some(match key {
         Some(key) if !m.contains(&format!("`{}`", key)) => format!("line {}: stage {} ({}): {}: {}", l, k + 1, kind, key, m),
@@ -872,13 +877,25 @@ fn describe(text: &str, e: &toml::de::Error, loc: &Locator) -> String {
             }
         }
     }
-    let key = lines.get(line - 1).and_then(|t| key_on_line(t));
+    // A missing top-level section has no line.
+    if let Some(name) = e.message().strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+        if line == 1 && TOP_SECTIONS.contains(&name) {
+            return format!("the deck has no [{}] section", name);
+        }
+    }
+    // The key by its full dotted name (`neighbor.skin`); for an error about
+    // a whole table (a missing field), the table's name.
+    let dotted = loc.key_at(line).map(|k| k.to_string());
+    let key = dotted.as_deref().or_else(|| lines.get(line - 1).and_then(|t| key_on_line(t)));
     let m = friendly(e.message(), key);
     match key {
-        Some(k) if !m.contains(&format!("`{}`", k)) => format!("line {}: {}: {}", line, k, m),
+        Some(k) if !m.contains(&format!("`{}`", k.rsplit('.').next().unwrap_or(k))) || m.starts_with("missing field") => format!("line {}: {}: {}", line, k, m),
         _ => format!("line {}: {}", line, m),
     }
 }
+
+/// The deck's sections, for messages about a missing one.
+const TOP_SECTIONS: [&str; 2] = ["system", "potential"];
 
 /// The first float in a parsed deck that is not finite: its dotted path
 /// and value. TOML allows `inf` and `nan`, but no deck key means them.

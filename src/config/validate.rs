@@ -76,6 +76,15 @@ impl Deck {
         }
     }
 
+    /// An error about an output named by `key` as [`Deck::output_files`]
+    /// gives it (`thermo.file`, or `stage N (kind) file`), at its line.
+    pub fn output_error(&self, key: &str, msg: impl std::fmt::Display) -> Error {
+        match key.strip_prefix("stage ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) => self.stage_error(n - 1, Some("file"), msg),
+            None => self.key_error(key, msg),
+        }
+    }
+
     /// A failure while stage `k` ran, at the stage's line; errors that
     /// already name a file (and a signal's stop) pass through.
     pub fn runtime_error(&self, k: usize, e: Error) -> Error {
@@ -169,11 +178,15 @@ impl Deck {
                     if !["sc", "bcc", "fcc"].contains(&l.as_str()) {
                         return kerr(&ck("lattice"), format!("unknown lattice '{}' (expected sc, bcc or fcc)", l));
                     }
-                    if !c.a.is_some_and(|a| in_range(a, 1e-3, 100.0)) {
-                        return kerr(&ck("a"), format!("a lattice needs a lattice constant a between 0.001 and 100 A, got {:?}", c.a));
+                    match c.a {
+                        None => return kerr("system.create", "a lattice needs its lattice constant a (A)".into()),
+                        Some(a) if !in_range(a, 1e-3, 100.0) => return kerr(&ck("a"), format!("must be between 0.001 and 100 A, got {}", N(a))),
+                        _ => {}
                     }
-                    if !c.cells.is_some_and(|n| n.iter().all(|&k| k > 0)) {
-                        return kerr(&ck("cells"), format!("a lattice needs cells = [nx, ny, nz], each at least 1, got {:?}", c.cells));
+                    match c.cells {
+                        None => return kerr("system.create", "a lattice needs cells = [nx, ny, nz]".into()),
+                        Some(n) if n.contains(&0) => return kerr(&ck("cells"), format!("must be at least 1 along each axis, got {:?}", n)),
+                        _ => {}
                     }
                 }
                 (None, Some(n), Some(rho)) => {
@@ -200,6 +213,9 @@ impl Deck {
         }
         if crate::potential::eam::EamStyle::parse(&self.potential.style).is_none() {
             return kerr("potential.style", format!("unknown potential style '{}' (expected eam, eam/alloy or eam/fs)", self.potential.style));
+        }
+        if self.potential.style != "eam" && self.potential.elements.is_none() && sys.read_data.is_some() {
+            return kerr("potential", format!("style {} needs elements = [...], the element of each atom type in type order", self.potential.style));
         }
         if self.potential.file.trim().is_empty() {
             return kerr("potential.file", "the file name is empty".into());
@@ -249,10 +265,7 @@ impl Deck {
         // Output file names: sensible, and no two outputs on one file.
         let files = self.output_files();
         for (i, (key, f)) in files.iter().enumerate() {
-            let err = |m: String| match key.strip_prefix("stage ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok()) {
-                Some(n) => Err(self.stage_error(n - 1, Some("file"), m)),
-                None => Err(self.key_error(key, m)),
-            };
+            let err = |m: String| Err(self.output_error(key, m));
             check_file_name(f).or_else(|m| err(m))?;
             if let Some((other, _)) = files[..i].iter().find(|(_, g)| Path::new(g) == Path::new(f)) {
                 return err(format!("'{}' is also written by {}; give each output its own file", f, other));

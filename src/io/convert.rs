@@ -73,6 +73,7 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
         return Err(Error::input(output, "exists; pass --overwrite to replace it"));
     }
     let e = h5(input);
+    std::fs::metadata(input).map_err(|err| Error::io(input, err))?;
     let file = hdf5::File::open(input).map_err(|err| Error::input(input, format!("cannot open as HDF5: {}", err.to_string().replace('\n', " "))))?;
     let all = file.group("particles/all").map_err(|_| Error::input(input, "not an H5MD file: no group /particles/all"))?;
     let has = |name: &str| all.link_exists(name);

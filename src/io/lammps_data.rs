@@ -37,6 +37,10 @@ pub const MAX_TYPES: usize = 10_000;
 /// Largest box edge, Å.
 pub const MAX_BOX: f64 = 1.0e9;
 
+/// Section names of LAMMPS data files (those glassmd reads, and those it
+/// names as unsupported).
+const SECTIONS: [&str; 14] = ["Masses", "Atoms", "Velocities", "Pair Coeffs", "PairIJ Coeffs", "Bonds", "Angles", "Dihedrals", "Impropers", "Bond Coeffs", "Angle Coeffs", "Dihedral Coeffs", "Improper Coeffs", "Ellipsoids"];
+
 /// A finite number, or None (Rust parses "nan" and "inf", LAMMPS data never means them).
 fn finite(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite())
@@ -83,6 +87,9 @@ pub fn read(path: &Path) -> Result<DataFile> {
         } else if t.len() >= 4 && t[3] == "xy" {
             return Err(err(k + 1, "triclinic boxes are not supported yet".into()));
         } else if t[0].chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+            if !SECTIONS.iter().any(|s| l.starts_with(s)) {
+                return Err(err(k + 1, format!("cannot understand '{}': expected a header line such as '4 atoms' or a section such as 'Atoms'", l)));
+            }
             break; // first section
         } else if t.len() >= 2 && t[0].parse::<u64>().is_ok() {
             if t[0] != "0" {

@@ -113,7 +113,16 @@ impl<'a> Reader<'a> {
         let mut out = Vec::with_capacity(n.min(1 << 16));
         for k in 0..n {
             let t = self.token(&format!("{} (value {} of {})", what, k + 1, n))?;
-            out.push(parse_f64(t).ok_or_else(|| self.err(format!("cannot read '{}' as a number in {}", t, what)))?);
+            out.push(parse_f64(t).ok_or_else(|| {
+                // A word where numbers belong is usually a header line of
+                // another layout: an eam/alloy file read as eam/fs, or back.
+                let hint = if t.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && !t.eq_ignore_ascii_case("nan") && !t.eq_ignore_ascii_case("inf") {
+                    " (is the pair style right for this file? eam/alloy and eam/fs files differ in layout)"
+                } else {
+                    ""
+                };
+                self.err(format!("cannot read '{}' as a number in {}{}", t, what, hint))
+            })?);
         }
         Ok(out)
     }
