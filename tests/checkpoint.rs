@@ -37,35 +37,6 @@ fn read(dir: &Path, f: &str) -> Vec<u8> {
     std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}: {}", dir.join(f).display(), e))
 }
 
-/// Every dataset of two HDF5 files, compared exactly.
-fn same_h5(a: &Path, b: &Path) {
-    let (fa, fb) = (hdf5::File::open(a).unwrap(), hdf5::File::open(b).unwrap());
-    let mut names = Vec::new();
-    collect(&fa.group("/").unwrap(), "", &mut names);
-    assert!(names.len() > 20, "{:?}", names);
-    for n in names {
-        let (da, db) = (fa.dataset(&n).unwrap(), fb.dataset(&n).unwrap());
-        assert_eq!(da.shape(), db.shape(), "{}", n);
-        if let (Ok(va), Ok(vb)) = (da.read_raw::<hdf5::types::VarLenUnicode>(), db.read_raw::<hdf5::types::VarLenUnicode>()) {
-            assert_eq!(va, vb, "{} differs", n);
-            continue;
-        }
-        let (va, vb) = (da.read_raw::<f64>().unwrap(), db.read_raw::<f64>().unwrap());
-        assert!(va.iter().zip(&vb).all(|(x, y)| x.to_bits() == y.to_bits()), "{} differs", n);
-    }
-}
-
-fn collect(g: &hdf5::Group, prefix: &str, out: &mut Vec<String>) {
-    for name in g.member_names().unwrap() {
-        let path = format!("{}/{}", prefix, name);
-        if let Ok(sub) = g.group(&name) {
-            collect(&sub, &path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
 /// Straight run and stop-at-130 + restart give the same bytes.
 fn check_bitwise(np: usize, md: &str) {
     let (a, b) = (tempdir(), tempdir());

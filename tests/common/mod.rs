@@ -198,3 +198,32 @@ seed = 1
     );
     std::fs::write(dir.join("deck.toml"), text).unwrap();
 }
+
+/// Every dataset of two HDF5 files, compared exactly.
+pub fn same_h5(a: &Path, b: &Path) {
+    let (fa, fb) = (hdf5::File::open(a).unwrap(), hdf5::File::open(b).unwrap());
+    let mut names = Vec::new();
+    collect_h5(&fa.group("/").unwrap(), "", &mut names);
+    assert!(names.len() > 20, "{:?}", names);
+    for n in names {
+        let (da, db) = (fa.dataset(&n).unwrap(), fb.dataset(&n).unwrap());
+        assert_eq!(da.shape(), db.shape(), "{}", n);
+        if let (Ok(va), Ok(vb)) = (da.read_raw::<hdf5::types::VarLenUnicode>(), db.read_raw::<hdf5::types::VarLenUnicode>()) {
+            assert_eq!(va, vb, "{} differs", n);
+            continue;
+        }
+        let (va, vb) = (da.read_raw::<f64>().unwrap(), db.read_raw::<f64>().unwrap());
+        assert!(va.iter().zip(&vb).all(|(x, y)| x.to_bits() == y.to_bits()), "{} differs", n);
+    }
+}
+
+fn collect_h5(g: &hdf5::Group, prefix: &str, out: &mut Vec<String>) {
+    for name in g.member_names().unwrap() {
+        let path = format!("{}/{}", prefix, name);
+        if let Ok(sub) = g.group(&name) {
+            collect_h5(&sub, &path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
