@@ -169,10 +169,12 @@ fn fmt_f(v: f64) -> String {
 /// for v in Å/ps. Stress signs follow LAMMPS: positive in tension.
 pub const EXTXYZ_NOTE: &str = "species pos id image velo masses momenta forces energies local_energy stress stresses";
 
-/// ps per ASE time unit (Å·√(amu/eV)): 1/ase.units.fs/1000 = 0.0101805...
-/// computed from CODATA 2018 (amu = 1.66053906660e-27 kg, e = 1.602176634e-19 C).
+/// ps per ASE time unit (Å·√(amu/eV)) = 1/(1000 ase.units.fs) =
+/// 0.0101805..., from the CODATA 2014 constants ASE's units use by default
+/// (amu = 1.660539040e-27 kg, e = 1.6021766208e-19 C), so that ASE's
+/// `get_velocities()` returns our velocities to round-off.
 fn ase_time_unit_ps() -> f64 {
-    (1.66053906660e-27f64 / 1.602176634e-19).sqrt() * 1e-10 * 1e12
+    (1.660539040e-27f64 / 1.6021766208e-19).sqrt() * 1e-10 * 1e12
 }
 
 /// eV per bar·Å³: 1e5 Pa × 1e-30 m³ / e.
