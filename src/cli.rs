@@ -205,6 +205,11 @@ fn tg_command(
     let (ct, cy, cs) = (col("temperature")?, col(column)?, col("step")?);
     let (ctarget, cstage) = (head.iter().position(|h| *h == "target_temperature"), head.iter().position(|h| *h == "stage"));
     let window = parse_window(steps, "steps")?.unwrap_or([f64::NEG_INFINITY, f64::INFINITY]);
+    let windows = match (parse_window(glass, "glass")?, parse_window(liquid, "liquid")?) {
+        (Some(g), Some(l)) => Some((g, l)),
+        (None, None) => None,
+        _ => return Err(Error::input("command line", "give both --glass and --liquid, or neither")),
+    };
     // (stage, target, temperature, y) of the rows in the step window.
     let mut rows: Vec<(f64, f64, f64, f64)> = Vec::new();
     for (k, l) in lines.enumerate() {
@@ -241,6 +246,12 @@ fn tg_command(
             let what = chosen.map(|n| format!("stage {}", n)).unwrap_or_else(|| "the selected steps".into());
             return Err(Error::input(csv, format!("{} has no rows with a target temperature", what)));
         }
+        let mut stages: Vec<f64> = sel.iter().map(|r| r.0).collect();
+        stages.dedup();
+        if stages.len() > 1 {
+            let list: Vec<String> = stages.iter().map(|s| s.to_string()).collect();
+            return Err(Error::input(csv, format!("the rows span stages {}: fit one quench with --stage N", list.join(", "))));
+        }
         let t: Vec<f64> = sel.iter().map(|r| r.1).collect();
         tg::check_ramp(&t).map_err(|m| Error::input(csv, format!("{}; choose one quench with --stage N or --steps FROM,TO", m)))?;
         if let Some(n) = chosen {
@@ -253,11 +264,6 @@ fn tg_command(
         }
         log::warn!("{} has no target_temperature column: fitting the instantaneous temperature, which is noisier than the deck's tg stage", csv.display());
         rows.iter().map(|r| (r.2, r.3)).unzip()
-    };
-    let windows = match (parse_window(glass, "glass")?, parse_window(liquid, "liquid")?) {
-        (Some(g), Some(l)) => Some((g, l)),
-        (None, None) => None,
-        _ => return Err(Error::input("command line", "give both --glass and --liquid, or neither")),
     };
     let fit = tg::fit(&t, &y, windows, min_points).map_err(|m| Error::input(csv, m))?;
     println!(
