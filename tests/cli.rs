@@ -1,0 +1,57 @@
+//! The command line explains itself: every subcommand and argument has a
+//! description in `--help`, and `--threads` appears only where it acts
+//! (run, forces, and before the subcommand).
+
+mod common;
+use common::*;
+
+const SUBCOMMANDS: [&str; 9] = ["run", "summarize", "grid", "plot-scaling", "collect", "convert", "forces", "tg", "help"];
+
+fn help(args: &[&str]) -> String {
+    let out = glassmd(1, 1, args, &root());
+    assert!(out.status.success(), "{:?}: {}", args, String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn every_argument_is_described() {
+    let top = help(&["--help"]);
+    for c in SUBCOMMANDS.iter().filter(|c| **c != "help") {
+        let line = top.lines().find(|l| l.trim_start().starts_with(c)).unwrap_or_else(|| panic!("{} missing from --help", c));
+        assert!(line.trim_start().len() > c.len() + 5, "{} has no description: {}", c, line);
+    }
+    for c in SUBCOMMANDS.iter().filter(|c| **c != "help") {
+        let text = help(&[c, "--help"]);
+        // Argument lines: `  <NAME>` or `  -x, --name <V>`; the description
+        // follows on the same line or the next, indented further.
+        let lines: Vec<&str> = text.lines().collect();
+        for (k, l) in lines.iter().enumerate() {
+            let t = l.trim_start();
+            let is_arg = l.starts_with("  ") && (t.starts_with("--") || t.starts_with("-") || t.starts_with('<')) && !l.starts_with("        ");
+            if !is_arg {
+                continue;
+            }
+            let same_line = t.split("  ").filter(|s| !s.trim().is_empty()).count() > 1;
+            let next = lines.get(k + 1).is_some_and(|n| n.starts_with("          ") && !n.trim().is_empty());
+            assert!(same_line || next, "`glassmd {} --help`: argument without a description: {}", c, l);
+        }
+    }
+}
+
+#[test]
+fn threads_only_where_it_acts() {
+    for c in ["run", "forces"] {
+        assert!(help(&[c, "--help"]).contains("--threads"), "{} lacks --threads", c);
+    }
+    for c in ["summarize", "grid", "plot-scaling", "collect", "convert", "tg"] {
+        assert!(!help(&[c, "--help"]).contains("--threads"), "{} shows --threads, which does nothing there", c);
+    }
+    // Both spellings work for run.
+    let d = tempdir();
+    small_deck(d.path(), 10, "", "[[stage]]\nkind = \"nve\"\nsteps = 10\n");
+    for args in [vec!["--threads", "2", "run", "deck.toml", "--overwrite"], vec!["run", "deck.toml", "--threads", "2", "--overwrite"]] {
+        let out = std::process::Command::new(bin()).args(&args).current_dir(d.path()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.contains("1 rank(s) x 2 thread(s)"), "{:?}: {}", args, err);
+    }
+}
