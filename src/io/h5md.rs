@@ -12,11 +12,12 @@
 //! /particles/all/position/value (T,N,3) Angstrom    wrapped into the box
 //! /particles/all/image/value    (T,N,3) int32       periodic image flags
 //! /particles/all/velocity/value (T,N,3) Angstrom ps-1
-//! /particles/all/force/value    (T,N,3) eV Angstrom-1
+//! /particles/all/force/value    (T,N,3) eV Angstrom-1 (or kJ mol-1 Angstrom-1, `force_unit`)
 //! /particles/all/potential_energy/value (T,N) eV
 //! /particles/all/stress/value   (T,N,6) bar Angstrom3  (xx yy zz xy xz yz)
 //! /particles/all/id, species, mass  (N,) fixed in time (species = LAMMPS type,
 //!                                   attribute `elements` names them)
+//! /parameters/elements   (ntypes,) strings: entry t − 1 names species t
 //! /observables/<name>/value (T,) or (T,6): temperature, potential_energy,
 //!     kinetic_energy, total_energy, pressure, pressure_tensor, volume, density
 //! ```
@@ -25,8 +26,9 @@
 //! Per-atom datasets are chunked one frame by `CHUNK_ROWS` atoms (the block
 //! size of the stream, so blocks of dense ids fill whole chunks), optionally
 //! deflate-compressed. Units are H5MD unit strings that MDAnalysis knows,
-//! except the force and energy units, which MDAnalysis has no name for
-//! (`eV Angstrom-1`): MDAnalysis reads files without a force element. A new
+//! except eV-based force units, which it has no name for (it refuses a file
+//! with `eV Angstrom-1` forces): `force_unit = "kJ mol-1 Angstrom-1"`
+//! ([`ForceUnit`]) stores converted forces that MDAnalysis reads. A new
 //! per-atom field is one more `Element` in [`H5md::create`] and a branch in
 //! [`FrameWriter::rows`].
 
