@@ -289,10 +289,11 @@ impl Output {
             return Err(Error::runtime(format!("at step {}: the {} is {}: the system blew up", t.step, name, v)));
         }
         if self.root {
-            console::line(&t.log_line());
+            // The CSV row first (flushed): a row on the screen is on disk.
             if let Some(f) = self.thermo_file.as_mut() {
                 f.write(&t)?;
             }
+            console::line(&t.log_line());
         }
         let n = eng.natoms.max(1) as f64;
         self.rows.push(Row { temperature: target.unwrap_or(t.temperature), volume_per_atom: t.volume / n, pe_per_atom: t.pe / n });

@@ -55,3 +55,20 @@ fn threads_only_where_it_acts() {
         assert!(out.status.success() && err.contains("1 rank(s) x 2 thread(s)"), "{:?}: {}", args, err);
     }
 }
+
+/// The step-0 thermo row (and frame) shows the velocities the `velocity`
+/// stage drew, as LAMMPS's step-0 row after `velocity create` does (before:
+/// the data file's).
+#[test]
+fn step_zero_row_follows_the_velocity_stage() {
+    let d = tempdir();
+    small_deck(d.path(), 10, "dump = { file = \"t.dump\", every = 10 }", "[[stage]]\nkind = \"nve\"\nsteps = 10\n");
+    ok(&glassmd(1, 1, &["run", "deck.toml"], d.path()));
+    let rows = read_thermo_csv(&d.path().join("thermo.csv"));
+    assert_eq!(rows[0]["step"], 0.0);
+    assert!((rows[0]["temperature"] - 1500.0).abs() < 1e-9, "{}", rows[0]["temperature"]);
+    let dump = std::fs::read_to_string(d.path().join("t.dump")).unwrap();
+    let first = dump.lines().skip_while(|l| !l.starts_with("ITEM: ATOMS")).nth(1).unwrap();
+    let v: Vec<f64> = first.split(' ').skip(9).map(|t| t.parse().unwrap()).collect();
+    assert!(v.iter().any(|x| *x != 0.0), "frame 0 holds zero velocities: {}", first);
+}
