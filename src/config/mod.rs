@@ -1006,7 +1006,7 @@ impl Deck {
 mod tests {
     use super::*;
 
-    const HEAD: &str = "[system]\nread_data = \"x.data\"\n[potential]\nstyle = \"eam/fs\"\nfile = \"p.fs\"\n";
+    const HEAD: &str = "[system]\nread_data = \"x.data\"\n[potential]\nstyle = \"eam/fs\"\nfile = \"p.fs\"\nelements = [\"Cu\", \"Zr\"]\n";
 
     #[test]
     fn temperature_over_tg_scales_by_glass_tg() {
