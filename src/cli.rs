@@ -300,6 +300,11 @@ fn parse_boundary(s: &str) -> Result<[Boundary; 3]> {
     Ok(b)
 }
 
+/// This job-array task's index ($SLURM_ARRAY_TASK_ID), if any.
+fn array_task() -> Option<u64> {
+    std::env::var("SLURM_ARRAY_TASK_ID").ok().and_then(|t| t.parse().ok())
+}
+
 /// `glassmd convert`.
 fn convert_command(input: &std::path::Path, to: &str, frames: Option<&str>, out: Option<&std::path::Path>, overwrite: bool) -> Result<()> {
     use crate::io::frames::TextFormat;
@@ -393,7 +398,7 @@ pub fn main() -> i32 {
             check_cpus(comm.as_ref(), nthreads);
             let sample = match sample.as_deref() {
                 None => None,
-                Some("task") => match std::env::var("SLURM_ARRAY_TASK_ID").ok().and_then(|t| t.parse().ok()) {
+                Some("task") => match array_task() {
                     Some(i) => Some(i),
                     None => return Err(Error::input("command line", "--sample without a value takes $SLURM_ARRAY_TASK_ID, which is not set; give --sample I")),
                 },
@@ -401,7 +406,7 @@ pub fn main() -> i32 {
             };
             let mut dir = dir.clone();
             if let Some(grid) = grid {
-                let task = match task.or_else(|| std::env::var("SLURM_ARRAY_TASK_ID").ok().and_then(|t| t.parse().ok())) {
+                let task = match task.or_else(array_task) {
                     Some(t) => t,
                     None => return Err(Error::input("command line", "--grid needs --task I (or SLURM_ARRAY_TASK_ID)")),
                 };

@@ -850,13 +850,7 @@ impl<'c> Engine<'c> {
     /// Kinetic temperature (collective), computed as LAMMPS `compute temp`:
     /// Σ m v² · (mvv2e / (N_f k_B)).
     pub fn temperature(&self) -> f64 {
-        let mut t = 0.0;
-        for i in 0..self.atoms.nlocal {
-            let v = self.atoms.v[i];
-            t += (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) * self.masses[self.atoms.typ[i] as usize];
-        }
-        let t = self.comm.sum_scalar(t);
-        t * (MVV2E / (self.tdof() * BOLTZ))
+        self.flag_and_temperature(0.0).1
     }
 
     /// Scale the box about its centre by `factor` per axis, moving owned

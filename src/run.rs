@@ -172,11 +172,16 @@ impl Output {
     /// Has any rank been asked to stop (collective, only when the deck
     /// writes checkpoints: otherwise signals keep their default action)?
     fn signalled(&self, eng: &Engine) -> bool {
-        if self.checkpoint.is_none() {
-            return false;
+        self.checkpoint.is_some() && eng.global_max(self.signal_flag()) > 0.0
+    }
+
+    /// 1 if this rank was asked to stop and the deck can checkpoint, else 0.
+    fn signal_flag(&self) -> f64 {
+        if self.checkpoint.is_some() && SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) {
+            1.0
+        } else {
+            0.0
         }
-        let mine = SIGNALLED.load(std::sync::atomic::Ordering::SeqCst);
-        eng.global_max(if mine { 1.0 } else { 0.0 }) > 0.0
     }
 
     /// Every [`SIGNAL_CHECK_STEPS`] MD steps (collective, one reduction):
@@ -185,8 +190,7 @@ impl Output {
     /// shrank by `limits.max_volume_ratio` since the stage began (`v0`) is a
     /// blow-up and an error, on every rank alike.
     fn health(&self, eng: &Engine, v0: f64) -> Result<bool> {
-        let mine = SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) && self.checkpoint.is_some();
-        let (flag, t) = eng.flag_and_temperature(if mine { 1.0 } else { 0.0 });
+        let (flag, t) = eng.flag_and_temperature(self.signal_flag());
         let lim = &eng.limits;
         if !(t <= lim.max_temperature) {
             return Err(Error::runtime(format!(
@@ -339,9 +343,6 @@ struct StageCtx<'a> {
     start: u64,
     idle: ThermostatState,
     stage_rows: &'a [Vec<Row>],
-    /// Volume when the stage began (for `limits.max_volume_ratio`); None:
-    /// the stage begins now.
-    volume0: Option<f64>,
     /// MD steps of the stages after this one (the deck's ETA).
     after: u64,
 }
@@ -400,8 +401,8 @@ fn md_stage(
         is.sample(eng, target(0).unwrap_or(f64::NAN))?;
     }
     let mut prog = Progress::new(eng.comm.is_root(), steps, label, ctx.start, ctx.after);
-    let v0 = ctx.volume0.unwrap_or_else(|| eng.bx.volume());
-    out.stage_volume0 = Some(v0);
+    // The volume the stage began with (a resumed stage has it from its checkpoint).
+    let v0 = *out.stage_volume0.get_or_insert_with(|| eng.bx.volume());
     for s in ctx.start + 1..=steps {
         eng.md_step(dt, ens)?;
         if eng.step % every == 0 || s == steps {
@@ -590,8 +591,8 @@ fn run_sample(comm: &dyn Comm, deck: &Deck, out_dir: &Path, i: u64, stride: u64,
 enum Plan {
     /// From the deck's beginning.
     Fresh,
-    /// From this checkpoint.
-    Restart(PathBuf),
+    /// From the checkpoint [`restart_path`] names.
+    Restart,
     /// `--resume` of a run that already finished: nothing to do.
     Complete(String),
 }
@@ -632,17 +633,16 @@ fn plan(deck: &Deck, dir: &Path, opts: &RunOptions) -> Result<Plan> {
         }
     }
     let previous = RunDir::previous(dir);
-    let checkpoint = deck.output.checkpoint.as_ref().map(|c| resolve_in(dir, &c.file));
     let mut replace = deck.output.overwrite || opts.overwrite;
-    if let Some(p) = &opts.restart {
-        return Ok(Plan::Restart(p.clone()));
+    if opts.restart.is_some() {
+        return Ok(Plan::Restart);
     }
     if opts.resume {
         if let Some(st) = previous.as_ref().filter(|s| s.status == "complete") {
             return Ok(Plan::Complete(format!("{}: the run is complete (finished {}, step {}); nothing to do", dir.display(), st.updated, st.step)));
         }
-        if let Some(c) = checkpoint.filter(|c| c.exists()) {
-            return Ok(Plan::Restart(c));
+        if restart_path(deck, dir, opts).is_some_and(|c| c.exists()) {
+            return Ok(Plan::Restart);
         }
         // No checkpoint yet: start again. The outputs here, if any, belong
         // to the unfinished run being redone.
@@ -658,29 +658,28 @@ fn plan(deck: &Deck, dir: &Path, opts: &RunOptions) -> Result<Plan> {
     Ok(Plan::Fresh)
 }
 
+/// The checkpoint a restart reads: `--restart CKPT`, else the deck's own.
+fn restart_path(deck: &Deck, dir: &Path, opts: &RunOptions) -> Option<PathBuf> {
+    opts.restart.clone().or_else(|| deck.output.checkpoint.as_ref().map(|c| resolve_in(dir, &c.file)))
+}
+
 /// Run the stages of a deck once in folder `dir`, holding the folder's
 /// lock and keeping its `run.json` status.
 fn run_once(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &RunOptions) -> Result<()> {
     let mut rundir = RunDir::lock(comm, dir, &deck.path, opts.nthreads)?;
-    let decided = if comm.is_root() { plan(deck, dir, opts) } else { Ok(Plan::Fresh) };
-    // Rank 0 decided; the others follow (0 fresh, 1 restart, 2 complete).
+    // Rank 0 decides (0 fresh, 1 restart, 2 complete); the others follow.
+    let decided = agree(comm, if comm.is_root() { plan(deck, dir, opts) } else { Ok(Plan::Fresh) })?;
     let code = match &decided {
-        Ok(Plan::Fresh) => 0.0,
-        Ok(Plan::Restart(_)) => 1.0,
-        Ok(Plan::Complete(_)) => 2.0,
-        Err(_) => 3.0,
-    };
-    let code = comm.sum_scalar(if comm.is_root() { code } else { 0.0 });
-    let plan = match decided {
-        Err(e) => return Err(e),
-        _ if code == 3.0 => return Err(Error::runtime("the run could not start")),
-        Ok(Plan::Complete(msg)) => {
+        Plan::Fresh => 0.0,
+        Plan::Restart => 1.0,
+        Plan::Complete(msg) => {
             log::info!("{}", msg);
-            return Ok(());
+            2.0
         }
-        _ if code == 2.0 => return Ok(()),
-        Ok(Plan::Restart(p)) => Some(p),
-        _ if code == 1.0 => Some(opts.restart.clone().or_else(|| deck.output.checkpoint.as_ref().map(|c| resolve_in(dir, &c.file))).unwrap_or_default()),
+    };
+    let plan = match comm.sum_scalar(if comm.is_root() { code } else { 0.0 }) {
+        c if c == 2.0 => return Ok(()),
+        c if c == 1.0 => restart_path(deck, dir, opts),
         _ => None,
     };
     if comm.is_root() && !opts.vars.is_empty() {
@@ -762,7 +761,7 @@ fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads:
         (None, Some(c)) => {
             let (n, vol) = match (&c.lattice, c.atoms, c.number_density) {
                 (Some(l), _, _) => {
-                    let basis = match l.as_str() { "bcc" => 2.0, "fcc" => 4.0, _ => 1.0 };
+                    let basis = build::basis(l).map_or(1, |b| b.len()) as f64;
                     let cells = c.cells.unwrap_or([1; 3]).iter().map(|&k| k as f64).product::<f64>();
                     (cells * basis, cells * c.a.unwrap_or(0.0).powi(3))
                 }
@@ -864,7 +863,6 @@ fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: 
     // Analysis rows of each stage, for `tg` stages.
     let mut stage_rows: Vec<Vec<Row>> = Vec::new();
     let mut is_rows = Vec::new();
-    let mut resumed_volume0 = None;
     // The step-0 thermo row and frame wait until the leading `velocity`
     // stages have drawn velocities, so they show the state the MD starts
     // from (as LAMMPS's step-0 row after `velocity create`).
@@ -892,7 +890,7 @@ fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: 
             out.rows = st.rows;
             out.results.values = st.results;
             is_rows = st.is_rows;
-            resumed_volume0 = st.stage_volume0;
+            out.stage_volume0 = st.stage_volume0;
             if root {
                 console::line(&Thermo::log_header());
             }
@@ -923,9 +921,11 @@ fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: 
             out.rows.clear();
         }
         out.stage = k + 1;
-        let volume0 = if start > 0 { resumed_volume0.take() } else { None };
+        if start == 0 {
+            out.stage_volume0 = None;
+        }
         let after = deck.stages[k + 1..].iter().map(|s| s.md_steps()).sum();
-        let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows, volume0, after };
+        let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows, after };
         let label = format!("stage {} {}", k + 1, stage.name());
         // A stage's runtime failure (a blow-up, lost atoms) is reported at
         // the stage's line in the deck.

@@ -189,7 +189,7 @@ pub fn friendly(msg: &str, key: Option<&str>) -> String {
     let msg = msg.replace('\n', " ");
     let msg = msg.trim_end_matches('.').trim().to_string();
     let leaf = key.map(|k| k.rsplit('.').next().unwrap_or(k)).unwrap_or("");
-    if msg.starts_with("invalid string") || msg.starts_with("invalid basic string") && msg.contains("expected") {
+    if msg.starts_with("invalid string") || (msg.starts_with("invalid basic string") && msg.contains("expected")) {
         return "expected a value: a number, true or false, or text in quotes".into();
     }
     if msg.contains("untagged enum Target") {

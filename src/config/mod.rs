@@ -207,14 +207,6 @@ pub struct TrajectorySpec {
     #[serde(default)]
     pub force_unit: Option<String>,
 }
-impl OutputSection {
-    /// The files the trajectories and the checkpoint write, as given.
-    pub fn files(&self) -> Vec<&str> {
-        let traj = [&self.snapshot, &self.dump, &self.xyz].into_iter().flatten().map(|t| t.file.as_str());
-        traj.chain(self.checkpoint.as_ref().map(|c| c.file.as_str())).collect()
-    }
-}
-
 fn default_fields() -> Vec<String> {
     vec!["position".into(), "velocity".into()]
 }

@@ -67,19 +67,8 @@ impl RunDir {
     /// Lock `dir` (collective: rank 0 takes the lock, every rank learns the
     /// outcome). The folder must exist on rank 0.
     pub fn lock(comm: &dyn Comm, dir: &Path, deck: &Path, threads: usize) -> Result<RunDir> {
-        let mut file = None;
-        let mut err = None;
-        if comm.is_root() {
-            match take_lock(dir) {
-                Ok(f) => file = Some(f),
-                Err(e) => err = Some(e),
-            }
-        }
         // Every rank stops alike; rank 0 holds the message.
-        let failed = comm.max_scalar(if err.is_some() { 1.0 } else { 0.0 }) > 0.0;
-        if failed {
-            return Err(err.unwrap_or_else(|| Error::runtime("the run folder is locked by another run")));
-        }
+        let file = crate::domain::comm::agree(comm, if comm.is_root() { take_lock(dir).map(Some) } else { Ok(None) })?;
         let status = Status {
             status: "running".into(),
             deck: deck.display().to_string(),

@@ -137,15 +137,20 @@ pub fn random_alloy(fractions: &[f64], n: u64, density: f64, aspect: [f64; 3], m
     Ok(data(l, fractions.len(), pos, types))
 }
 
+/// The sites of a cubic unit cell (`sc`, `bcc`, `fcc`) in cell units.
+pub fn basis(kind: &str) -> Option<&'static [[f64; 3]]> {
+    match kind {
+        "sc" => Some(&[[0.0, 0.0, 0.0]]),
+        "bcc" => Some(&[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5]]),
+        "fcc" => Some(&[[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]]),
+        _ => None,
+    }
+}
+
 /// Sites of a cubic lattice (`sc`, `bcc`, `fcc`) with constant `a`, `cells`
 /// unit cells per axis, species at random.
 pub fn lattice(fractions: &[f64], kind: &str, a: f64, cells: [usize; 3], seed: u64) -> Result<DataFile, String> {
-    let basis: &[[f64; 3]] = match kind {
-        "sc" => &[[0.0, 0.0, 0.0]],
-        "bcc" => &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5]],
-        "fcc" => &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]],
-        _ => return Err(format!("unknown lattice '{}' (expected sc, bcc or fcc)", kind)),
-    };
+    let basis = basis(kind).ok_or_else(|| format!("unknown lattice '{}' (expected sc, bcc or fcc)", kind))?;
     let mut pos = Vec::new();
     for k in 0..cells[2] {
         for j in 0..cells[1] {
