@@ -26,122 +26,8 @@ use std::time::Instant;
 
 pub use crate::integrate::barostat::{Barostat, Couple};
 pub use crate::integrate::nose_hoover::NoseHooverChain;
-
-/// MTK NPT (LAMMPS `fix npt`): Nosé–Hoover chain on the particles, MTK cell
-/// with its own chain, linear temperature and pressure ramps over the stage.
-/// The order of operations is LAMMPS `FixNH::initial_integrate` /
-/// `final_integrate`.
-pub struct Npt<'a> {
-    pub chain: &'a mut NoseHooverChain,
-    pub baro: &'a mut Barostat,
-    pub t_start: f64,
-    pub t_stop: f64,
-    pub steps: u64,
-    pub done: u64,
-}
-
-impl<'a> Npt<'a> {
-    pub fn new(eng: &Engine, chain: &'a mut NoseHooverChain, baro: &'a mut Barostat, t: (f64, f64), tdamp: f64, steps: u64) -> Self {
-        let t_now = eng.temperature();
-        chain.setup(tdamp, t.0, t_now, eng.tdof());
-        baro.press_target(0.0);
-        baro.setup(t.0, eng.natoms, eng.bx.lo, eng.bx.hi);
-        let (_, _, p, tensor) = eng.pressure();
-        baro.couple_pressure(p, tensor);
-        Npt { chain, baro, t_start: t.0, t_stop: t.1, steps, done: 0 }
-    }
-    fn apply_v_press(&self, eng: &mut Engine, dt: f64) {
-        let f = self.baro.v_press_factors(dt);
-        for v in &mut eng.atoms.v {
-            for d in 0..3 {
-                v[d] *= f[d];
-                v[d] *= f[d];
-            }
-        }
-    }
-    fn measure(&mut self, eng: &Engine) -> [f64; 3] {
-        let (_, ke, p, tensor) = eng.pressure();
-        self.baro.couple_pressure(p, tensor);
-        [ke[0], ke[1], ke[2]]
-    }
-}
-
-impl Ensemble for Npt<'_> {
-    fn save(&self, s: &mut ThermostatState) {
-        s.chain = self.chain.clone();
-        s.baro = Some(self.baro.clone());
-    }
-    fn begin_step(&mut self, eng: &mut Engine, dt: f64) {
-        self.done += 1;
-        let delta = self.done as f64 / self.steps as f64;
-        self.baro.chain_half_step(dt, self.chain.t_target);
-        self.chain.t_target = self.t_start + delta * (self.t_stop - self.t_start);
-        let f = self.chain.half_step(dt);
-        eng.scale_velocities(f);
-        let mvv = self.measure(eng);
-        self.baro.press_target(delta);
-        let (tdof, natoms, lengths) = (eng.tdof(), eng.natoms, eng.bx.lengths());
-        self.baro.omega_dot_update(dt, lengths, tdof, self.chain.t_current, mvv, natoms);
-        self.apply_v_press(eng, dt);
-    }
-    fn initial_integrate(&mut self, eng: &mut Engine, dt: f64) {
-        eng.kick(dt);
-        let f = self.baro.remap_factors(dt);
-        eng.dilate(self.baro.fixedpoint, f);
-        eng.drift(dt);
-        let f = self.baro.remap_factors(dt);
-        eng.dilate(self.baro.fixedpoint, f);
-    }
-    fn end_step(&mut self, eng: &mut Engine, dt: f64) {
-        self.apply_v_press(eng, dt);
-        self.chain.t_current = eng.temperature();
-        let mvv = self.measure(eng);
-        let (tdof, natoms, lengths) = (eng.tdof(), eng.natoms, eng.bx.lengths());
-        self.baro.omega_dot_update(dt, lengths, tdof, self.chain.t_current, mvv, natoms);
-        let f = self.chain.half_step(dt);
-        eng.scale_velocities(f);
-        self.baro.chain_half_step(dt, self.chain.t_target);
-    }
-}
-
-/// Nosé–Hoover chain NVT with a linear temperature ramp over a stage
-/// (LAMMPS `fix nvt temp T0 T1 Tdamp`): the target at step s of n is
-/// T0 + (s/n)(T1 − T0), evaluated at the start of the step as LAMMPS does.
-pub struct Nvt<'a> {
-    pub chain: &'a mut NoseHooverChain,
-    pub t_start: f64,
-    pub t_stop: f64,
-    pub steps: u64,
-    /// Steps of this stage done so far.
-    pub done: u64,
-}
-
-impl<'a> Nvt<'a> {
-    /// Set up the chain for a stage (keeps η, η̇ of earlier stages).
-    pub fn new(eng: &Engine, chain: &'a mut NoseHooverChain, t_start: f64, t_stop: f64, tdamp: f64, steps: u64) -> Self {
-        let t = eng.temperature();
-        chain.setup(tdamp, t_start, t, eng.tdof());
-        Nvt { chain, t_start, t_stop, steps, done: 0 }
-    }
-}
-
-impl Ensemble for Nvt<'_> {
-    fn save(&self, s: &mut ThermostatState) {
-        s.chain = self.chain.clone();
-    }
-    fn begin_step(&mut self, eng: &mut Engine, dt: f64) {
-        self.done += 1;
-        let delta = self.done as f64 / self.steps as f64;
-        self.chain.t_target = self.t_start + delta * (self.t_stop - self.t_start);
-        let f = self.chain.half_step(dt);
-        eng.scale_velocities(f);
-    }
-    fn end_step(&mut self, eng: &mut Engine, dt: f64) {
-        self.chain.t_current = eng.temperature();
-        let f = self.chain.half_step(dt);
-        eng.scale_velocities(f);
-    }
-}
+use crate::fix::Fix;
+use crate::system::group::{Members, Sel};
 
 /// Guards against runaway runs (deck section `[limits]`). Crossing one stops
 /// the run with an error on every rank instead of producing NaN or absurd
@@ -181,26 +67,7 @@ pub struct EngineOptions {
     pub nchunks: usize,
 }
 
-/// What an ensemble does around a velocity-Verlet step (pattern: lumol's
-/// `Control`, LAMMPS's `fix` initial/final_integrate). NVE does nothing.
-pub trait Ensemble {
-    /// Before the first half kick; `step` is the new step number.
-    fn begin_step(&mut self, _eng: &mut Engine, _dt: f64) {}
-    /// The first half kick and the drift (a barostat remaps the box around
-    /// the drift).
-    fn initial_integrate(&mut self, eng: &mut Engine, dt: f64) {
-        eng.kick(dt);
-        eng.drift(dt);
-    }
-    /// After the forces are computed, before the second half kick (LAMMPS
-    /// `post_force`): stochastic and external forces.
-    fn post_force(&mut self, _eng: &mut Engine, _dt: f64) {}
-    /// After the second half kick.
-    fn end_step(&mut self, _eng: &mut Engine, _dt: f64) {}
-    /// Copy the thermostat and barostat this ensemble drives into `s` (for
-    /// checkpoints).
-    fn save(&self, _s: &mut ThermostatState) {}
-}
+pub use crate::compute::Scalar as ThermoExtra;
 
 /// The thermostat and barostat chains of a run: they carry across stages,
 /// and a checkpoint stores them.
@@ -210,36 +77,9 @@ pub struct ThermostatState {
     pub baro: Option<Barostat>,
 }
 
-/// Langevin dynamics (LAMMPS `fix nve` + `fix langevin`) with a linear
-/// temperature ramp over the stage.
-pub struct Langevin {
-    pub t_start: f64,
-    pub t_stop: f64,
-    pub damp: f64,
-    pub seed: u64,
-    pub steps: u64,
-    pub done: u64,
-}
-
-impl Ensemble for Langevin {
-    fn begin_step(&mut self, _eng: &mut Engine, _dt: f64) {
-        self.done += 1;
-    }
-    fn post_force(&mut self, eng: &mut Engine, dt: f64) {
-        let t = self.t_start + (self.done as f64 / self.steps as f64) * (self.t_stop - self.t_start);
-        let n = eng.atoms.nlocal;
-        let step = eng.step;
-        let Atoms { f, v, typ, id, .. } = &mut eng.atoms;
-        crate::integrate::langevin::add_forces(&mut f[..n], v, &typ[..n], &id[..n], &eng.masses, t, self.damp, dt, self.seed, step);
-    }
-}
-
-/// Constant energy.
-pub struct Nve;
-impl Ensemble for Nve {}
-
-/// Values per atom in [`Engine::save_local`].
-pub const LOCAL_WIDTH: usize = 14;
+/// Values per atom in [`Engine::save_local`] before the persistent columns:
+/// id, type, x, v, image, x at the last list build, f.
+pub const LOCAL_WIDTH: usize = 17;
 
 /// Consecutive rows of a per-atom output in id order (see
 /// [`Engine::stream_rows`]): atom ids, 1-based types and `width` values per
@@ -290,6 +130,8 @@ pub struct Engine<'c> {
     pub step: u64,
     pub time: f64,
     pub per_atom: PerAtom,
+    /// The fixes of the running stage, called in order at each hook.
+    pub fixes: Vec<Box<dyn Fix>>,
     /// This rank's potential energy and virial Σ x⊗f (xx yy zz xy xz yz).
     pe_local: f64,
     virial_local: [f64; 6],
@@ -365,6 +207,7 @@ impl<'c> Engine<'c> {
             step: 0,
             time: 0.0,
             per_atom: PerAtom::default(),
+            fixes: Vec::new(),
             pe_local: 0.0,
             virial_local: [0.0; 6],
             x_hold: Vec::new(),
@@ -474,10 +317,12 @@ impl<'c> Engine<'c> {
     }
 
     /// This rank's part of a checkpoint: per owned atom, in memory order,
-    /// [`LOCAL_WIDTH`] values: id, type (0-based), x, v, image, and the
-    /// position at the last neighbor-list build.
+    /// [`LOCAL_WIDTH`] values — id, type (0-based), x, v, image, the
+    /// position at the last neighbor-list build, the force (fixes' changes
+    /// included) — then the persistent columns.
     pub fn save_local(&self) -> Vec<f64> {
-        let mut b = Vec::with_capacity(self.atoms.nlocal * LOCAL_WIDTH);
+        let w = LOCAL_WIDTH + self.atoms.cols.persistent_width();
+        let mut b = Vec::with_capacity(self.atoms.nlocal * w);
         for i in 0..self.atoms.nlocal {
             let a = &self.atoms;
             b.push(a.id[i] as f64);
@@ -486,8 +331,18 @@ impl<'c> Engine<'c> {
             b.extend(a.v[i]);
             b.extend(a.image[i].map(|k| k as f64));
             b.extend(self.x_hold[i]);
+            b.extend(a.f[i]);
+            a.cols.save_persistent(i, &mut b);
         }
         b
+    }
+
+    /// Declare the persistent columns a checkpoint holds (name, width).
+    fn declare_saved_columns(&mut self, columns: &[(String, usize)]) -> Result<()> {
+        for (name, w) in columns {
+            self.atoms.declare_column(name, *w, true).map_err(Error::runtime)?;
+        }
+        Ok(())
     }
 
     /// Neighbor bookkeeping a checkpoint carries: the box at the last list
@@ -503,13 +358,20 @@ impl<'c> Engine<'c> {
     /// lists of the interrupted run; then the current positions are copied
     /// to the ghosts and the forces recomputed — bitwise what the
     /// uninterrupted run holds at this step.
-    pub fn restore_exact(&mut self, local: &[f64], now: ([f64; 3], [f64; 3]), hold: ([f64; 3], [f64; 3]), last_sort: Option<u64>, step: u64, time: f64) -> Result<()> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore_exact(&mut self, local: &[f64], columns: &[(String, usize)], now: ([f64; 3], [f64; 3]), hold: ([f64; 3], [f64; 3]), last_sort: Option<u64>, step: u64, time: f64) -> Result<()> {
         self.atoms = Atoms::default();
-        let mut x_now = Vec::with_capacity(local.len() / LOCAL_WIDTH);
-        for r in local.chunks_exact(LOCAL_WIDTH) {
+        self.declare_saved_columns(columns)?;
+        let width = LOCAL_WIDTH + self.atoms.cols.persistent_width();
+        let mut x_now = Vec::with_capacity(local.len() / width);
+        let mut f_saved = Vec::with_capacity(local.len() / width);
+        for r in local.chunks_exact(width) {
             let im = [r[8] as i32, r[9] as i32, r[10] as i32];
             self.atoms.push_owned(r[0] as u64, r[1] as u32, [r[11], r[12], r[13]], [r[5], r[6], r[7]], im);
+            let i = self.atoms.nlocal - 1;
+            self.atoms.cols.load_persistent(i, &r[LOCAL_WIDTH..]);
             x_now.push([r[2], r[3], r[4]]);
+            f_saved.push([r[14], r[15], r[16]]);
         }
         let mut count = [self.atoms.nlocal as u64];
         self.comm.sum_u64(&mut count);
@@ -528,7 +390,11 @@ impl<'c> Engine<'c> {
         self.last_sort = last_sort;
         self.step = step;
         self.time = time;
+        // Energy and virial of the potential come from the recomputation;
+        // the forces are the saved ones, which include what the fixes did
+        // to them (random Langevin forces cannot be recomputed later).
         self.compute_forces(ForceFlags::default());
+        self.atoms.f[..f_saved.len()].copy_from_slice(&f_saved);
         Ok(())
     }
 
@@ -537,17 +403,21 @@ impl<'c> Engine<'c> {
     /// share: an equal slice of the file); they are routed to the ranks
     /// that own them and the engine starts afresh from them (same physics,
     /// not the same round-off).
-    pub fn restore_redistribute(&mut self, rows: &[f64], now: ([f64; 3], [f64; 3]), step: u64, time: f64) -> Result<()> {
+    pub fn restore_redistribute(&mut self, rows: &[f64], columns: &[(String, usize)], now: ([f64; 3], [f64; 3]), step: u64, time: f64) -> Result<()> {
         self.atoms = Atoms::default();
+        self.declare_saved_columns(columns)?;
+        let width = LOCAL_WIDTH + self.atoms.cols.persistent_width();
         self.bx.lo = now.0;
         self.bx.hi = now.1;
         self.dom.set_box(&self.bx);
-        for r in rows.chunks_exact(LOCAL_WIDTH) {
+        for r in rows.chunks_exact(width) {
             let (mut x, mut im) = ([r[2], r[3], r[4]], [r[8] as i32, r[9] as i32, r[10] as i32]);
             // Positions were checked when the checkpoint was written; one
             // that cannot be wrapped is caught by the reneighboring below.
             let _ = self.bx.wrap(&mut x, &mut im);
             self.atoms.push_owned(r[0] as u64, r[1] as u32, x, [r[5], r[6], r[7]], im);
+            let i = self.atoms.nlocal - 1;
+            self.atoms.cols.load_persistent(i, &r[LOCAL_WIDTH..]);
         }
         crate::domain::halo::redistribute(&mut self.atoms, &self.dom, &self.bx, self.comm);
         self.step = step;
@@ -604,6 +474,8 @@ impl<'c> Engine<'c> {
         let t0 = Instant::now();
         let mut comm_s = 0.0;
         let Atoms { x, typ, f, nlocal, .. } = &mut self.atoms;
+        // Forces are zeroed once here; every force term adds to them.
+        f.iter_mut().for_each(|v| *v = [0.0; 3]);
         let input = ForceInput { x, typ, nlocal: *nlocal, list: &self.list };
         let mut sync = HaloComm { halo: &self.halo, comm: self.comm, seconds: &mut comm_s };
         self.pe_local = self.pot.compute(&input, f, flags, &mut self.per_atom, &mut sync);
@@ -678,22 +550,67 @@ impl<'c> Engine<'c> {
         }))
     }
 
-    /// One velocity-Verlet step with an ensemble's hooks around it.
-    pub fn md_step(&mut self, dt: f64, ens: &mut dyn Ensemble) -> Result<()> {
+    /// Call `hook` on every fix of the stage, in order. The fixes are
+    /// taken out of the engine for the call, so a hook may use the engine
+    /// freely (and may not add fixes).
+    pub fn each_fix(&mut self, mut hook: impl FnMut(&mut dyn Fix, &mut Engine<'c>)) {
+        let mut fixes = std::mem::take(&mut self.fixes);
+        for f in fixes.iter_mut() {
+            hook(f.as_mut(), self);
+        }
+        self.fixes = fixes;
+    }
+
+    /// One velocity-Verlet step, the stage's fixes acting at LAMMPS's hooks
+    /// (`Verlet::run`): initial_integrate, post_integrate, [pre_exchange,
+    /// reneighbor], forces, post_force, final_integrate, end_of_step.
+    pub fn md_step(&mut self, dt: f64) -> Result<()> {
         self.step += 1;
-        ens.begin_step(self, dt);
-        ens.initial_integrate(self, dt);
+        self.each_fix(|f, e| f.initial_integrate(e, dt));
+        self.each_fix(|f, e| f.post_integrate(e, dt));
         self.time += dt;
         if self.needs_reneighbor(true)? {
+            self.each_fix(|f, e| f.pre_exchange(e));
             self.reneighbor()?;
         } else {
             self.forward_positions();
         }
         self.compute_forces(ForceFlags::default());
-        ens.post_force(self, dt);
-        self.kick(dt);
-        ens.end_step(self, dt);
+        self.each_fix(|f, e| f.post_force(e, dt));
+        self.each_fix(|f, e| f.final_integrate(e, dt));
+        self.each_fix(|f, e| f.end_of_step(e, dt));
         self.timers.atom_steps += self.natoms as f64 / self.comm.size() as f64;
+        Ok(())
+    }
+
+    /// Forces afresh from the current positions, then what the fixes do to
+    /// them (LAMMPS's set-up of a `run`): at a stage start, after a restart
+    /// on another rank count, after an inherent-structure sample. From the
+    /// same positions and list the potential's forces are bitwise those of
+    /// the last step, so a stage that follows plain MD starts exactly where
+    /// it would have.
+    pub fn refresh_forces(&mut self) {
+        self.compute_forces(ForceFlags::default());
+        self.each_fix(|f, e| f.setup_forces(e));
+    }
+
+    /// Set up the fixes of a stage that begins now (forces refreshed, then
+    /// each fix's `setup`), and check that no atom is integrated twice.
+    pub fn setup_fixes(&mut self) -> Result<()> {
+        self.refresh_forces();
+        self.each_fix(|f, e| f.setup(e));
+        // Integrating groups must not overlap (LAMMPS warns; we refuse).
+        let groups: Vec<(String, Sel)> = self.fixes.iter().filter_map(|f| f.integrates().map(|g| (f.id().to_string(), g))).collect();
+        for a in 0..groups.len() {
+            for b in a + 1..groups.len() {
+                let (ma, mb) = (Members::new(&self.atoms.cols, groups[a].1), Members::new(&self.atoms.cols, groups[b].1));
+                let both = (0..self.atoms.nlocal).filter(|&i| ma.has(i) && mb.has(i)).count();
+                let both = self.comm.sum_scalar(both as f64);
+                if both > 0.0 {
+                    return Err(Error::runtime(format!("{} atom(s) are integrated by both fix {} and fix {}; give the fixes disjoint groups", both, groups[a].0, groups[b].0)));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -707,7 +624,8 @@ impl<'c> Engine<'c> {
             self.forward_positions();
         }
         self.compute_forces(ForceFlags::default());
-        let pe = self.comm.sum_scalar(self.pe_local);
+        self.each_fix(|f, e| f.min_post_force(e));
+        let pe = self.comm.sum_scalar(self.pe_local + self.fix_energy());
         if !pe.is_finite() {
             return Err(Error::runtime(format!("at step {}: the potential energy is not finite ({}) during a minimisation: the configuration blew up", self.step, pe)));
         }
@@ -726,9 +644,37 @@ impl<'c> Engine<'c> {
         (s[0], s[1] * (MVV2E / (self.tdof() * BOLTZ)))
     }
 
-    /// Global potential energy of the last force computation (collective).
+    /// Global potential energy of the last force computation, fixes'
+    /// energies included (collective).
     pub fn potential_energy(&self) -> f64 {
-        self.comm.sum_scalar(self.pe_local)
+        self.comm.sum_scalar(self.pe_local + self.fix_energy())
+    }
+
+    /// The potential's energy and virial of the last force computation,
+    /// summed over ranks (collective): what a checkpoint keeps, because
+    /// positions may have moved since the forces were computed (a box
+    /// deformed at the end of a step) and a restart must see the same sums.
+    pub fn potential_totals(&self) -> [f64; 7] {
+        let mut t = [0.0; 7];
+        t[0] = self.pe_local;
+        t[1..].copy_from_slice(&self.virial_local);
+        self.comm.sum_f64(&mut t);
+        t
+    }
+
+    /// Put saved totals back (rank 0 holds them whole, the others zero,
+    /// so every later sum over ranks gives them bitwise).
+    pub fn set_potential_totals(&mut self, t: [f64; 7]) {
+        let root = self.comm.is_root();
+        self.pe_local = if root { t[0] } else { 0.0 };
+        for k in 0..6 {
+            self.virial_local[k] = if root { t[1 + k] } else { 0.0 };
+        }
+    }
+
+    /// This rank's share of the fixes' energies.
+    fn fix_energy(&self) -> f64 {
+        self.fixes.iter().map(|f| f.energy(self)).sum()
     }
 
     /// Global virial W = Σ r ⊗ f of the last force computation, eV
@@ -771,6 +717,102 @@ impl<'c> Engine<'c> {
         integrate::drift(&mut x[..n], v, dt);
     }
 
+    /// Half kick of the owned atoms of a group.
+    pub fn kick_group(&mut self, dt: f64, g: Sel) {
+        if g.is_all() {
+            return self.kick(dt);
+        }
+        let n = self.atoms.nlocal;
+        let Atoms { v, f, typ, cols, .. } = &mut self.atoms;
+        let m = Members::new(cols, g);
+        for i in (0..n).filter(|&i| m.has(i)) {
+            integrate::kick(&mut v[i..i + 1], &f[i..i + 1], &typ[i..i + 1], &self.masses, dt);
+        }
+    }
+
+    /// Drift of the owned atoms of a group.
+    pub fn drift_group(&mut self, dt: f64, g: Sel) {
+        if g.is_all() {
+            return self.drift(dt);
+        }
+        let n = self.atoms.nlocal;
+        let Atoms { x, v, cols, .. } = &mut self.atoms;
+        let m = Members::new(cols, g);
+        for i in (0..n).filter(|&i| m.has(i)) {
+            integrate::drift(&mut x[i..i + 1], &v[i..i + 1], dt);
+        }
+    }
+
+    /// Apply `op` to the velocity of every owned atom of a group.
+    pub fn for_group_velocities(&mut self, g: Sel, mut op: impl FnMut(&mut [f64; 3])) {
+        let n = self.atoms.nlocal;
+        let Atoms { v, cols, .. } = &mut self.atoms;
+        let m = Members::new(cols, g);
+        for (i, vi) in v[..n].iter_mut().enumerate() {
+            if m.has(i) {
+                op(vi);
+            }
+        }
+    }
+
+    /// Multiply the velocities of a group by `factor`.
+    pub fn scale_velocities_group(&mut self, factor: f64, g: Sel) {
+        if g.is_all() {
+            return self.scale_velocities(factor);
+        }
+        self.for_group_velocities(g, |v| {
+            v[0] *= factor;
+            v[1] *= factor;
+            v[2] *= factor;
+        });
+    }
+
+    /// Σ m v² and the atom count of a group on this rank.
+    fn group_mv2(&self, g: Sel) -> [f64; 2] {
+        let m = Members::new(&self.atoms.cols, g);
+        let mut s = [0.0; 2];
+        for i in (0..self.atoms.nlocal).filter(|&i| m.has(i)) {
+            let v = self.atoms.v[i];
+            s[0] += (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) * self.masses[self.atoms.typ[i] as usize];
+            s[1] += 1.0;
+        }
+        s
+    }
+
+    /// Atoms in a group (collective).
+    pub fn group_count(&self, g: Sel) -> f64 {
+        if g.is_all() {
+            return self.natoms as f64;
+        }
+        self.comm.sum_scalar(self.group_mv2(g)[1])
+    }
+
+    /// Degrees of freedom of a group's temperature, 3N_g − 3 as LAMMPS
+    /// `compute temp` on the group (collective).
+    pub fn tdof_group(&self, g: Sel) -> f64 {
+        if g.is_all() {
+            return self.tdof();
+        }
+        (3.0 * self.group_count(g) - 3.0).max(1.0)
+    }
+
+    /// Kinetic temperature of a group, as LAMMPS `compute temp` on it:
+    /// Σ_g m v² · mvv2e / ((3N_g − 3) k_B) (collective; 0 for a group of
+    /// one atom or none).
+    pub fn temperature_group(&self, g: Sel) -> f64 {
+        if g.is_all() {
+            return self.temperature();
+        }
+        let mut s = self.group_mv2(g);
+        self.comm.sum_f64(&mut s);
+        let dof = 3.0 * s[1] - 3.0;
+        if dof > 0.0 {
+            s[0] * (MVV2E / (dof * BOLTZ))
+        } else {
+            0.0
+        }
+    }
+
     /// Global sums over owned atoms (collective, one reduction): Σ m v²,
     /// kinetic tensor m v⊗v (eV), virial (eV), potential energy, mass.
     fn global_sums(&self) -> GlobalSums {
@@ -788,7 +830,14 @@ impl<'c> Engine<'c> {
             s[13] += m;
         }
         s[7..13].copy_from_slice(&self.virial_local);
-        s[14] = self.pe_local;
+        for f in &self.fixes {
+            if let Some(w) = f.virial(self) {
+                for k in 0..6 {
+                    s[7 + k] += w[k];
+                }
+            }
+        }
+        s[14] = self.pe_local + self.fix_energy();
         self.comm.sum_f64(&mut s);
         let mut mvv = [0.0; 6];
         let mut virial = [0.0; 6];
@@ -821,17 +870,28 @@ impl<'c> Engine<'c> {
     }
 
     /// Dilate the box about `fixedpoint` by `factor` per axis, moving owned
-    /// atoms with it through fractional coordinates in every dimension, in
-    /// LAMMPS's operation order (`x2lamda`, new bounds, `lamda2x`).
+    /// atoms with it (see [`Engine::remap_box_to`]).
     pub fn dilate(&mut self, fixedpoint: [f64; 3], factor: [f64; 3]) {
-        let (lo0, len0) = (self.bx.lo, self.bx.lengths());
-        let h_inv = [1.0 / len0[0], 1.0 / len0[1], 1.0 / len0[2]];
+        let (mut lo, mut hi) = (self.bx.lo, self.bx.hi);
         for d in 0..3 {
             if factor[d] != 1.0 {
-                self.bx.lo[d] = (self.bx.lo[d] - fixedpoint[d]) * factor[d] + fixedpoint[d];
-                self.bx.hi[d] = (self.bx.hi[d] - fixedpoint[d]) * factor[d] + fixedpoint[d];
+                lo[d] = (lo[d] - fixedpoint[d]) * factor[d] + fixedpoint[d];
+                hi[d] = (hi[d] - fixedpoint[d]) * factor[d] + fixedpoint[d];
             }
         }
+        self.remap_box_to(lo, hi);
+    }
+
+    /// The one affine box change: give the box new bounds and carry the
+    /// owned atoms with it through fractional coordinates in every
+    /// dimension, in LAMMPS's operation order (`x2lamda` in the old box,
+    /// new bounds, `lamda2x`). Ghosts follow at the next forward
+    /// communication.
+    pub fn remap_box_to(&mut self, lo: [f64; 3], hi: [f64; 3]) {
+        let (lo0, len0) = (self.bx.lo, self.bx.lengths());
+        let h_inv = [1.0 / len0[0], 1.0 / len0[1], 1.0 / len0[2]];
+        self.bx.lo = lo;
+        self.bx.hi = hi;
         let len = self.bx.lengths();
         for x in &mut self.atoms.x[..self.atoms.nlocal] {
             for d in 0..3 {
@@ -891,7 +951,45 @@ impl<'c> Engine<'c> {
             lengths: self.bx.lengths(),
             stage: 0,
             target_temperature: f64::NAN,
+            extra: Vec::new(),
         }
+    }
+
+    /// Values of extra thermo columns (collective, one reduction): group
+    /// temperatures and the values fixes offer (NaN when no fix of the
+    /// running stage offers it).
+    pub fn thermo_extras(&self, extras: &[ThermoExtra]) -> Vec<f64> {
+        let mut local = Vec::new();
+        for e in extras {
+            match e {
+                ThermoExtra::Temp(g) => local.extend(self.group_mv2(*g)),
+                ThermoExtra::Fix(name) => {
+                    let v = self.fixes.iter().find_map(|f| {
+                        let k = f.thermo_names().iter().position(|n| format!("{}_{}", f.id(), n) == *name)?;
+                        f.thermo_local(self).get(k).copied()
+                    });
+                    local.push(v.unwrap_or(f64::NAN));
+                }
+            }
+        }
+        self.comm.sum_f64(&mut local);
+        let mut out = Vec::with_capacity(extras.len());
+        let mut k = 0;
+        for e in extras {
+            match e {
+                ThermoExtra::Temp(g) => {
+                    let (mv2, n) = (local[k], local[k + 1]);
+                    let dof = if g.is_all() { self.tdof() } else { 3.0 * n - 3.0 };
+                    out.push(if dof > 0.0 { mv2 * (MVV2E / (dof * BOLTZ)) } else { 0.0 });
+                    k += 2;
+                }
+                ThermoExtra::Fix(_) => {
+                    out.push(local[k]);
+                    k += 1;
+                }
+            }
+        }
+        out
     }
 
     /// Maxwell–Boltzmann velocities at `temperature` from `seed`, zero total
@@ -1012,10 +1110,15 @@ impl<'c> Engine<'c> {
         std::array::from_fn(|k| -(kin[k] + w[k]) * NKTV2P)
     }
 
-    /// Recompute the forces with per-atom energies and virials (the forces
-    /// themselves come out bitwise the same: same positions, same list).
+    /// Per-atom energies and virials of the potential for the current
+    /// positions. The forces, energy and virial the step holds (fixes'
+    /// changes included) are kept as they were.
     pub fn compute_per_atom(&mut self) {
+        let (f, pe, w) = (self.atoms.f.clone(), self.pe_local, self.virial_local);
         self.compute_forces(ForceFlags { energy_atom: true, virial_atom: true });
+        self.atoms.f = f;
+        self.pe_local = pe;
+        self.virial_local = w;
     }
 
     /// The whole system as a data file, on rank 0 (collective).

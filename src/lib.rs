@@ -9,11 +9,13 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod compute;
 pub mod config;
 pub mod console;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod fix;
 pub mod integrate;
 pub mod io;
 pub mod memory;

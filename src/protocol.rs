@@ -119,6 +119,8 @@ impl IsSampler {
         eng.atoms = atoms;
         eng.set_box(&bx);
         eng.setup(ForceFlags::default())?;
+        // The stage's fixes act on the restored forces again.
+        eng.each_fix(|f, e| f.setup_forces(e));
         if eng.comm.is_root() {
             log::info!("inherent structure at {:.1} K: E_IS {:.6} eV/atom (fixed box), {:.6} eV/atom (P = 0)", target, fixed.e_final / n, p0.e_final / n);
             let rows = &self.rows;

@@ -39,11 +39,18 @@ fn read(dir: &Path, f: &str) -> Vec<u8> {
 
 /// Straight run and stop-at-130 + restart give the same bytes.
 fn check_bitwise(np: usize, md: &str) {
+    check_bitwise_at(np, md, 130, 11);
+}
+
+/// Straight run and stop-at-`stop` + restart give the same bytes; the
+/// thermo CSV has `rows` rows.
+fn check_bitwise_at(np: usize, md: &str, stop: u64, rows: usize) {
     let (a, b) = (tempdir(), tempdir());
     deck(a.path(), md, 0);
     deck(b.path(), md, 0);
     ok(&run(np, a.path(), &[]));
-    let stopped = run(np, b.path(), &["--stop-at-step", "130"]);
+    let stop = stop.to_string();
+    let stopped = run(np, b.path(), &["--stop-at-step", &stop]);
     assert_eq!(stopped.status.code(), Some(75), "stderr: {}", String::from_utf8_lossy(&stopped.stderr));
     assert!(b.path().join("restart.h5").exists() && b.path().join("thermo.csv.part").exists());
     assert!(!b.path().join("final.data").exists());
@@ -53,8 +60,8 @@ fn check_bitwise(np: usize, md: &str) {
     }
     same_h5(&a.path().join("traj.h5"), &b.path().join("traj.h5"));
     // 200 steps: thermo rows at 0, 20, ..., 200 exactly once.
-    let rows = read_thermo_csv(&b.path().join("thermo.csv"));
-    assert_eq!(rows.len(), 11);
+    let got = read_thermo_csv(&b.path().join("thermo.csv"));
+    assert_eq!(got.len(), rows);
 }
 
 #[test]
@@ -71,6 +78,27 @@ fn nvt_restart_is_bitwise_on_two_ranks() {
 fn npt_ramp_restart_is_bitwise() {
     check_bitwise(1, NPT_RAMP);
     check_bitwise(2, NPT_RAMP);
+}
+
+/// Fixes with state: a Langevin stage on a group (its random forces are
+/// in the saved forces), a partial setforce on the rest, and a box
+/// deformation (its start box and step are its checkpointed state); then
+/// an NPT stage on x and y with deform along z (chains, barostat and
+/// deform state, keyed by fix id).
+const FIXES: &str = "[[stage]]\nkind = \"langevin\"\ngroup = \"mobile\"\ntemperature = [1500, 1200]\ndamp = 0.1\nseed = 5\nsteps = 150\n\
+    [[stage.fix]]\nkind = \"setforce\"\ngroup = \"base\"\nforce = [\"NULL\", \"NULL\", 0.0]\n\
+    [[stage.fix]]\nkind = \"deform\"\nerate = { x = 0.05 }\n\
+    [[stage]]\nkind = \"npt\"\ntemperature = 1200\npressure_gpa = { x = 0.0, y = 0.0 }\nsteps = 100\n\
+    [[stage.fix]]\nkind = \"deform\"\nname = \"pull\"\nerate = { z = 0.02 }\n\
+    [[group]]\nname = \"base\"\nregion = { z = [-inf, 4.0] }\n[[group]]\nname = \"mobile\"\nnot = \"base\"\n";
+
+#[test]
+fn restart_with_fixes_and_groups_is_bitwise() {
+    // Stopped inside the Langevin stage, and inside the NPT stage; rows at
+    // 0, 20, ..., 140, 150 (stage end), 160, ..., 240, 250.
+    for (np, stop) in [(1, 130), (2, 130), (1, 210), (2, 210)] {
+        check_bitwise_at(np, FIXES, stop, 15);
+    }
 }
 
 #[test]

@@ -82,7 +82,7 @@ fn non_convergence_is_a_warning_with_reached_values() {
 #[test]
 fn bad_minimize_stages() {
     for (stage, words) in [
-        ("algorithm = \"newton\"", vec!["unknown algorithm 'newton'"]),
+        ("algorithm = \"newton\"", vec!["algorithm: unknown value 'newton' (expected sd, cg, fire)"]),
         ("box_pressure_gpa = [0.0, 1.0]", vec!["constant targets"]),
         ("box_pressure_gpa = { w = 0.0 }", vec!["axis 'w'"]),
         ("box_pressure_gpa = { x = 0.0, y = 1.0 }\ncouple = \"xy\"", vec!["equal targets"]),

@@ -5,7 +5,9 @@
 mod common;
 use common::*;
 use glassmd::domain::comm::SerialComm;
-use glassmd::engine::{Barostat, Couple, Engine, EngineOptions, NoseHooverChain, Npt};
+use glassmd::engine::{Barostat, Couple, Engine, EngineOptions, NoseHooverChain};
+use glassmd::fix::nh::Npt;
+use glassmd::system::group::Sel;
 use glassmd::io::lammps_data;
 use glassmd::potential::{eam, ForceFlags};
 use glassmd::system::Boundary;
@@ -22,13 +24,14 @@ fn run_case(name: &str, baro: Barostat, t: (f64, f64)) -> f64 {
     let mut eng = Engine::new(&comm, &data, &data_path, [Boundary::Periodic; 3], Box::new(pot), masses, opts).unwrap();
     eng.setup(ForceFlags::default()).unwrap();
     let lmp = &read_lammps_log(&root().join(format!("tests/data/lammps_npt/{name}.log")))[0];
-    let (mut chain, mut baro) = (NoseHooverChain::new(), baro);
-    let mut npt = Npt::new(&eng, &mut chain, &mut baro, t, 0.1, 300);
+    let npt = Npt { id: "npt".into(), group: Sel::ALL, chain: NoseHooverChain::new(), baro, t_start: t.0, t_stop: t.1, tdamp: 0.1, steps: 300, done: 0 };
+    eng.fixes = vec![Box::new(npt)];
+    eng.setup_fixes().unwrap();
     let mut worst = 0.0f64;
     for row in lmp {
         let step = row["Step"] as u64;
         while eng.step < step {
-            eng.md_step(0.001, &mut npt).unwrap();
+            eng.md_step(0.001).unwrap();
         }
         let th = eng.thermo();
         // Pressures are compared on the scale of the largest pressure of the row.

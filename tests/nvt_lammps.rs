@@ -6,7 +6,9 @@
 mod common;
 use common::*;
 use glassmd::domain::comm::SerialComm;
-use glassmd::engine::{Engine, EngineOptions, NoseHooverChain, Nvt};
+use glassmd::engine::{Engine, EngineOptions, NoseHooverChain, ThermoExtra};
+use glassmd::fix::nh::Nvt;
+use glassmd::system::group::Sel;
 use glassmd::io::lammps_data;
 use glassmd::potential::{eam, ForceFlags};
 use glassmd::system::Boundary;
@@ -24,18 +26,29 @@ fn engine(comm: &SerialComm) -> Engine<'_> {
     eng
 }
 
+/// Run a Nosé–Hoover NVT fix from t0 to t1 over `steps` on the engine.
+fn install_nvt(eng: &mut Engine, t0: f64, t1: f64, steps: u64) {
+    let nvt = Nvt { id: "nvt".into(), group: Sel::ALL, chain: NoseHooverChain::new(), t_start: t0, t_stop: t1, tdamp: 0.1, steps, done: 0 };
+    eng.fixes = vec![Box::new(nvt)];
+    eng.setup_fixes().unwrap();
+}
+
+/// The chain's energy (LAMMPS f_1), through the thermo column it offers.
+fn chain_energy(eng: &Engine) -> f64 {
+    eng.thermo_extras(&[ThermoExtra::Fix("nvt_energy".into())])[0]
+}
+
 #[test]
 fn nvt_ramp_follows_lammps_fix_nvt() {
     let comm = SerialComm;
     let mut eng = engine(&comm);
     let lmp = &read_lammps_log(&root().join("tests/data/lammps_nvt/ref_nvt.log"))[0];
-    let mut chain = NoseHooverChain::new();
-    let mut nvt = Nvt::new(&eng, &mut chain, 1500.0, 1000.0, 0.1, 300);
+    install_nvt(&mut eng, 1500.0, 1000.0, 300);
     let mut worst = 0.0f64;
     for row in lmp {
         let step = row["Step"] as u64;
         while eng.step < step {
-            eng.md_step(0.001, &mut nvt).unwrap();
+            eng.md_step(0.001).unwrap();
         }
         let t = eng.thermo();
         for (ours, theirs) in [(t.temperature, row["Temp"]), (t.pe, row["PotEng"]), (t.etotal, row["TotEng"])] {
@@ -44,7 +57,7 @@ fn nvt_ramp_follows_lammps_fix_nvt() {
             assert!(rel < 1e-8, "step {step}: {ours} vs LAMMPS {theirs} (rel {rel:e})");
         }
         let f1 = row["f_1"];
-        let e = nvt.chain.energy();
+        let e = chain_energy(&eng);
         assert!((e - f1).abs() <= 1e-8 * f1.abs().max(1.0), "step {step}: thermostat energy {e} vs LAMMPS {f1}");
     }
     assert_eq!(eng.step, 300);
@@ -55,15 +68,14 @@ fn nvt_ramp_follows_lammps_fix_nvt() {
 fn nvt_conserves_extended_energy_at_constant_temperature() {
     let comm = SerialComm;
     let mut eng = engine(&comm);
-    let mut chain = NoseHooverChain::new();
-    let mut nvt = Nvt::new(&eng, &mut chain, 1200.0, 1200.0, 0.1, 3000);
+    install_nvt(&mut eng, 1200.0, 1200.0, 3000);
     let e0 = eng.thermo().etotal;
     let mut worst = 0.0f64;
     let mut tsum = 0.0;
     for _ in 0..3000 {
-        eng.md_step(0.001, &mut nvt).unwrap();
+        eng.md_step(0.001).unwrap();
         let t = eng.thermo();
-        worst = worst.max((t.etotal + nvt.chain.energy() - e0).abs() / 2048.0);
+        worst = worst.max((t.etotal + chain_energy(&eng) - e0).abs() / 2048.0);
         tsum += t.temperature;
     }
     eprintln!("NVT 1200 K, 3 ps: extended energy drift {worst:e} eV/atom, mean T {}", tsum / 3000.0);

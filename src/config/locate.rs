@@ -68,19 +68,40 @@ impl Locator {
         let mut loc = Locator::default();
         let mut prefix = String::new();
         let mut in_stage = false;
+        // Keys of a stage's sub-table (`[[stage.fix]]`) are `fix[j].key`.
+        let mut stage_prefix = String::new();
+        let mut arrays: BTreeMap<String, usize> = BTreeMap::new();
+        let mut sub_arrays: BTreeMap<String, usize> = BTreeMap::new();
         for (k, raw) in text.lines().enumerate() {
             let line = k + 1;
             let t = raw.trim();
             if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
                 let name = name.trim();
+                if let (true, Some(sub)) = (in_stage, name.strip_prefix("stage.")) {
+                    let n = sub_arrays.entry(sub.to_string()).or_insert(0);
+                    stage_prefix = format!("{}[{}]", sub, n);
+                    *n += 1;
+                    if let Some((_, m)) = loc.stages.last_mut() {
+                        m.entry(stage_prefix.clone()).or_insert(line);
+                    }
+                    continue;
+                }
                 if in_stage {
                     loc.stage_ends.push(line);
                 }
                 in_stage = name == "stage";
+                stage_prefix.clear();
                 if in_stage {
                     loc.stages.push((line, BTreeMap::new()));
+                    sub_arrays.clear();
+                    prefix = name.to_string();
+                } else {
+                    // Other arrays of tables (`[[group]]`): `group[k].key`.
+                    let n = arrays.entry(name.to_string()).or_insert(0);
+                    prefix = format!("{}[{}]", name, n);
+                    *n += 1;
+                    loc.keys.entry(prefix.clone()).or_insert(line);
                 }
-                prefix = name.to_string();
                 continue;
             }
             if let Some(name) = t.strip_prefix('[').and_then(|r| r.split(']').next()) {
@@ -97,6 +118,7 @@ impl Locator {
             found.extend(inline_keys(raw.split_once('=').map(|x| x.1).unwrap_or("")).iter().map(|s| format!("{}.{}", key, s)));
             for f in found {
                 if in_stage {
+                    let f = if stage_prefix.is_empty() { f } else { format!("{}.{}", stage_prefix, f) };
                     if let Some((_, m)) = loc.stages.last_mut() {
                         m.entry(f).or_insert(line);
                     }
@@ -194,6 +216,18 @@ pub fn friendly(msg: &str, key: Option<&str>) -> String {
     }
     if msg.contains("untagged enum Target") {
         return "expected a number or a ramp [start, stop]".into();
+    }
+    // "unknown variant `x`, expected one of `a`, `b`" (a serde enum key).
+    if let Some(rest) = msg.strip_prefix("unknown variant `") {
+        if let Some((got, expected)) = rest.split_once("`, expected one of ") {
+            return format!("unknown value '{}' (expected {})", got, expected.replace('`', ""));
+        }
+        if let Some((got, expected)) = rest.split_once("`, expected ") {
+            return format!("unknown value '{}' (expected {})", got, expected.replace('`', ""));
+        }
+    }
+    if msg.contains("untagged enum Component") {
+        return "expected force components [fx, fy, fz]: numbers in eV/A, or \"NULL\" to leave one alone".into();
     }
     if msg.contains("untagged enum PressureSpec") {
         return "expected a pressure in GPa: a number, a ramp [start, stop], or a table { x = .., y = .., z = .. }".into();

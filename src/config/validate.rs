@@ -211,11 +211,8 @@ impl Deck {
                 return kerr("system.replicate", format!("must be at least 1 along each axis, got {:?}", r));
             }
         }
-        if crate::potential::eam::EamStyle::parse(&self.potential.style).is_none() {
-            return kerr("potential.style", format!("unknown potential style '{}' (expected eam, eam/alloy or eam/fs)", self.potential.style));
-        }
-        if self.potential.style != "eam" && self.potential.elements.is_none() && sys.read_data.is_some() {
-            return kerr("potential", format!("style {} needs elements = [...], the element of each atom type in type order", self.potential.style));
+        if self.potential.style != crate::potential::eam::EamStyle::Funcfl && self.potential.elements.is_none() && sys.read_data.is_some() {
+            return kerr("potential", format!("style {} needs elements = [...], the element of each atom type in type order", self.potential.style.name()));
         }
         if self.potential.file.trim().is_empty() {
             return kerr("potential.file", "the file name is empty".into());
@@ -275,6 +272,61 @@ impl Deck {
                 return err(format!("'{}' is a file glassmd writes itself; choose another name", f));
             }
         }
+        // Groups, then every reference to one.
+        let rules = group::rules(&self.groups).map_err(|(k, key, m)| self.key_error(&format!("group[{}].{}", k, key), m))?;
+        let known = |n: &str| n == "all" || rules.iter().any(|(g, _)| g == n);
+        let group_list = || std::iter::once("all").chain(rules.iter().map(|(g, _)| g.as_str())).collect::<Vec<_>>().join(", ");
+        for (k, st) in self.stages.iter().enumerate() {
+            if let Some(g) = st.group().filter(|g| !known(g)) {
+                return Err(self.stage_error(k, Some("group"), format!("unknown group '{}' (groups: {})", g, group_list())));
+            }
+            let mut ids: Vec<&str> = vec![st.name()];
+            let mut boxes = vec![(format!("the {} integrator", st.name()), st.integrator_box_change())];
+            for (j, f) in st.fixes().iter().enumerate() {
+                let key = |x: &str| format!("fix[{}].{}", j, x);
+                if !known(f.group()) {
+                    return Err(self.stage_error(k, Some(&key("group")), format!("fix {}: unknown group '{}' (groups: {})", f.id(), f.group(), group_list())));
+                }
+                f.check().map_err(|(kk, m)| self.stage_error(k, Some(&key(kk)), format!("fix {}: {}", f.id(), m)))?;
+                if !f.id().chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || f.id().is_empty() {
+                    return Err(self.stage_error(k, Some(&key("name")), format!("fix name '{}' must be letters, digits, _ or -", f.id())));
+                }
+                if ids.contains(&f.id()) {
+                    return Err(self.stage_error(k, Some(&key("name")), format!("two fixes of this stage are called '{}'; give one a name = \"...\"", f.id())));
+                }
+                ids.push(f.id());
+                // Two fixes may not change one box component (LAMMPS
+                // `box_change` bits).
+                let b = f.box_change();
+                if let Some((other, ob)) = boxes.iter().find(|(_, ob)| !ob.overlap(b).is_empty()) {
+                    return Err(self.stage_error(
+                        k,
+                        Some(&key("kind")),
+                        format!("fix {} and {} both change the box along {}; one box component, one fix", f.id(), other, ob.overlap(b).names().join(", ")),
+                    ));
+                }
+                boxes.push((format!("fix {}", f.id()), b));
+            }
+        }
+        // thermo.extra: group temperatures and fix values.
+        let fixed: Vec<&str> = crate::io::thermo::COLUMNS.split(',').collect();
+        for (i, c) in self.thermo.extra.iter().enumerate() {
+            if fixed.contains(&c.as_str()) || self.thermo.extra[..i].contains(c) {
+                return kerr("thermo.extra", format!("column '{}' is already in the thermo output", c));
+            }
+            if let Some(g) = c.strip_prefix("temp_") {
+                if !known(g) {
+                    return kerr("thermo.extra", format!("'{}': unknown group '{}' (groups: {})", c, g, group_list()));
+                }
+                continue;
+            }
+            let offered: Vec<String> =
+                self.stages.iter().flat_map(|st| crate::fix::integrator_columns(st.name()).into_iter().chain(st.fixes().iter().flat_map(crate::fix::offered_columns))).collect();
+            if !offered.contains(c) {
+                let o = if offered.is_empty() { "none".to_string() } else { offered.join(", ") };
+                return kerr("thermo.extra", format!("unknown column '{}': expected temp_<group> or a value a fix of the deck offers ({})", c, o));
+            }
+        }
         let mut records: Vec<&str> = Vec::new();
         for (k, st) in self.stages.iter().enumerate() {
             let serr = |key: &str, m: String| Err(self.stage_error(k, Some(key), m));
@@ -320,8 +372,8 @@ impl Deck {
                 if t.start() == t.stop() {
                     return serr(key, "inherent_structures needs a temperature ramp [start, stop]".into());
                 }
-                if crate::minimize::Algorithm::parse(&i.algorithm).is_none() || !(i.ftol > 0.0) {
-                    return serr(key, format!("inherent_structures: algorithm '{}' (expected sd, cg or fire) with ftol > 0", i.algorithm));
+                if !(i.ftol > 0.0) {
+                    return serr(key, format!("inherent_structures: ftol must be > 0 eV/A, got {}", N(i.ftol)));
                 }
             }
             match st {
@@ -362,18 +414,15 @@ impl Deck {
                             format!("pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes", ["x", "y", "z"][d], b[d].letter()),
                         );
                     }
-                    if let Some(axes) = couple_axes(v.couple.as_deref()).map_err(|m| self.stage_error(k, Some("couple"), m))? {
+                    if let Some(axes) = couple_axes(v.couple).map_err(|m| self.stage_error(k, Some("couple"), m))? {
                         if axes.iter().any(|&a| targets[a].is_none()) {
-                            let c = v.couple.as_deref().unwrap_or_default();
+                            let c = v.couple.map_or("", |c| c.name());
                             return serr("couple", format!("couple = \"{}\" needs a pressure target on each of those axes", c));
                         }
                     }
                     length(v.steps())?;
                 }
                 Stage::Minimize(m) => {
-                    if crate::minimize::Algorithm::parse(&m.algorithm).is_none() {
-                        return serr("algorithm", format!("unknown algorithm '{}' (expected sd, cg or fire)", m.algorithm));
-                    }
                     if let Some((targets, _)) = m.box_targets().map_err(|e| self.stage_error(k, Some("box_pressure_gpa"), e))? {
                         let b = self.system.boundary();
                         if let Some(d) = nonperiodic_target(&targets, b) {

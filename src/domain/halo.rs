@@ -195,7 +195,7 @@ fn pack_atom(atoms: &Atoms, i: usize, buf: &mut Vec<f64>) {
     let (x, v, im) = (atoms.x[i], atoms.v[i], atoms.image[i]);
     buf.extend_from_slice(&[x[0], x[1], x[2], v[0], v[1], v[2]]);
     buf.extend_from_slice(&[im[0] as f64, im[1] as f64, im[2] as f64, atoms.id[i] as f64, atoms.typ[i] as f64]);
-    buf.extend_from_slice(atoms.extra_of(i));
+    buf.extend_from_slice(atoms.cols.row(i));
 }
 
 fn unpack_atom(atoms: &mut Atoms, g: &[f64]) {
@@ -207,7 +207,7 @@ fn unpack_atom(atoms: &mut Atoms, g: &[f64]) {
         [g[6] as i32, g[7] as i32, g[8] as i32],
     );
     let i = atoms.nlocal - 1;
-    atoms.extra_of_mut(i).copy_from_slice(&g[ATOM_WIDTH..]);
+    atoms.cols.row_mut(i).copy_from_slice(&g[ATOM_WIDTH..]);
 }
 
 /// Move owned atoms that left this subdomain to the rank that owns them
@@ -223,7 +223,7 @@ fn unpack_atom(atoms: &mut Atoms, g: &[f64]) {
 /// reduction per axis.
 pub fn exchange(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
     debug_assert_eq!(atoms.nghost(), 0);
-    let width = ATOM_WIDTH + atoms.extra_width;
+    let width = ATOM_WIDTH + atoms.cols.width();
     for d in 0..3 {
         let p = dom.grid[d];
         if p == 1 {
@@ -290,7 +290,7 @@ pub fn exchange(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
 /// on another rank count); the per-step [`exchange`] moves only one hop.
 pub fn redistribute(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
     debug_assert_eq!(atoms.nghost(), 0);
-    let width = ATOM_WIDTH + atoms.extra_width;
+    let width = ATOM_WIDTH + atoms.cols.width();
     for d in 0..3 {
         let p = dom.grid[d];
         let c = dom.coord[d];

@@ -5,9 +5,9 @@
 //! The update is written operation for operation as LAMMPS writes it
 //! (`dtfm = dtf / m`, `v += dtfm f`, `x += dt v`; a step is kick, drift,
 //! forces, kick) so trajectories agree with
-//! LAMMPS to round-off. Thermostats and barostats implement
-//! `engine::Ensemble` and act before the first and after the second half
-//! kick (`nose_hoover` for NVT).
+//! LAMMPS to round-off. The chains and the cell (`nose_hoover`, `barostat`)
+//! and the Langevin forces are driven by the fixes in `crate::fix`, which
+//! act before the first and after the second half kick.
 
 pub mod barostat;
 pub mod langevin;

@@ -8,8 +8,11 @@
 //!              and step within it, thermostat and barostat chains, results,
 //!              analysis rows, trajectory positions), attribute `state_fnv1a`
 //!              = its FNV-1a hash
-//! /atoms/id (N) int64, type (N) int32 (0-based), x v x_hold (N,3) float64,
-//!        image (N,3) int32, rank_counts (P) int64
+//! /atoms/id (N) int64, type (N) int32 (0-based), x v x_hold f (N,3) float64,
+//!        image (N,3) int32, rank_counts (P) int64,
+//!        columns (N,W) float64: the persistent per-atom columns (group
+//!        masks, reference positions), named with widths in the state
+//!        (only when W > 0)
 //! ```
 //!
 //! Atoms are stored rank after rank in each rank's memory order, with the
@@ -21,7 +24,8 @@
 //! per-atom datasets carry HDF5's Fletcher-32 checksum filter and the state
 //! its hash, so a damaged file is refused rather than half-read. Random
 //! numbers need no state: velocities and Langevin forces are counter-based
-//! functions of (seed, atom id, step).
+//! functions of (seed, atom id, step); the forces of the step (with what
+//! fixes did to them) are saved, so a restart kicks with exactly them.
 //!
 //! The file is written by rank 0, which receives the ranks' atoms one rank
 //! at a time. A new piece of run state is a new field of the JSON state
@@ -36,7 +40,7 @@ use ndarray::{s, Array2};
 use std::path::{Path, PathBuf};
 
 /// Version of the layout; a file with another version is refused.
-pub const FORMAT: i32 = 1;
+pub const FORMAT: i32 = 2;
 const CHUNK: usize = 65536;
 const TAG: i32 = 1 << 21;
 
@@ -57,8 +61,11 @@ fn damaged(path: &Path, what: impl std::fmt::Display) -> Error {
 /// Write a checkpoint (collective). `state` is the run's JSON state and
 /// `local` this rank's `Engine::save_local`. Returns on rank 0 the error of
 /// the write, if any, after every rank has sent its atoms.
-pub fn write(comm: &dyn Comm, path: &Path, state: &str, local: &[f64]) -> Result<()> {
-    let counts = comm.gather_f64(&[(local.len() / LOCAL_WIDTH) as f64]);
+/// `extra` is the width of the persistent columns after the
+/// [`LOCAL_WIDTH`] fixed values of each row.
+pub fn write(comm: &dyn Comm, path: &Path, state: &str, local: &[f64], extra: usize) -> Result<()> {
+    let width = LOCAL_WIDTH + extra;
+    let counts = comm.gather_f64(&[(local.len() / width) as f64]);
     let Some(counts) = counts else {
         // Other ranks: send the atoms when rank 0 asks for them.
         comm.sendrecv(Some(0), local, None, TAG);
@@ -70,7 +77,7 @@ pub fn write(comm: &dyn Comm, path: &Path, state: &str, local: &[f64]) -> Result
     let mut file = hdf5::File::create(&tmp).map_err(|e| Error::input(&tmp, format!("HDF5: {}", e)));
     let mut ds = None;
     if let Ok(f) = &file {
-        match create_layout(f, state, &counts, n) {
+        match create_layout(f, state, &counts, n, extra) {
             Ok(d) => ds = Some(d),
             Err(e) => file = Err(Error::input(&tmp, format!("HDF5: {}", e))),
         }
@@ -79,7 +86,7 @@ pub fn write(comm: &dyn Comm, path: &Path, state: &str, local: &[f64]) -> Result
     for (r, &c) in counts.iter().enumerate() {
         let buf = if r == 0 { local.to_vec() } else { comm.sendrecv(None, &[], Some(r), TAG) };
         if let (Some(d), Ok(_)) = (&ds, &file) {
-            if let Err(e) = write_block(d, offset, &buf) {
+            if let Err(e) = write_block(d, offset, &buf, width) {
                 file = Err(Error::input(&tmp, format!("HDF5: {}", e)));
             }
         }
@@ -119,9 +126,11 @@ struct Layout {
     v: hdf5::Dataset,
     image: hdf5::Dataset,
     x_hold: hdf5::Dataset,
+    f: hdf5::Dataset,
+    columns: Option<hdf5::Dataset>,
 }
 
-fn create_layout(f: &hdf5::File, state: &str, counts: &[usize], n: usize) -> hdf5::Result<Layout> {
+fn create_layout(f: &hdf5::File, state: &str, counts: &[usize], n: usize, extra: usize) -> hdf5::Result<Layout> {
     f.new_attr::<i32>().create("glassmd_checkpoint")?.write_scalar(&FORMAT)?;
     let st: VarLenUnicode = state.parse().map_err(|e| hdf5::Error::from(format!("{:?}", e).as_str()))?;
     f.new_attr::<VarLenUnicode>().create("state")?.write_scalar(&st)?;
@@ -138,16 +147,21 @@ fn create_layout(f: &hdf5::File, state: &str, counts: &[usize], n: usize) -> hdf
         v: vec3("v")?,
         image: g.new_dataset::<i32>().shape((n, 3)).chunk((c, 3)).fletcher32().create("image")?,
         x_hold: vec3("x_hold")?,
+        f: vec3("f")?,
+        columns: match extra {
+            0 => None,
+            w => Some(g.new_dataset::<f64>().shape((n, w)).chunk((c, w)).fletcher32().create("columns")?),
+        },
     })
 }
 
-fn write_block(d: &Layout, offset: usize, buf: &[f64]) -> hdf5::Result<()> {
-    let m = buf.len() / LOCAL_WIDTH;
+fn write_block(d: &Layout, offset: usize, buf: &[f64], width: usize) -> hdf5::Result<()> {
+    let m = buf.len() / width;
     if m == 0 {
         return Ok(());
     }
-    let col = |k: usize| buf.chunks_exact(LOCAL_WIDTH).map(move |r| r[k]);
-    let vec3 = |k: usize| Array2::from_shape_fn((m, 3), |(i, j)| buf[i * LOCAL_WIDTH + k + j]);
+    let col = |k: usize| buf.chunks_exact(width).map(move |r| r[k]);
+    let vec3 = |k: usize| Array2::from_shape_fn((m, 3), |(i, j)| buf[i * width + k + j]);
     let ids: Vec<i64> = col(0).map(|v| v as i64).collect();
     let typ: Vec<i32> = col(1).map(|v| v as i32).collect();
     d.id.write_slice(&ids, offset..offset + m)?;
@@ -156,6 +170,12 @@ fn write_block(d: &Layout, offset: usize, buf: &[f64]) -> hdf5::Result<()> {
     d.v.write_slice(&vec3(5), s![offset..offset + m, ..])?;
     d.image.write_slice(&vec3(8).mapv(|v| v as i32), s![offset..offset + m, ..])?;
     d.x_hold.write_slice(&vec3(11), s![offset..offset + m, ..])?;
+    d.f.write_slice(&vec3(14), s![offset..offset + m, ..])?;
+    if let Some(c) = &d.columns {
+        let extra = width - LOCAL_WIDTH;
+        let a = Array2::from_shape_fn((m, extra), |(i, j)| buf[i * width + LOCAL_WIDTH + j]);
+        c.write_slice(&a, s![offset..offset + m, ..])?;
+    }
     Ok(())
 }
 
@@ -195,9 +215,11 @@ impl Reader {
             v: g.dataset("v").map_err(h)?,
             image: g.dataset("image").map_err(h)?,
             x_hold: g.dataset("x_hold").map_err(h)?,
+            f: g.dataset("f").map_err(h)?,
+            columns: g.dataset("columns").ok(),
         };
         let n: usize = rank_counts.iter().sum();
-        if layout.id.shape() != [n] || layout.x.shape() != [n, 3] {
+        if layout.id.shape() != [n] || layout.x.shape() != [n, 3] || layout.f.shape() != [n, 3] || layout.columns.as_ref().is_some_and(|c| c.shape().first() != Some(&n)) {
             return Err(damaged(path, "the atom datasets disagree with rank_counts"));
         }
         Ok(Reader { path: path.to_path_buf(), layout, state, rank_counts })
@@ -205,6 +227,11 @@ impl Reader {
 
     pub fn natoms(&self) -> usize {
         self.rank_counts.iter().sum()
+    }
+
+    /// Values per atom of the persistent columns.
+    pub fn extra_width(&self) -> usize {
+        self.layout.columns.as_ref().map_or(0, |c| c.shape().get(1).copied().unwrap_or(0))
     }
 
     /// Atoms `[offset, offset + count)` as `Engine::save_local` rows.
@@ -217,8 +244,13 @@ impl Reader {
         let x = d.x.read_slice_2d::<f64, _>(s![r.clone(), ..]).map_err(h)?;
         let v = d.v.read_slice_2d::<f64, _>(s![r.clone(), ..]).map_err(h)?;
         let im = d.image.read_slice_2d::<i32, _>(s![r.clone(), ..]).map_err(h)?;
-        let xh = d.x_hold.read_slice_2d::<f64, _>(s![r, ..]).map_err(h)?;
-        let mut out = Vec::with_capacity(count * LOCAL_WIDTH);
+        let xh = d.x_hold.read_slice_2d::<f64, _>(s![r.clone(), ..]).map_err(h)?;
+        let f = d.f.read_slice_2d::<f64, _>(s![r.clone(), ..]).map_err(h)?;
+        let cols = match &d.columns {
+            Some(c) => Some(c.read_slice_2d::<f64, _>(s![r, ..]).map_err(h)?),
+            None => None,
+        };
+        let mut out = Vec::with_capacity(count * (LOCAL_WIDTH + self.extra_width()));
         for i in 0..count {
             out.push(ids[i] as f64);
             out.push(typ[i] as f64);
@@ -226,6 +258,10 @@ impl Reader {
             out.extend((0..3).map(|j| v[[i, j]]));
             out.extend((0..3).map(|j| im[[i, j]] as f64));
             out.extend((0..3).map(|j| xh[[i, j]]));
+            out.extend((0..3).map(|j| f[[i, j]]));
+            if let Some(c) = &cols {
+                out.extend(c.row(i).iter().copied());
+            }
         }
         Ok(out)
     }

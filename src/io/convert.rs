@@ -80,7 +80,8 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
     if !has("position") {
         return Err(Error::input(input, "holds no particles/all/position: nothing to convert"));
     }
-    let fields = Fields { position: true, velocity: has("velocity"), force: has("force"), pe: has("potential_energy"), stress: has("stress") };
+    let computes = crate::compute::PER_ATOM.iter().enumerate().filter(|(_, c)| has(c.name())).fold(0u32, |m, (k, _)| m | 1 << k);
+    let fields = Fields { position: true, velocity: has("velocity"), force: has("force"), pe: has("potential_energy"), stress: has("stress"), computes };
     let ids: Vec<i64> = all.dataset("id").and_then(|d| d.read_raw()).map_err(&e)?;
     let species: Vec<i64> = all.dataset("species").and_then(|d| d.read_raw()).map_err(&e)?;
     let n = ids.len();
@@ -139,6 +140,7 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
         if fields.pe { Some(dset("potential_energy")?) } else { None },
         if fields.stress { Some(dset("stress")?) } else { None },
     );
+    let comps: Vec<(&dyn crate::compute::PerAtomCompute, hdf5::Dataset)> = fields.per_atom_computes().into_iter().map(|c| Ok((c, dset(c.name())?))).collect::<Result<_>>()?;
     let mut w = TextTrajectory::open(output, fields, format, None)?;
     let width = fields.width();
     for &f in &picked {
@@ -172,6 +174,18 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
             let fo = frc.as_ref().map(|d| d.read_slice_2d::<f64, _>(s![f, a..b, ..])).transpose().map_err(&e)?;
             let ep = epot.as_ref().map(|d| d.read_slice_1d::<f64, _>(s![f, a..b])).transpose().map_err(&e)?;
             let st = strs.as_ref().map(|d| d.read_slice_2d::<f64, _>(s![f, a..b, ..])).transpose().map_err(&e)?;
+            // Per-atom computes: rows of `width` values, as f64.
+            let mut extra: Vec<Vec<f64>> = Vec::new();
+            for (c, d) in &comps {
+                let w = c.columns().len();
+                let v: Vec<f64> = match (c.integer(), w) {
+                    (true, 1) => d.read_slice_1d::<i32, _>(s![f, a..b]).map_err(&e)?.iter().map(|&x| x as f64).collect(),
+                    (true, _) => d.read_slice_2d::<i32, _>(s![f, a..b, ..]).map_err(&e)?.iter().map(|&x| x as f64).collect(),
+                    (false, 1) => d.read_slice_1d::<f64, _>(s![f, a..b]).map_err(&e)?.to_vec(),
+                    (false, _) => d.read_slice_2d::<f64, _>(s![f, a..b, ..]).map_err(&e)?.iter().copied().collect(),
+                };
+                extra.push(v);
+            }
             let mut values = Vec::with_capacity((b - a) * width);
             for j in 0..b - a {
                 values.extend([x[[j, 0]], x[[j, 1]], x[[j, 2]], im[[j, 0]] as f64, im[[j, 1]] as f64, im[[j, 2]] as f64]);
@@ -186,6 +200,10 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
                 }
                 if let Some(st) = &st {
                     values.extend((0..6).map(|c| st[[j, c]]));
+                }
+                for (k, (c, _)) in comps.iter().enumerate() {
+                    let w = c.columns().len();
+                    values.extend_from_slice(&extra[k][j * w..(j + 1) * w]);
                 }
             }
             let block = RowBlock { offset: a, width, ids: ids[a..b].iter().map(|&i| i as u64).collect(), types: species[a..b].iter().map(|&t| t as u32).collect(), values };

@@ -22,7 +22,8 @@ use crate::system::Boundary;
 use std::io::Write;
 use std::path::Path;
 
-/// The per-atom fields of a frame.
+/// The per-atom fields of a frame: built-in ones, then per-atom computes
+/// (`crate::compute::PER_ATOM`, one bit each in `computes`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fields {
     /// Wrapped positions with image flags.
@@ -33,6 +34,8 @@ pub struct Fields {
     pub pe: bool,
     /// Per-atom stress × volume (LAMMPS `compute stress/atom`), bar·Å³.
     pub stress: bool,
+    /// Per-atom computes: bit k for `compute::PER_ATOM[k]`.
+    pub computes: u32,
 }
 
 /// Names accepted in `fields = [...]`.
@@ -48,7 +51,13 @@ impl Fields {
                 "force" => f.force = true,
                 "pe" => f.pe = true,
                 "stress" => f.stress = true,
-                other => return Err(format!("unknown field '{}' (expected some of {})", other, FIELD_NAMES.join(", "))),
+                other => match crate::compute::find(other) {
+                    Some(k) => f.computes |= 1 << k,
+                    None => {
+                        let computes: Vec<&str> = crate::compute::PER_ATOM.iter().map(|c| c.name()).collect();
+                        return Err(format!("unknown field '{}' (expected some of {}, {})", other, FIELD_NAMES.join(", "), computes.join(", ")));
+                    }
+                },
             }
         }
         if names.is_empty() {
@@ -74,14 +83,21 @@ impl Fields {
         if self.stress {
             c.extend(["sxx", "syy", "szz", "sxy", "sxz", "syz"]);
         }
+        for comp in self.per_atom_computes() {
+            c.extend(comp.columns());
+        }
         c
+    }
+    /// The per-atom computes of the frame, in row order.
+    pub fn per_atom_computes(&self) -> Vec<&'static dyn crate::compute::PerAtomCompute> {
+        crate::compute::PER_ATOM.iter().enumerate().filter(|(k, _)| self.computes & (1 << k) != 0).map(|(_, c)| *c).collect()
     }
     pub fn width(&self) -> usize {
         self.columns().len()
     }
     /// Per-atom energies or stresses need a force pass with per-atom tallies.
     pub fn needs_per_atom(&self) -> bool {
-        self.pe || self.stress
+        self.pe || self.stress || self.per_atom_computes().iter().any(|c| c.needs() != crate::compute::Needs::default())
     }
 }
 
@@ -217,6 +233,9 @@ impl FrameWriter for TextTrajectory {
                 if self.fields.stress {
                     props += ":stress:R:6:stresses:R:6";
                 }
+                for comp in self.fields.per_atom_computes() {
+                    props += &format!(":{}:{}:{}", comp.name(), if comp.integer() { "I" } else { "R" }, comp.columns().len());
+                }
                 let pbc: Vec<&str> = f.boundary.iter().map(|b| if b.is_periodic() { "T" } else { "F" }).collect();
                 let t = f.thermo;
                 writeln!(w, "{}", f.natoms).map_err(io)?;
@@ -247,6 +266,17 @@ impl FrameWriter for TextTrajectory {
         let part = self.file.path().to_path_buf();
         let io = |e| Error::io(&part, e);
         let ipos = if self.fields.position { Some(3..6) } else { None };
+        // Columns of per-atom computes that hold whole numbers.
+        let base = Fields { computes: 0, ..self.fields }.width();
+        let mut int_cols = Vec::new();
+        let mut c0 = base;
+        for comp in self.fields.per_atom_computes() {
+            let n = comp.columns().len();
+            if comp.integer() {
+                int_cols.extend(c0..c0 + n);
+            }
+            c0 += n;
+        }
         let tu = ase_time_unit_ps();
         let w = &mut self.file.w;
         for k in 0..b.len() {
@@ -260,7 +290,7 @@ impl FrameWriter for TextTrajectory {
                     }
                     for (c, v) in r.iter().enumerate() {
                         // Image flags are integers.
-                        if ipos.as_ref().is_some_and(|p| p.contains(&c)) {
+                        if ipos.as_ref().is_some_and(|p| p.contains(&c)) || int_cols.contains(&c) {
                             write!(w, " {}", *v as i64).map_err(io)?;
                         } else {
                             write!(w, " {}", fmt_f(*v)).map_err(io)?;
@@ -304,6 +334,15 @@ impl FrameWriter for TextTrajectory {
                         // ASE Voigt order xx yy zz yz xz xy, in eV.
                         for k in [0, 1, 2, 5, 4, 3] {
                             write!(w, " {}", fmt_f(st[k] * EV_PER_BAR_A3)).map_err(io)?;
+                        }
+                    }
+                    for comp in self.fields.per_atom_computes() {
+                        for x in take(comp.columns().len()) {
+                            if comp.integer() {
+                                write!(w, " {}", *x as i64).map_err(io)?;
+                            } else {
+                                write!(w, " {}", fmt_f(*x)).map_err(io)?;
+                            }
                         }
                     }
                 }

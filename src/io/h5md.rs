@@ -171,6 +171,12 @@ fn per_atom_layout(fields: Fields, force: ForceUnit) -> Vec<(&'static str, usize
             col += width;
         }
     }
+    // Per-atom computes follow, each an element named after it.
+    for comp in fields.per_atom_computes() {
+        let width = comp.columns().len();
+        out.push((comp.name(), col, width, comp.integer(), comp.unit()));
+        col += width;
+    }
     out
 }
 
@@ -380,7 +386,10 @@ impl FrameWriter for H5md {
             }
             for p in &self.per_atom {
                 let col = |j: usize, c: usize| b.values[j * b.width + p.col + c];
-                if p.int {
+                if p.int && p.width == 1 {
+                    let a = Array1::from_shape_fn(n, |j| col(j, 0) as i32);
+                    p.element.value.write_slice(&a.insert_axis(ndarray::Axis(0)), s![k..k + 1, r0..r0 + n])?;
+                } else if p.int {
                     let a = Array2::from_shape_fn((n, p.width), |(j, c)| col(j, c) as i32);
                     p.element.value.write_slice(&a.insert_axis(ndarray::Axis(0)), s![k..k + 1, r0..r0 + n, ..])?;
                 } else if p.width == 1 {

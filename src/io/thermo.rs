@@ -5,7 +5,8 @@
 //! totals in eV, pressures in bar, time in ps, density in g/cm³; `stage` is
 //! the 1-based deck stage that wrote the row (0: the initial row) and
 //! `target_temperature` the thermostat's target at that step (NaN where the
-//! stage has none), which `glassmd tg` fits like the deck's `tg` stage. The CSV grows as `FILE.part` and is renamed
+//! stage has none), which `glassmd tg` fits like the deck's `tg` stage.
+//! The deck's `thermo.extra` columns follow (`temp_<group>`, fix values). The CSV grows as `FILE.part` and is renamed
 //! into place when the run ends, so an earlier thermo file survives a failed
 //! run and a restarted one continues it. New observables are new fields of [`Thermo`] and new columns.
 
@@ -14,7 +15,7 @@ use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::Path;
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Thermo {
     pub step: u64,
     pub time: f64,
@@ -32,6 +33,8 @@ pub struct Thermo {
     pub stage: usize,
     /// The thermostat's target temperature (NaN: none).
     pub target_temperature: f64,
+    /// The deck's `thermo.extra` columns, in its order.
+    pub extra: Vec<f64>,
 }
 
 pub const COLUMNS: &str = "step,time,temperature,pe,ke,etotal,pressure,pxx,pyy,pzz,pxy,pxz,pyz,volume,density,lx,ly,lz,stage,target_temperature";
@@ -54,6 +57,9 @@ impl Thermo {
             s.push_str(&format!("{:?}", x));
         }
         s.push_str(&format!(",{},{:?}", self.stage, self.target_temperature));
+        for x in &self.extra {
+            s.push_str(&format!(",{:?}", x));
+        }
         s
     }
     pub fn log_header() -> String {
@@ -77,9 +83,11 @@ pub struct ThermoFile {
 }
 
 impl ThermoFile {
-    pub fn create(path: &Path) -> Result<ThermoFile> {
+    /// A new CSV with the standard columns and then `extra`.
+    pub fn create(path: &Path, extra: &[String]) -> Result<ThermoFile> {
         let mut file = PartFile::open(path, None)?;
-        writeln!(file.w, "{}", COLUMNS).map_err(|e| Error::io(file.path(), e))?;
+        let head = std::iter::once(COLUMNS.to_string()).chain(extra.iter().cloned()).collect::<Vec<_>>().join(",");
+        writeln!(file.w, "{}", head).map_err(|e| Error::io(file.path(), e))?;
         Ok(ThermoFile { file })
     }
     /// Reopen the part file of an interrupted run at `bytes` (its [`ThermoFile::mark`]).

@@ -35,17 +35,27 @@ pub use cell::BoxRelax;
 use cell::Cell;
 
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::system::Col;
 use crate::units::FTM2V;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Algorithm {
     Sd,
+    #[default]
     Cg,
     Fire,
 }
 
 impl Algorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Sd => "sd",
+            Algorithm::Cg => "cg",
+            Algorithm::Fire => "fire",
+        }
+    }
     pub fn parse(s: &str) -> Option<Algorithm> {
         match s {
             "sd" => Some(Algorithm::Sd),
@@ -124,19 +134,23 @@ pub struct MinReport {
     pub pressure: Option<([f64; 3], f64)>,
 }
 
-/// Layout of the per-atom minimiser state kept in `Atoms::extra`, so that it
-/// follows atoms through sorting and migration: start of the line search x0,
-/// previous forces g, search direction h.
+/// Layout of the per-atom minimiser state, kept in a scratch column of the
+/// atoms (`"minimize"`) so that it follows atoms through sorting and
+/// migration: start of the line search x0, previous forces g, search
+/// direction h. Other columns (group masks, reference positions) are left
+/// as they are.
 const X0: usize = 0;
 const G: usize = 3;
 const H: usize = 6;
 const WIDTH: usize = 9;
+const COLUMN: &str = "minimize";
 
 /// The engine plus the global reductions a minimiser needs, and the box
 /// degrees of freedom when the box relaxes. Every "vector" operation covers
 /// atoms and box together.
 struct Ctx<'e, 'c> {
     eng: &'e mut Engine<'c>,
+    col: Col,
     evaluations: u64,
     cell: Option<Cell>,
 }
@@ -146,11 +160,11 @@ impl Ctx<'_, '_> {
         self.eng.atoms.nlocal
     }
     fn ex(&self, i: usize, off: usize) -> [f64; 3] {
-        let e = self.eng.atoms.extra_of(i);
+        let e = self.eng.atoms.col(self.col, i);
         [e[off], e[off + 1], e[off + 2]]
     }
     fn set_ex(&mut self, i: usize, off: usize, v: [f64; 3]) {
-        self.eng.atoms.extra_of_mut(i)[off..off + 3].copy_from_slice(&v);
+        self.eng.atoms.col_mut(self.col, i)[off..off + 3].copy_from_slice(&v);
     }
     /// Objective (E, or the enthalpy when the box relaxes) and forces.
     fn eval(&mut self) -> Result<f64> {
@@ -361,7 +375,8 @@ fn energy_converged(e: f64, e_prev: f64, etol: f64) -> (bool, f64) {
 /// Minimise the potential energy, at fixed box or (with `p.box_relax`)
 /// together with the box lengths at target pressures.
 pub fn minimize(eng: &mut Engine, p: &MinParams) -> Result<MinReport> {
-    eng.atoms.set_extra_width(WIDTH);
+    eng.atoms.remove_column(COLUMN);
+    let col = eng.atoms.declare_column(COLUMN, WIDTH, false).map_err(Error::runtime)?;
     let cell = match &p.box_relax {
         Some(b) => {
             // A relaxed box is a 0 K state: its pressure is the virial alone.
@@ -370,7 +385,7 @@ pub fn minimize(eng: &mut Engine, p: &MinParams) -> Result<MinReport> {
         }
         None => None,
     };
-    let mut c = Ctx { eng, evaluations: 0, cell };
+    let mut c = Ctx { eng, col, evaluations: 0, cell };
     let result = (|| {
         let e_initial = c.eng.energy_force()?;
         let (mut stop, mut iterations, mut e, mut de_rel) = (Stop::MaxIterations, 0, e_initial, f64::INFINITY);
@@ -407,7 +422,7 @@ pub fn minimize(eng: &mut Engine, p: &MinParams) -> Result<MinReport> {
         }
         Ok(MinReport { stop, iterations, evaluations: c.evaluations, e_initial, e_final: e, fmax, de_rel, pressure })
     })();
-    c.eng.atoms.set_extra_width(0);
+    c.eng.atoms.remove_column(COLUMN);
     result
 }
 

@@ -8,15 +8,22 @@
 //! features need (per-atom energy, stress, strain, Voronoi index) live beside
 //! these arrays in the owner of the feature, indexed the same way; a new owned
 //! per-atom array must be added to [`Atoms::permute`] and to the migration
-//! packing in `domain::halo` so that it follows its atom.
+//! packing in `domain::halo` so that it follows its atom — or, simpler,
+//! declared as a named column (`columns`), which does all of that and, if
+//! persistent, goes into checkpoints too.
 //!
-//! `build`: random alloys and lattices with random species.
+//! `build`: random alloys and lattices with random species. `columns`: the
+//! named per-atom store. `group`: named sets of atoms (masks in a column).
 //!
 //! [`SimBox`] is the orthogonal global box with a LAMMPS boundary style per
 //! axis. Triclinic boxes will add tilt factors here; code that needs box
 //! geometry asks the box (lengths, volume, wrapping) rather than reading lo/hi.
 
 pub mod build;
+pub mod columns;
+pub mod group;
+
+pub use columns::{Col, Columns};
 
 /// LAMMPS boundary style of one box face pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -166,11 +173,9 @@ pub struct Atoms {
     pub id: Vec<u64>,
     /// Periodic image flags of owned atoms.
     pub image: Vec<[i32; 3]>,
-    /// Extra per-atom values of owned atoms that must follow their atom
-    /// through sorting and migration (`extra_width` per atom), e.g. a
-    /// minimiser's search direction (LAMMPS `fix minimize`).
-    pub extra: Vec<f64>,
-    pub extra_width: usize,
+    /// Named per-atom columns of owned atoms that follow their atom through
+    /// sorting and migration (group masks, a minimiser's search direction).
+    pub cols: Columns,
 }
 
 impl Atoms {
@@ -188,19 +193,20 @@ impl Atoms {
         self.typ.truncate(n);
         self.id.truncate(n);
     }
-    /// Give every owned atom `width` extra values, all zero (0 removes them).
-    pub fn set_extra_width(&mut self, width: usize) {
-        self.extra_width = width;
-        self.extra.clear();
-        self.extra.resize(self.nlocal * width, 0.0);
+    /// Declare a named per-atom column (see [`columns`]); values start at 0.
+    pub fn declare_column(&mut self, name: &str, width: usize, persistent: bool) -> Result<Col, String> {
+        self.cols.declare(name, width, persistent, self.nlocal)
     }
-    /// The extra values of owned atom `i`.
-    pub fn extra_of(&self, i: usize) -> &[f64] {
-        &self.extra[i * self.extra_width..(i + 1) * self.extra_width]
+    /// Remove a column; the others keep their values.
+    pub fn remove_column(&mut self, name: &str) {
+        self.cols.remove(name, self.nlocal)
     }
-    pub fn extra_of_mut(&mut self, i: usize) -> &mut [f64] {
-        let w = self.extra_width;
-        &mut self.extra[i * w..(i + 1) * w]
+    /// Values of column `c` for owned atom `i`.
+    pub fn col(&self, c: Col, i: usize) -> &[f64] {
+        self.cols.get(c, i)
+    }
+    pub fn col_mut(&mut self, c: Col, i: usize) -> &mut [f64] {
+        self.cols.get_mut(c, i)
     }
     /// Append an owned atom (only valid while there are no ghosts).
     pub fn push_owned(&mut self, id: u64, typ: u32, x: [f64; 3], v: [f64; 3], image: [i32; 3]) {
@@ -211,7 +217,7 @@ impl Atoms {
         self.v.push(v);
         self.f.push([0.0; 3]);
         self.image.push(image);
-        self.extra.extend(std::iter::repeat_n(0.0, self.extra_width));
+        self.cols.push_zero();
         self.nlocal += 1;
     }
     /// Remove owned atom `i` by swapping the last owned atom into its place
@@ -223,15 +229,7 @@ impl Atoms {
         self.v.swap_remove(i);
         self.f.swap_remove(i);
         self.image.swap_remove(i);
-        let w = self.extra_width;
-        if w > 0 {
-            let last = self.nlocal - 1;
-            if i != last {
-                let (a, b) = self.extra.split_at_mut(last * w);
-                a[i * w..(i + 1) * w].copy_from_slice(&b[..w]);
-            }
-            self.extra.truncate(last * w);
-        }
+        self.cols.swap_remove(i, self.nlocal);
         self.nlocal -= 1;
     }
     /// Reorder owned atoms: new index `k` takes old atom `perm[k]`
@@ -247,11 +245,7 @@ impl Atoms {
         apply(&mut self.typ, perm);
         apply(&mut self.id, perm);
         apply(&mut self.image, perm);
-        let w = self.extra_width;
-        if w > 0 {
-            let old = std::mem::take(&mut self.extra);
-            self.extra.extend(perm.iter().flat_map(|&k| old[k * w..(k + 1) * w].iter().copied()));
-        }
+        self.cols.permute(perm);
     }
     /// Unwrapped position of owned atom `i`.
     pub fn unwrapped(&self, i: usize, bx: &SimBox) -> [f64; 3] {

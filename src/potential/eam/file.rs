@@ -244,10 +244,13 @@ pub fn read_setfl(path: &Path, fs: bool) -> Result<Setfl> {
 }
 
 /// Which file format a `pair_style` name means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EamStyle {
+    #[serde(rename = "eam")]
     Funcfl,
+    #[serde(rename = "eam/alloy")]
     Alloy,
+    #[serde(rename = "eam/fs")]
     Fs,
 }
 

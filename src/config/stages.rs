@@ -1,0 +1,606 @@
+//! The stages of a deck (`[[stage]]`): one struct per kind, the tagged
+//! `Stage` enum, lengths (`steps`, `time_ps` or a rate), temperature and
+//! pressure targets. A new kind is a variant here, a struct with
+//! `deny_unknown_fields` (and a `kind` field for the single-stage re-parse),
+//! its arm in `reparse_stage` and `STAGE_KINDS`, its checks in
+//! `validate.rs`, and its driver in `run::stages`.
+
+use super::*;
+
+pub(super) fn default_dt() -> f64 {
+    0.001
+}
+
+/// One stage of a deck. The stage structs repeat their length keys
+/// (`steps`, `time_ps`, rates) on purpose: serde's `flatten` would share
+/// them but cannot be combined with `deny_unknown_fields`, and rejecting
+/// misspelt keys matters more. Lengths are resolved by [`stage_steps`].
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Stage {
+    Velocity(VelocityStage),
+    Nve(NveStage),
+    Nvt(NvtStage),
+    Npt(NptStage),
+    Langevin(LangevinStage),
+    Minimize(MinimizeStage),
+    WriteData(WriteDataStage),
+    Record(RecordStage),
+    Tg(TgStage),
+}
+
+/// Record the state under a name in `results.json`: potential energy per
+/// atom (eV), density (g/cm³), volume per atom (Å³), pressure (GPa) and
+/// temperature (K); with `relative_to`, also the differences from that
+/// earlier record (`delta_pe_per_atom`, `delta_density`, ...).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordStage {
+    pub name: String,
+    #[serde(default)]
+    pub relative_to: Option<String>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+/// Glass transition temperature from the kink of volume and potential
+/// energy per atom against the target temperature of an earlier MD stage
+/// (default: the last one), by a two-line fit. Windows [T0, T1] in K for
+/// the glass and liquid lines, or automatic. Writes `file` (JSON) and the
+/// results `tg_volume`, `tg_pe`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TgStage {
+    /// 1-based index of the MD stage whose thermo rows are fitted.
+    #[serde(default)]
+    pub stage: Option<usize>,
+    #[serde(default)]
+    pub glass: Option<[f64; 2]>,
+    #[serde(default)]
+    pub liquid: Option<[f64; 2]>,
+    #[serde(default = "default_min_points")]
+    pub min_points: usize,
+    #[serde(default = "default_tg_file")]
+    pub file: String,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+pub(super) fn default_min_points() -> usize {
+    5
+}
+pub(super) fn default_tg_file() -> String {
+    "tg.json".into()
+}
+
+/// Inherent structures along a quench (key `inherent_structures` of an nvt
+/// or npt stage): every `every_k` kelvin of the target temperature, and at
+/// the start and end of the stage, a copy of the configuration is minimised
+/// at fixed box, then unloaded to zero pressure with box relaxation and
+/// minimised again; one row per point goes to `file` (CSV). The MD carries
+/// on from the unminimised configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InherentStructures {
+    pub every_k: f64,
+    #[serde(default = "default_is_file")]
+    pub file: String,
+    #[serde(default)]
+    pub algorithm: crate::minimize::Algorithm,
+    #[serde(default = "default_ftol")]
+    pub ftol: f64,
+    #[serde(default = "default_max_iterations")]
+    pub max_iterations: u64,
+}
+pub(super) fn default_is_file() -> String {
+    "inherent_structures.csv".into()
+}
+
+/// Langevin dynamics at a (possibly ramped) temperature; lengths as for nvt.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LangevinStage {
+    /// K; or give `temperature_over_tg` (× `[glass] tg`).
+    #[serde(default = "unset_target")]
+    pub temperature: Target,
+    #[serde(default)]
+    pub temperature_over_tg: Option<Target>,
+    pub seed: u64,
+    #[serde(default = "default_dt")]
+    pub timestep: f64,
+    #[serde(default)]
+    pub steps: Option<u64>,
+    #[serde(default)]
+    pub time_ps: Option<f64>,
+    #[serde(default)]
+    pub rate_k_per_ps: Option<f64>,
+    /// Damping time, ps (default 100 timesteps).
+    #[serde(default)]
+    pub damp: Option<f64>,
+    /// The group this stage integrates (default all); atoms outside it
+    /// do not move.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// More fixes acting in this stage (`[[stage.fix]]`).
+    #[serde(default)]
+    pub fix: Vec<FixSpec>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+impl LangevinStage {
+    pub fn damp(&self) -> f64 {
+        self.damp.unwrap_or(100.0 * self.timestep)
+    }
+    pub fn steps(&self) -> std::result::Result<u64, String> {
+        let dt = (self.temperature.stop() - self.temperature.start()).abs();
+        stage_steps(self.timestep, self.steps, self.time_ps, &[(self.rate_k_per_ps, dt, "rate_k_per_ps", "temperature")])
+    }
+}
+
+/// Energy minimisation (fixed box).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinimizeStage {
+    /// "sd", "cg" or "fire".
+    #[serde(default)]
+    pub algorithm: crate::minimize::Algorithm,
+    /// Largest per-atom force at convergence, eV/Å (0 disables).
+    #[serde(default = "default_ftol")]
+    pub ftol: f64,
+    /// Relative energy change at convergence (0 disables).
+    #[serde(default)]
+    pub etol: f64,
+    #[serde(default = "default_max_iterations")]
+    pub max_iterations: u64,
+    /// Largest trial displacement of any atom, Å.
+    #[serde(default = "default_dmax")]
+    pub dmax: f64,
+    /// Relax the box as well, to this pressure in GPa: a number relaxes the
+    /// three axes together (isotropic, LAMMPS `fix box/relax iso`); a table
+    /// `{ x = 0.0, y = 0.0, z = 0.0 }` relaxes each named axis on its own
+    /// (`aniso`; axes left out keep their length). Omit for a fixed box.
+    #[serde(default)]
+    pub box_pressure_gpa: Option<PressureSpec>,
+    /// Axes of a per-axis table that move together: "none" (default),
+    /// "xyz", "xy", "yz", "xz".
+    #[serde(default)]
+    pub couple: Option<CoupleSpec>,
+    /// Tolerance on each relaxed pressure, GPa.
+    #[serde(default = "default_ptol")]
+    pub ptol_gpa: f64,
+    /// Largest strain of a box axis in one move.
+    #[serde(default = "default_vmax")]
+    pub vmax: f64,
+    /// More fixes acting in this stage (`[[stage.fix]]`).
+    #[serde(default)]
+    pub fix: Vec<FixSpec>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+pub(super) fn default_ftol() -> f64 {
+    1e-6
+}
+pub(super) fn default_max_iterations() -> u64 {
+    10_000
+}
+pub(super) fn default_dmax() -> f64 {
+    0.1
+}
+pub(super) fn default_ptol() -> f64 {
+    1e-4
+}
+pub(super) fn default_vmax() -> f64 {
+    0.001
+}
+
+impl MinimizeStage {
+    /// Box relaxation targets per axis in GPa (None: axis fixed), and
+    /// whether all targeted axes move together; None for a fixed box.
+    pub fn box_targets(&self) -> std::result::Result<Option<([Option<f64>; 3], bool)>, String> {
+        let Some(spec) = &self.box_pressure_gpa else {
+            if self.couple.is_some() {
+                return Err("couple needs box_pressure_gpa".into());
+            }
+            return Ok(None);
+        };
+        let constant = |t: Target| match t {
+            Target::Const(v) => Ok(v),
+            Target::Ramp(_) => Err("box_pressure_gpa takes constant targets (ramp pressure in an npt stage)".to_string()),
+        };
+        let mut out = [None; 3];
+        for (d, t) in spec.axes("box_pressure_gpa")?.into_iter().enumerate() {
+            out[d] = t.map(constant).transpose()?;
+        }
+        let couple = match spec {
+            PressureSpec::Iso(_) => {
+                if self.couple.is_some() {
+                    return Err("couple applies to a per-axis box_pressure_gpa table".into());
+                }
+                true
+            }
+            PressureSpec::Axes(_) => match couple_axes(self.couple)? {
+                None => false,
+                Some(axes) => {
+                    let c = self.couple.map_or("", |c| c.name());
+                    if axes.iter().any(|&a| out[a].is_none()) || (0..3).any(|a| out[a].is_some() && !axes.contains(&a)) {
+                        return Err(format!("couple = \"{}\" must name exactly the axes of box_pressure_gpa", c));
+                    }
+                    if axes.iter().any(|&a| out[a] != out[axes[0]]) {
+                        return Err(format!("coupled axes {} need equal targets", c));
+                    }
+                    true
+                }
+            },
+        };
+        Ok(Some((out, couple)))
+    }
+}
+
+/// Marks a temperature not given in the deck (filled in from
+/// `temperature_over_tg` after parsing).
+pub(super) fn unset_target() -> Target {
+    Target::Const(f64::NAN)
+}
+
+/// A target that is either constant or ramps linearly over a stage.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum Target {
+    Const(f64),
+    Ramp([f64; 2]),
+}
+
+impl Target {
+    pub fn start(&self) -> f64 {
+        match self {
+            Target::Const(v) => *v,
+            Target::Ramp(r) => r[0],
+        }
+    }
+    pub fn stop(&self) -> f64 {
+        match self {
+            Target::Const(v) => *v,
+            Target::Ramp(r) => r[1],
+        }
+    }
+}
+
+/// Nosé–Hoover chain dynamics at a (possibly ramped) temperature, K.
+/// Length: exactly one of `steps`, `time_ps`, or `rate_k_per_ps` (a ramp's
+/// |ΔT| divided by the rate).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NvtStage {
+    /// K; or give `temperature_over_tg` (× `[glass] tg`).
+    #[serde(default = "unset_target")]
+    pub temperature: Target,
+    #[serde(default)]
+    pub temperature_over_tg: Option<Target>,
+    /// ps
+    #[serde(default = "default_dt")]
+    pub timestep: f64,
+    #[serde(default)]
+    pub steps: Option<u64>,
+    #[serde(default)]
+    pub time_ps: Option<f64>,
+    #[serde(default)]
+    pub rate_k_per_ps: Option<f64>,
+    /// Thermostat damping time, ps (default 100 timesteps, as LAMMPS advises).
+    #[serde(default)]
+    pub tdamp: Option<f64>,
+    /// Inherent structures along this stage (a quench).
+    #[serde(default)]
+    pub inherent_structures: Option<InherentStructures>,
+    /// The group this stage integrates (default all); atoms outside it
+    /// do not move.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// More fixes acting in this stage (`[[stage.fix]]`).
+    #[serde(default)]
+    pub fix: Vec<FixSpec>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+impl NvtStage {
+    pub fn tdamp(&self) -> f64 {
+        self.tdamp.unwrap_or(100.0 * self.timestep)
+    }
+    /// Number of steps, from whichever length was given.
+    pub fn steps(&self) -> std::result::Result<u64, String> {
+        let dt = (self.temperature.stop() - self.temperature.start()).abs();
+        stage_steps(self.timestep, self.steps, self.time_ps, &[(self.rate_k_per_ps, dt, "rate_k_per_ps", "temperature")])
+    }
+}
+
+/// Steps of a stage given by exactly one of `steps`, `time_ps`, or a rate
+/// (each rate with the size of its ramp, its key and what ramps).
+pub fn stage_steps(timestep: f64, steps: Option<u64>, time_ps: Option<f64>, rates: &[(Option<f64>, f64, &str, &str)]) -> std::result::Result<u64, String> {
+    let mut keys = vec!["steps", "time_ps"];
+    keys.extend(rates.iter().map(|r| r.2));
+    let given = [steps.is_some(), time_ps.is_some()].into_iter().chain(rates.iter().map(|r| r.0.is_some())).filter(|&g| g).count();
+    if given != 1 {
+        return Err(format!("give exactly one of {}", keys.join(", ")));
+    }
+    if let Some(n) = steps {
+        return Ok(n);
+    }
+    let time = if let Some(t) = time_ps {
+        if !(t > 0.0) {
+            return Err(format!("time_ps must be > 0, got {}", t));
+        }
+        t
+    } else {
+        let (rate, delta, key, what) = rates.iter().find(|r| r.0.is_some()).map(|r| (r.0.unwrap(), r.1, r.2, r.3)).unwrap();
+        if !(rate > 0.0) || !rate.is_finite() {
+            return Err(format!("{} must be > 0, got {} (a ramp needs a non-zero rate)", key, rate));
+        }
+        if delta == 0.0 {
+            return Err(format!("{} needs a {} ramp [start, stop] with start != stop", key, what));
+        }
+        delta / rate
+    };
+    let n = (time / timestep).round();
+    if n < 1.0 {
+        return Err(format!("the stage lasts {} ps, less than one timestep", time));
+    }
+    if n > validate::MAX_STEPS as f64 {
+        return Err(format!("the stage lasts {:e} steps, more than {} (check the timestep and the length)", n, validate::MAX_STEPS));
+    }
+    Ok(n as u64)
+}
+
+/// Pressure targets of an NPT stage, GPa: isotropic (a number or a ramp) or
+/// per axis (`{ x = 1.0, y = 0.0, z = [0.0, 2.0] }`; axes left out are free).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PressureSpec {
+    Iso(Target),
+    Axes(std::collections::BTreeMap<String, Target>),
+}
+
+impl PressureSpec {
+    /// The target of each axis (None: free); `key` names the deck key in
+    /// messages.
+    pub fn axes(&self, key: &str) -> std::result::Result<[Option<Target>; 3], String> {
+        match self {
+            PressureSpec::Iso(t) => Ok([Some(*t); 3]),
+            PressureSpec::Axes(m) => {
+                let mut out = [None; 3];
+                for (k, t) in m {
+                    let d = ["x", "y", "z"].iter().position(|a| a == k).ok_or_else(|| format!("{} axis '{}' (expected x, y or z)", key, k))?;
+                    out[d] = Some(*t);
+                }
+                if out.iter().all(|o| o.is_none()) {
+                    return Err(format!("{} names no axis", key));
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Coupled axes of per-axis pressure targets (`couple = "xy"`), LAMMPS
+/// `couple`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoupleSpec {
+    None,
+    Xyz,
+    Xy,
+    Yz,
+    Xz,
+}
+
+impl CoupleSpec {
+    pub fn name(self) -> &'static str {
+        match self {
+            CoupleSpec::None => "none",
+            CoupleSpec::Xyz => "xyz",
+            CoupleSpec::Xy => "xy",
+            CoupleSpec::Yz => "yz",
+            CoupleSpec::Xz => "xz",
+        }
+    }
+}
+
+/// The axes a `couple` key names; None for "none" or no key.
+pub(super) fn couple_axes(couple: Option<CoupleSpec>) -> std::result::Result<Option<Vec<usize>>, String> {
+    Ok(match couple {
+        None | Some(CoupleSpec::None) => None,
+        Some(c) => Some(c.name().chars().map(|a| "xyz".find(a).unwrap_or(0)).collect()),
+    })
+}
+
+/// The first axis that has a pressure target but is not periodic.
+pub(super) fn nonperiodic_target<T>(targets: &[Option<T>; 3], b: [Boundary; 3]) -> Option<usize> {
+    (0..3).find(|&d| targets[d].is_some() && !b[d].is_periodic())
+}
+
+/// MTK NPT (LAMMPS fix npt) at a (possibly ramped) temperature and pressure.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NptStage {
+    /// K; or give `temperature_over_tg` (× `[glass] tg`).
+    #[serde(default = "unset_target")]
+    pub temperature: Target,
+    #[serde(default)]
+    pub temperature_over_tg: Option<Target>,
+    pub pressure_gpa: PressureSpec,
+    #[serde(default = "default_dt")]
+    pub timestep: f64,
+    #[serde(default)]
+    pub steps: Option<u64>,
+    #[serde(default)]
+    pub time_ps: Option<f64>,
+    #[serde(default)]
+    pub rate_k_per_ps: Option<f64>,
+    #[serde(default)]
+    pub rate_gpa_per_ps: Option<f64>,
+    /// Thermostat damping, ps (default 100 timesteps).
+    #[serde(default)]
+    pub tdamp: Option<f64>,
+    /// Barostat damping, ps (default 1000 timesteps).
+    #[serde(default)]
+    pub pdamp: Option<f64>,
+    /// Coupled axes for per-axis targets: "none" (default), "xyz", "xy", "yz", "xz".
+    #[serde(default)]
+    pub couple: Option<CoupleSpec>,
+    /// Inherent structures along this stage (a quench).
+    #[serde(default)]
+    pub inherent_structures: Option<InherentStructures>,
+    /// The group this stage integrates (default all); atoms outside it
+    /// do not move.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// More fixes acting in this stage (`[[stage.fix]]`).
+    #[serde(default)]
+    pub fix: Vec<FixSpec>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+impl NptStage {
+    pub fn tdamp(&self) -> f64 {
+        self.tdamp.unwrap_or(100.0 * self.timestep)
+    }
+    pub fn pdamp(&self) -> f64 {
+        self.pdamp.unwrap_or(1000.0 * self.timestep)
+    }
+    /// Per-axis (start, stop) targets in GPa; None for free axes.
+    pub fn axis_targets(&self) -> std::result::Result<[Option<(f64, f64)>; 3], String> {
+        Ok(self.pressure_gpa.axes("pressure_gpa")?.map(|t| t.map(|t| (t.start(), t.stop()))))
+    }
+    pub fn is_iso(&self) -> bool {
+        matches!(self.pressure_gpa, PressureSpec::Iso(_)) || self.couple == Some(CoupleSpec::Xyz)
+    }
+    pub fn steps(&self) -> std::result::Result<u64, String> {
+        let dt = (self.temperature.stop() - self.temperature.start()).abs();
+        let dp = self.axis_targets()?.iter().flatten().map(|(a, b)| (b - a).abs()).fold(0.0, f64::max);
+        stage_steps(
+            self.timestep,
+            self.steps,
+            self.time_ps,
+            &[(self.rate_k_per_ps, dt, "rate_k_per_ps", "temperature"), (self.rate_gpa_per_ps, dp, "rate_gpa_per_ps", "pressure")],
+        )
+    }
+}
+
+/// Maxwell–Boltzmann velocities at `temperature` (K) from `seed`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VelocityStage {
+    pub temperature: f64,
+    pub seed: u64,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+/// Constant-energy velocity-Verlet dynamics.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NveStage {
+    pub steps: u64,
+    /// ps
+    #[serde(default = "default_dt")]
+    pub timestep: f64,
+    /// The group this stage integrates (default all); atoms outside it
+    /// do not move.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// More fixes acting in this stage (`[[stage.fix]]`).
+    #[serde(default)]
+    pub fix: Vec<FixSpec>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+/// Write the current configuration as a LAMMPS data file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteDataStage {
+    pub file: String,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+impl Stage {
+    /// Does the stage run molecular dynamics (and so produce thermo rows)?
+    pub fn is_md(&self) -> bool {
+        matches!(self, Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_))
+    }
+    /// MD steps the stage runs (0 for other stages; for progress and ETAs).
+    pub fn md_steps(&self) -> u64 {
+        match self {
+            Stage::Nve(v) => v.steps,
+            Stage::Nvt(v) => v.steps().unwrap_or(0),
+            Stage::Npt(v) => v.steps().unwrap_or(0),
+            Stage::Langevin(v) => v.steps().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    /// The deck's `[[stage.fix]]` entries of this stage.
+    pub fn fixes(&self) -> &[FixSpec] {
+        match self {
+            Stage::Nve(v) => &v.fix,
+            Stage::Nvt(v) => &v.fix,
+            Stage::Npt(v) => &v.fix,
+            Stage::Langevin(v) => &v.fix,
+            Stage::Minimize(v) => &v.fix,
+            _ => &[],
+        }
+    }
+    /// The group an MD stage integrates (`all` unless given).
+    pub fn group(&self) -> Option<&str> {
+        let g = match self {
+            Stage::Nve(v) => &v.group,
+            Stage::Nvt(v) => &v.group,
+            Stage::Npt(v) => &v.group,
+            Stage::Langevin(v) => &v.group,
+            _ => return None,
+        };
+        Some(g.as_deref().unwrap_or("all"))
+    }
+    /// Box components the stage's own integrator changes (an NPT stage:
+    /// the axes with a pressure target).
+    pub fn integrator_box_change(&self) -> crate::fix::BoxChange {
+        match self {
+            Stage::Npt(v) => match v.axis_targets() {
+                Ok(t) => (0..3).filter(|&d| t[d].is_some()).fold(crate::fix::BoxChange::default(), |b, d| b.union(crate::fix::BoxChange::axis(d))),
+                Err(_) => crate::fix::BoxChange::default(),
+            },
+            _ => crate::fix::BoxChange::default(),
+        }
+    }
+    pub fn name(&self) -> &'static str {
+        match self {
+            Stage::Velocity(_) => "velocity",
+            Stage::Nve(_) => "nve",
+            Stage::Nvt(_) => "nvt",
+            Stage::Npt(_) => "npt",
+            Stage::Langevin(_) => "langevin",
+            Stage::Minimize(_) => "minimize",
+            Stage::WriteData(_) => "write_data",
+            Stage::Record(_) => "record",
+            Stage::Tg(_) => "tg",
+        }
+    }
+}

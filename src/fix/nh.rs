@@ -1,0 +1,185 @@
+//! Nosé–Hoover NVT and MTK NPT as fixes (LAMMPS `fix nvt`, `fix npt`;
+//! Martyna, Tobias & Klein, J. Chem. Phys. 101, 4177 (1994); Shinoda,
+//! Shiga & Mikami, Phys. Rev. B 69, 134103 (2004)). The order of operations
+//! is LAMMPS `FixNH::initial_integrate` / `final_integrate`, so runs follow
+//! LAMMPS to round-off:
+//!
+//! ```text
+//! initial: [baro chain ½] T ramp, chain ½ (scale v), [ω̇ update, v_press]
+//!          kick, [remap], drift, [remap]
+//! final:   kick, [v_press], T, [ω̇ update], chain ½ (scale v), [baro chain ½]
+//! ```
+//!
+//! On a group (`fix nvt` on a group), the chain sees the group's
+//! temperature with 3N_g − 3 degrees of freedom and scales only its atoms.
+//! NPT, as LAMMPS `fix npt`, measures temperature and pressure over all
+//! atoms and dilates all of them with the box, but integrates and scales
+//! only its group. The chains are the fix's state (checkpointed under its
+//! id) and carry across stages.
+
+use super::{BoxChange, Fix};
+use crate::engine::{Engine, ThermostatState};
+use crate::integrate::barostat::Barostat;
+use crate::integrate::nose_hoover::NoseHooverChain;
+use crate::system::group::Sel;
+
+/// Nosé–Hoover chain NVT with a linear temperature ramp over a stage: the
+/// target at step s of n is T0 + (s/n)(T1 − T0), evaluated at the start of
+/// the step as LAMMPS does.
+pub struct Nvt {
+    pub id: String,
+    pub group: Sel,
+    pub chain: NoseHooverChain,
+    pub t_start: f64,
+    pub t_stop: f64,
+    pub tdamp: f64,
+    pub steps: u64,
+    /// Steps of this stage done so far.
+    pub done: u64,
+}
+
+impl Fix for Nvt {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn integrates(&self) -> Option<Sel> {
+        Some(self.group)
+    }
+    /// Set up the chain for the stage (η, η̇ of earlier stages are kept).
+    fn setup(&mut self, eng: &mut Engine) {
+        let t = eng.temperature_group(self.group);
+        let tdof = eng.tdof_group(self.group);
+        self.chain.setup(self.tdamp, self.t_start, t, tdof);
+    }
+    fn initial_integrate(&mut self, eng: &mut Engine, dt: f64) {
+        self.done += 1;
+        let delta = self.done as f64 / self.steps as f64;
+        self.chain.t_target = self.t_start + delta * (self.t_stop - self.t_start);
+        let f = self.chain.half_step(dt);
+        eng.scale_velocities_group(f, self.group);
+        eng.kick_group(dt, self.group);
+        eng.drift_group(dt, self.group);
+    }
+    fn final_integrate(&mut self, eng: &mut Engine, dt: f64) {
+        eng.kick_group(dt, self.group);
+        self.chain.t_current = eng.temperature_group(self.group);
+        let f = self.chain.half_step(dt);
+        eng.scale_velocities_group(f, self.group);
+    }
+    fn thermo_names(&self) -> Vec<&'static str> {
+        vec!["energy"]
+    }
+    fn thermo_local(&self, eng: &Engine) -> Vec<f64> {
+        vec![if eng.comm.is_root() { self.chain.energy() } else { 0.0 }]
+    }
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.chain).ok()
+    }
+    fn restore(&mut self, v: &serde_json::Value) -> Result<(), String> {
+        self.chain = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+    fn carry(&self, s: &mut ThermostatState) {
+        s.chain = self.chain.clone();
+    }
+}
+
+/// MTK NPT: Nosé–Hoover chain on the particles, MTK cell with its own
+/// chain, linear temperature and pressure ramps over the stage.
+pub struct Npt {
+    pub id: String,
+    pub group: Sel,
+    pub chain: NoseHooverChain,
+    pub baro: Barostat,
+    pub t_start: f64,
+    pub t_stop: f64,
+    pub tdamp: f64,
+    pub steps: u64,
+    pub done: u64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct NptState {
+    chain: NoseHooverChain,
+    baro: Barostat,
+}
+
+impl Npt {
+    fn apply_v_press(&self, eng: &mut Engine, dt: f64) {
+        let f = self.baro.v_press_factors(dt);
+        eng.for_group_velocities(self.group, |v| {
+            for d in 0..3 {
+                v[d] *= f[d];
+                v[d] *= f[d];
+            }
+        });
+    }
+    fn measure(&mut self, eng: &Engine) -> [f64; 3] {
+        let (_, ke, p, tensor) = eng.pressure();
+        self.baro.couple_pressure(p, tensor);
+        [ke[0], ke[1], ke[2]]
+    }
+}
+
+impl Fix for Npt {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn integrates(&self) -> Option<Sel> {
+        Some(self.group)
+    }
+    fn box_change(&self) -> BoxChange {
+        (0..3).filter(|&d| self.baro.p_flag[d]).fold(BoxChange::default(), |b, d| b.union(BoxChange::axis(d)))
+    }
+    fn setup(&mut self, eng: &mut Engine) {
+        let t_now = eng.temperature();
+        self.chain.setup(self.tdamp, self.t_start, t_now, eng.tdof());
+        self.baro.press_target(0.0);
+        self.baro.setup(self.t_start, eng.natoms, eng.bx.lo, eng.bx.hi);
+        let (_, _, p, tensor) = eng.pressure();
+        self.baro.couple_pressure(p, tensor);
+    }
+    fn initial_integrate(&mut self, eng: &mut Engine, dt: f64) {
+        self.done += 1;
+        let delta = self.done as f64 / self.steps as f64;
+        self.baro.chain_half_step(dt, self.chain.t_target);
+        self.chain.t_target = self.t_start + delta * (self.t_stop - self.t_start);
+        let f = self.chain.half_step(dt);
+        eng.scale_velocities_group(f, self.group);
+        let mvv = self.measure(eng);
+        self.baro.press_target(delta);
+        let (tdof, natoms, lengths) = (eng.tdof(), eng.natoms, eng.bx.lengths());
+        self.baro.omega_dot_update(dt, lengths, tdof, self.chain.t_current, mvv, natoms);
+        self.apply_v_press(eng, dt);
+        eng.kick_group(dt, self.group);
+        let f = self.baro.remap_factors(dt);
+        eng.dilate(self.baro.fixedpoint, f);
+        eng.drift_group(dt, self.group);
+        let f = self.baro.remap_factors(dt);
+        eng.dilate(self.baro.fixedpoint, f);
+    }
+    fn final_integrate(&mut self, eng: &mut Engine, dt: f64) {
+        eng.kick_group(dt, self.group);
+        self.apply_v_press(eng, dt);
+        self.chain.t_current = eng.temperature();
+        let mvv = self.measure(eng);
+        let (tdof, natoms, lengths) = (eng.tdof(), eng.natoms, eng.bx.lengths());
+        self.baro.omega_dot_update(dt, lengths, tdof, self.chain.t_current, mvv, natoms);
+        let f = self.chain.half_step(dt);
+        eng.scale_velocities_group(f, self.group);
+        self.baro.chain_half_step(dt, self.chain.t_target);
+    }
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(NptState { chain: self.chain.clone(), baro: self.baro.clone() }).ok()
+    }
+    fn restore(&mut self, v: &serde_json::Value) -> Result<(), String> {
+        let s: NptState = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+        self.chain = s.chain;
+        self.baro = s.baro;
+        Ok(())
+    }
+    fn carry(&self, s: &mut ThermostatState) {
+        s.chain = self.chain.clone();
+        s.baro = Some(self.baro.clone());
+    }
+}

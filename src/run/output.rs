@@ -1,0 +1,322 @@
+//! Where a run's output goes: thermo rows (CSV and log), trajectories
+//! (H5MD, dump, extended XYZ: rows streamed to rank 0), data files,
+//! checkpoints, and the periodic health check.
+
+use super::*;
+
+/// A per-atom trajectory of the deck's `[output]`.
+pub(super) struct Trajectory {
+    pub(super) every: u64,
+    pub(super) fields: Fields,
+    pub(super) target: PathBuf,
+    /// H5MD (`None`) or a text format.
+    pub(super) format: Option<TextFormat>,
+    pub(super) compression: u8,
+    /// Unit of H5MD forces.
+    pub(super) force_unit: ForceUnit,
+    /// Rank 0 only.
+    pub(super) writer: Option<Box<dyn FrameWriter>>,
+    /// Step of the last frame, so a step is never written twice.
+    pub(super) last_step: Option<u64>,
+}
+
+impl Trajectory {
+    /// Open the writer on rank 0: a new part file, or the part file of an
+    /// interrupted run continued from `resume` (its [`FrameWriter::mark`]).
+    pub(super) fn open(&mut self, eng: &Engine, resume: Option<u64>) -> Result<()> {
+        if !eng.comm.is_root() {
+            return Ok(());
+        }
+        let w: Box<dyn FrameWriter> = match (self.format, resume) {
+            (None, None) => Box::new(H5md::create(&self.target, eng.natoms, self.fields, &eng.masses, eng.bx.boundary, self.compression, self.force_unit)?),
+            (None, Some(frames)) => Box::new(H5md::resume(&self.target, eng.natoms, self.fields, &eng.masses, frames, self.force_unit)?),
+            (Some(format), r) => Box::new(TextTrajectory::open(&self.target, self.fields, format, r)?),
+        };
+        self.writer = Some(w);
+        Ok(())
+    }
+}
+
+/// Where a run's output goes: the thermo log and CSV (rank 0), the rows of
+/// the current stage kept for analysis, the results, and trajectories.
+pub(super) struct Output {
+    pub(super) root: bool,
+    pub(super) thermo_file: Option<ThermoFile>,
+    pub(super) rows: Vec<Row>,
+    pub(super) results: Results,
+    pub(super) dir: PathBuf,
+    pub(super) trajectories: Vec<Trajectory>,
+    /// Element name of each atom type (may be empty).
+    pub(super) elements: Vec<String>,
+    /// Checkpoint file and interval (0: on signals only).
+    pub(super) checkpoint: Option<(PathBuf, u64)>,
+    /// Kinds of the deck's stages and threads per rank, for checkpoints.
+    pub(super) stage_names: Vec<String>,
+    pub(super) nthreads: usize,
+    pub(super) stop_at: Option<u64>,
+    /// Volume when the current MD stage began (checkpointed).
+    pub(super) stage_volume0: Option<f64>,
+    /// 1-based stage running now (0: set-up), for the thermo rows.
+    pub(super) stage: usize,
+    /// The deck's `thermo.extra` columns.
+    pub(super) extras: Vec<ThermoExtra>,
+    /// Names of the deck's groups (checkpointed: a restart must agree).
+    pub(super) groups: Vec<String>,
+}
+
+impl Output {
+    /// Write the frames due at the current step (collective): per-atom
+    /// rows stream to rank 0 in id order, one block at a time.
+    pub(super) fn frames(&mut self, eng: &mut Engine) -> Result<()> {
+        let step = eng.step;
+        let due: Vec<usize> = (0..self.trajectories.len()).filter(|&k| step % self.trajectories[k].every == 0 && self.trajectories[k].last_step != Some(step)).collect();
+        if due.is_empty() {
+            return Ok(());
+        }
+        let t0 = Instant::now();
+        if due.iter().any(|&k| self.trajectories[k].fields.needs_per_atom()) {
+            eng.compute_per_atom();
+        }
+        let thermo = eng.thermo();
+        let mut first_err = None;
+        for k in due {
+            let tr = &mut self.trajectories[k];
+            tr.last_step = Some(step);
+            let info = FrameInfo { step, time: eng.time, lo: eng.bx.lo, hi: eng.bx.hi, boundary: eng.bx.boundary, natoms: eng.natoms, thermo: &thermo, elements: &self.elements, masses: &eng.masses };
+            let mut ok = match tr.writer.as_mut().map(|w| w.begin(&info)) {
+                Some(Err(e)) => {
+                    first_err.get_or_insert(e);
+                    false
+                }
+                _ => true,
+            };
+            let f = tr.fields;
+            let e: &Engine = eng;
+            let res = e.stream_rows(f.width(), CHUNK_ROWS, |i, out| frame_row(e, f, i, out), |b| match tr.writer.as_mut() {
+                Some(w) if ok => w.rows(b),
+                _ => Ok(()),
+            });
+            if let Err(err) = res {
+                ok = false;
+                first_err.get_or_insert(err);
+            }
+            if let (Some(w), true) = (tr.writer.as_mut(), ok) {
+                if let Err(err) = w.end() {
+                    first_err.get_or_insert(err);
+                }
+                log::debug!("frame at step {} written to {} in {:.3} s", step, tr.target.display(), t0.elapsed().as_secs_f64());
+            }
+        }
+        eng.timers.output += t0.elapsed().as_secs_f64();
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Has any rank been asked to stop (collective, only when the deck
+    /// writes checkpoints: otherwise signals keep their default action)?
+    pub(super) fn signalled(&self, eng: &Engine) -> bool {
+        self.checkpoint.is_some() && eng.global_max(self.signal_flag()) > 0.0
+    }
+
+    /// 1 if this rank was asked to stop and the deck can checkpoint, else 0.
+    pub(super) fn signal_flag(&self) -> f64 {
+        if self.checkpoint.is_some() && SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) {
+            1.0
+        } else {
+            0.0
+        }
+    }
+
+    /// Every [`SIGNAL_CHECK_STEPS`] MD steps (collective, one reduction):
+    /// has a rank been asked to stop, and is the run still sound? A kinetic
+    /// temperature above `limits.max_temperature` or a volume that grew or
+    /// shrank by `limits.max_volume_ratio` since the stage began (`v0`) is a
+    /// blow-up and an error, on every rank alike.
+    pub(super) fn health(&self, eng: &Engine, v0: f64) -> Result<bool> {
+        let (flag, t) = eng.flag_and_temperature(self.signal_flag());
+        let lim = &eng.limits;
+        if !(t <= lim.max_temperature) {
+            return Err(Error::runtime(format!(
+                "at step {}: the temperature reached {:.4e} K, above limits.max_temperature = {} K: the system blew up; the timestep may be too large",
+                eng.step, t, lim.max_temperature
+            )));
+        }
+        let ratio = eng.bx.volume() / v0;
+        if !(ratio <= lim.max_volume_ratio && ratio >= 1.0 / lim.max_volume_ratio) {
+            return Err(Error::runtime(format!(
+                "at step {}: the volume changed by a factor {:.4} since the stage began (limits.max_volume_ratio = {}): the box ran away; check the pressure target and pdamp",
+                eng.step, ratio, lim.max_volume_ratio
+            )));
+        }
+        Ok(flag > 0.0)
+    }
+
+    pub(super) fn checkpoint_due(&self, step: u64) -> bool {
+        matches!(&self.checkpoint, Some((_, every)) if *every > 0 && step % every == 0)
+    }
+
+    /// Write the checkpoint (collective): the run is at MD step `done` of
+    /// stage `stage` (0-based; `done` = 0 means the stage has not begun).
+    pub(super) fn checkpoint(&mut self, eng: &mut Engine, stage: usize, done: u64, thermostat: ThermostatState, stage_rows: &[Vec<Row>], is_rows: Vec<[f64; 10]>) -> Result<()> {
+        // State of the running stage's fixes, by id.
+        let fixes: std::collections::BTreeMap<String, serde_json::Value> = eng.fixes.iter().filter_map(|f| Some((f.id().to_string(), f.state()?))).collect();
+        let Some((path, _)) = self.checkpoint.clone() else {
+            return Ok(());
+        };
+        let t0 = Instant::now();
+        let thermo_mark = match self.thermo_file.as_mut() {
+            Some(f) => Some(f.mark()?),
+            None => None,
+        };
+        let mut trajectories = Vec::new();
+        for tr in &mut self.trajectories {
+            let m = match tr.writer.as_mut() {
+                Some(w) => w.mark()?,
+                None => 0,
+            };
+            trajectories.push((m, tr.last_step));
+        }
+        let (hold, last_sort) = eng.neighbor_state();
+        let potential_totals = Some(eng.potential_totals());
+        let st = RunState {
+            stages: self.stage_names.clone(),
+            natoms: eng.natoms,
+            nranks: eng.comm.size(),
+            nthreads: self.nthreads,
+            step: eng.step,
+            time: eng.time,
+            lo: eng.bx.lo,
+            hi: eng.bx.hi,
+            hold_lo: hold.0,
+            hold_hi: hold.1,
+            last_sort,
+            stage,
+            stage_done: done,
+            thermostat,
+            results: self.results.values.clone(),
+            rows: self.rows.clone(),
+            stage_rows: stage_rows.to_vec(),
+            is_rows,
+            thermo_mark,
+            trajectories,
+            stage_volume0: self.stage_volume0,
+            columns: eng.atoms.cols.persistent(),
+            groups: self.groups.clone(),
+            fixes,
+            potential_totals,
+        };
+        let json = serde_json::to_string(&st).map_err(|e| Error::runtime(format!("checkpoint state: {}", e)))?;
+        checkpoint::write(eng.comm, &path, &json, &eng.save_local(), eng.atoms.cols.persistent_width())?;
+        if self.root {
+            let mb = std::fs::metadata(&path).map(|m| m.len() as f64 / 1e6).unwrap_or(f64::NAN);
+            log::info!("checkpoint at step {} (stage {}, step {} of it) written to {} ({:.1} MB) in {:.3} s", eng.step, stage + 1, done, path.display(), mb, t0.elapsed().as_secs_f64());
+        }
+        eng.timers.output += t0.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    pub(super) fn interrupted(&self) -> Error {
+        Error::Interrupted(self.checkpoint.as_ref().map(|c| c.0.clone()).unwrap_or_default())
+    }
+
+    /// End of the run: rename every part file onto its target (rank 0).
+    pub(super) fn finish(&mut self) -> Result<()> {
+        for tr in &mut self.trajectories {
+            if let Some(w) = tr.writer.take() {
+                w.finish()?;
+            }
+        }
+        if let Some(f) = self.thermo_file.take() {
+            f.commit()?;
+        }
+        Ok(())
+    }
+
+    /// A thermo line; `target` is the ensemble's target temperature.
+    /// Values that are not finite stop the run (every rank sees the same
+    /// global values, so all stop together).
+    pub(super) fn emit(&mut self, eng: &mut Engine, mut t: Thermo, target: Option<f64>) -> Result<()> {
+        let t0 = Instant::now();
+        t.stage = self.stage;
+        t.target_temperature = target.unwrap_or(f64::NAN);
+        if !self.extras.is_empty() {
+            t.extra = eng.thermo_extras(&self.extras);
+        }
+        if let Some((name, v)) = [("temperature", t.temperature), ("potential energy", t.pe), ("pressure", t.pressure)].into_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::runtime(format!("at step {}: the {} is {}: the system blew up", t.step, name, v)));
+        }
+        if self.root {
+            // The CSV row first (flushed): a row on the screen is on disk.
+            if let Some(f) = self.thermo_file.as_mut() {
+                f.write(&t)?;
+            }
+            console::line(&t.log_line());
+        }
+        let n = eng.natoms.max(1) as f64;
+        self.rows.push(Row { temperature: target.unwrap_or(t.temperature), volume_per_atom: t.volume / n, pe_per_atom: t.pe / n });
+        eng.timers.output += t0.elapsed().as_secs_f64();
+        Ok(())
+    }
+    pub(super) fn path(&self, file: &str) -> PathBuf {
+        resolve_in(&self.dir, file)
+    }
+}
+
+/// The values of owned atom `i` for the fields `f`, in [`Fields`] order.
+pub(super) fn frame_row(eng: &Engine, f: Fields, i: usize, out: &mut Vec<f64>) {
+    if f.position {
+        // Between reneighborings an atom may sit just outside the box; the
+        // file holds the wrapped position, the same whenever the last
+        // reneighboring was.
+        let (mut x, mut im) = (eng.atoms.x[i], eng.atoms.image[i]);
+        // Positions are finite and near the box here (the step's guard).
+        let _ = eng.bx.wrap(&mut x, &mut im);
+        out.extend([x[0], x[1], x[2], im[0] as f64, im[1] as f64, im[2] as f64]);
+    }
+    if f.velocity {
+        out.extend(eng.atoms.v[i]);
+    }
+    if f.force {
+        out.extend(eng.atoms.f[i]);
+    }
+    if f.pe {
+        out.push(eng.per_atom.energy[i]);
+    }
+    if f.stress {
+        out.extend(eng.stress_atom(i));
+    }
+    for c in f.per_atom_computes() {
+        c.row(eng, i, out);
+    }
+}
+
+/// A LAMMPS data file of the current state (collective): wrapped positions
+/// with image flags, then velocities, each streamed to rank 0 in id order.
+pub(super) fn write_data(eng: &Engine, path: &Path) -> Result<()> {
+    let title = format!("LAMMPS data file written by glassmd {}, step {}", env!("CARGO_PKG_VERSION"), eng.step);
+    let mut w = match eng.comm.is_root() {
+        true => Some(lammps_data::DataWriter::create(path, &title, eng.natoms, eng.masses.len(), eng.bx.lo, eng.bx.hi, &eng.masses)?),
+        false => None,
+    };
+    let f = Fields { position: true, ..Fields::default() };
+    eng.stream_rows(6, CHUNK_ROWS, |i, out| frame_row(eng, f, i, out), |b| match w.as_mut() {
+        Some(w) => (0..b.len()).try_for_each(|k| {
+            let r = b.row(k);
+            w.atom(b.ids[k], b.types[k], [r[0], r[1], r[2]], [r[3] as i32, r[4] as i32, r[5] as i32])
+        }),
+        None => Ok(()),
+    })?;
+    if let Some(w) = w.as_mut() {
+        w.begin_velocities()?;
+    }
+    eng.stream_rows(3, CHUNK_ROWS, |i, out| out.extend(eng.atoms.v[i]), |b| match w.as_mut() {
+        Some(w) => (0..b.len()).try_for_each(|k| {
+            let r = b.row(k);
+            w.velocity(b.ids[k], [r[0], r[1], r[2]])
+        }),
+        None => Ok(()),
+    })?;
+    match w {
+        Some(w) => w.commit(),
+        None => Ok(()),
+    }
+}

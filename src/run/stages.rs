@@ -1,0 +1,471 @@
+//! Running a deck's stages: each MD stage builds its fixes (its integrator
+//! on its group, then `[[stage.fix]]`), sets them up or restores them, and
+//! steps with thermo, frames, checkpoints and progress; minimize, record,
+//! write_data and tg stages.
+
+use super::*;
+
+/// Where an MD stage stands, for checkpoints: the stage, the steps of it
+/// already done (a resumed stage starts after them), and the thermostat
+/// and barostat as they were when the stage began (the running fixes'
+/// own state is saved by id, see [`Fix::state`]).
+pub(super) struct StageCtx<'a> {
+    pub(super) stage: usize,
+    pub(super) start: u64,
+    pub(super) idle: ThermostatState,
+    pub(super) stage_rows: &'a [Vec<Row>],
+    /// MD steps of the stages after this one (the deck's ETA).
+    pub(super) after: u64,
+}
+
+/// Run `steps` MD steps under an ensemble, with thermo output and progress.
+/// `ramp` is the (start, stop) target temperature, if the ensemble has one;
+/// `is` samples inherent structures along the way. Checkpoints are written
+/// every `checkpoint.every` steps and when a signal asks for one.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn md_stage(
+    eng: &mut Engine,
+    steps: u64,
+    dt: f64,
+    every: u64,
+    label: &str,
+    ramp: Option<(f64, f64)>,
+    out: &mut Output,
+    mut is: Option<&mut IsSampler>,
+    ctx: &StageCtx,
+) -> Result<()> {
+    let target = |s: u64| ramp.map(|(a, b)| a + (b - a) * s as f64 / steps as f64);
+    if let (Some(is), 0) = (is.as_deref_mut(), ctx.start) {
+        is.sample(eng, target(0).unwrap_or(f64::NAN))?;
+    }
+    let mut prog = Progress::new(eng.comm.is_root(), steps, label, ctx.start, ctx.after);
+    // The volume the stage began with (a resumed stage has it from its checkpoint).
+    let v0 = *out.stage_volume0.get_or_insert_with(|| eng.bx.volume());
+    for s in ctx.start + 1..=steps {
+        eng.md_step(dt)?;
+        if eng.step % every == 0 || s == steps {
+            let t = eng.thermo();
+            out.emit(eng, t, target(s))?;
+        }
+        out.frames(eng)?;
+        if let Some(is) = is.as_deref_mut() {
+            if s % is.every == 0 || s == steps {
+                is.sample(eng, target(s).unwrap_or(f64::NAN))?;
+            }
+        }
+        // The reduction that makes the ranks agree on a signal runs only
+        // every SIGNAL_CHECK_STEPS steps, not in every step.
+        let signalled = (eng.step % SIGNAL_CHECK_STEPS == 0 && out.health(eng, v0)?) || out.stop_at == Some(eng.step);
+        if signalled || out.checkpoint_due(eng.step) {
+            let th = ctx.idle.clone();
+            let is_rows = is.as_deref().map(|i| i.rows.clone()).unwrap_or_default();
+            out.checkpoint(eng, ctx.stage, s, th, ctx.stage_rows, is_rows)?;
+            if signalled {
+                return Err(out.interrupted());
+            }
+        }
+        prog.tick(s);
+    }
+    prog.finish();
+    Ok(())
+}
+
+/// Run the stages of a deck once, writing outputs into `dir`, from the
+/// beginning or from checkpoint `restart`; `step` receives the last step.
+pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &RunOptions, restart: Option<PathBuf>, step: &mut u64) -> Result<()> {
+    let nthreads = opts.nthreads;
+    let root = comm.is_root();
+    let (mut eng, elements, source, groups) = build_engine(comm, deck, seed_offset, nthreads)?;
+    if root {
+        for name in groups.names() {
+            let n = eng.group_count(groups.sel(name).unwrap_or(Sel::ALL));
+            log::info!("group {}: {} atoms", name, n);
+        }
+    } else {
+        for name in groups.names() {
+            eng.group_count(groups.sel(name).unwrap_or(Sel::ALL));
+        }
+    }
+    let extras: Vec<ThermoExtra> = deck
+        .thermo
+        .extra
+        .iter()
+        .map(|c| match c.strip_prefix("temp_").and_then(|g| groups.sel(g)) {
+            Some(g) => ThermoExtra::Temp(g),
+            None => ThermoExtra::Fix(c.clone()),
+        })
+        .collect();
+    if root {
+        log::info!(
+            "{} atoms, {} types, box {:?}, grid {:?}, {} rank(s) x {} thread(s), {} CPU(s) available to rank 0",
+            eng.natoms,
+            eng.masses.len(),
+            eng.bx.lengths(),
+            eng.dom.grid,
+            comm.size(),
+            nthreads,
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+        );
+    }
+    let o = &deck.output;
+    let mut trajectories = Vec::new();
+    for (kind, format, spec) in [("snapshot", None, &o.snapshot), ("dump", Some(TextFormat::Dump), &o.dump), ("xyz", Some(TextFormat::ExtXyz), &o.xyz)] {
+        if let Some(t) = spec {
+            let fields = Fields::parse(&t.fields).map_err(|m| Error::input(&deck.path, format!("output.{}: {}", kind, m)))?;
+            let force_unit = t.force_unit.as_deref().and_then(ForceUnit::parse).unwrap_or(ForceUnit::EV);
+            trajectories.push(Trajectory { every: t.every, fields, target: resolve_in(dir, &t.file), format, compression: t.compression, force_unit, writer: None, last_step: None });
+        }
+    }
+    let stage_names: Vec<String> = deck.stages.iter().map(|s| s.name().to_string()).collect();
+    let checkpoint = o.checkpoint.as_ref().map(|c| (resolve_in(dir, &c.file), c.every));
+    if opts.stop_at.is_some() && checkpoint.is_none() {
+        return Err(Error::input(&deck.path, "--stop-at-step needs [output] checkpoint = { file = .. } in the deck"));
+    }
+    if checkpoint.is_none() {
+        release_signals();
+    }
+    let mut out = Output {
+        root,
+        thermo_file: None,
+        rows: Vec::new(),
+        results: Results::new(dir.join("results.json")),
+        dir: dir.to_path_buf(),
+        trajectories,
+        elements,
+        checkpoint,
+        stage_names,
+        nthreads,
+        stop_at: opts.stop_at,
+        stage_volume0: None,
+        stage: 0,
+        extras,
+        groups: groups.names().to_vec(),
+    };
+    // One thermostat for the whole deck: its state carries across stages.
+    let mut chain = NoseHooverChain::new();
+    let mut baro: Option<Barostat> = None;
+    // Analysis rows of each stage, for `tg` stages.
+    let mut stage_rows: Vec<Vec<Row>> = Vec::new();
+    let mut is_rows = Vec::new();
+    // The step-0 thermo row and frame wait until the leading `velocity`
+    // stages have drawn velocities, so they show the state the MD starts
+    // from (as LAMMPS's step-0 row after `velocity create`).
+    let mut initial_pending = false;
+    // A resumed stage's fixes get their state from the checkpoint.
+    let mut fix_states = std::collections::BTreeMap::new();
+    let mut redistributed = false;
+    let (first_stage, mut first_done) = match &restart {
+        None => {
+            for tr in &mut out.trajectories {
+                tr.open(&eng, None)?;
+            }
+            if let (Some(f), true) = (&deck.thermo.file, root) {
+                out.thermo_file = Some(ThermoFile::create(&out.path(f), &deck.thermo.extra)?);
+            }
+            eng.setup(ForceFlags::default()).map_err(|e| at_input(e, &source))?;
+            if root {
+                console::line(&Thermo::log_header());
+            }
+            initial_pending = true;
+            (0, 0)
+        }
+        Some(path) => {
+            let (st, moved) = resume(&mut eng, &mut out, deck, path, nthreads)?;
+            redistributed = moved;
+            fix_states = st.fixes.clone();
+            if st.groups != out.groups {
+                return Err(Error::input(path, format!("written by a deck with groups [{}], but {} has [{}]", st.groups.join(", "), deck.path.display(), out.groups.join(", "))));
+            }
+            chain = st.thermostat.chain;
+            baro = st.thermostat.baro;
+            stage_rows = st.stage_rows;
+            out.rows = st.rows;
+            out.results.values = st.results;
+            is_rows = st.is_rows;
+            out.stage_volume0 = st.stage_volume0;
+            if root {
+                console::line(&Thermo::log_header());
+            }
+            (st.stage, st.stage_done)
+        }
+    };
+    // Like LAMMPS's "Loop time", the summary covers the stages, not set-up.
+    eng.timers = crate::timing::Timers::default();
+    let every = deck.thermo.every;
+    for (k, stage) in deck.stages.iter().enumerate().skip(first_stage) {
+        let start = std::mem::take(&mut first_done);
+        if initial_pending && !matches!(stage, Stage::Velocity(_)) {
+            initial_row(&mut eng, &mut out)?;
+            initial_pending = false;
+        }
+        if start == 0 && !initial_pending && out.signalled(&eng) {
+            out.checkpoint(&mut eng, k, 0, ThermostatState { chain: chain.clone(), baro: baro.clone() }, &stage_rows, Vec::new())?;
+            return Err(out.interrupted());
+        }
+        if root {
+            if start == 0 {
+                log::info!("stage {} ({}) from step {}", k + 1, stage.name(), eng.step);
+            } else {
+                log::info!("stage {} ({}) continued from step {} of it (step {})", k + 1, stage.name(), start, eng.step);
+            }
+        }
+        if start == 0 {
+            out.rows.clear();
+        }
+        out.stage = k + 1;
+        if start == 0 {
+            out.stage_volume0 = None;
+        }
+        let after = deck.stages[k + 1..].iter().map(|s| s.md_steps()).sum();
+        let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows, after };
+        let label = format!("stage {} {}", k + 1, stage.name());
+        // A stage's runtime failure (a blow-up, lost atoms) is reported at
+        // the stage's line in the deck.
+        let res = (|| -> Result<()> {
+            let mut sampler = |spec: &Option<InherentStructures>, ramp: (f64, f64), steps: u64| -> Option<IsSampler> {
+                spec.as_ref().map(|s| {
+                    let per = (s.every_k / (ramp.1 - ramp.0).abs() * steps as f64).round() as u64;
+                    let mut is = IsSampler::new(out.path(&s.file), s.algorithm, s.ftol, s.max_iterations, per);
+                    if start > 0 {
+                        is.rows = std::mem::take(&mut is_rows);
+                    }
+                    is
+                })
+            };
+            match stage {
+                Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed.wrapping_add(seed_offset)),
+                Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_) => {
+                    let group = groups.sel(stage.group().unwrap_or("all")).unwrap_or(Sel::ALL);
+                    let id = stage.name().to_string();
+                    // The stage's integrator, first among its fixes.
+                    let mut fixes: Vec<Box<dyn Fix>> = Vec::new();
+                    let (steps, dt, ramp, is_spec) = match stage {
+                        Stage::Nve(nve) => {
+                            fixes.push(Box::new(fix::nve::Nve { id, group }));
+                            (nve.steps, nve.timestep, None, &None)
+                        }
+                        Stage::Nvt(nvt) => {
+                            let steps = nvt.steps().map_err(|m| Error::input(&deck.path, m))?;
+                            let ramp = (nvt.temperature.start(), nvt.temperature.stop());
+                            let chain = chain.clone();
+                            fixes.push(Box::new(fix::nh::Nvt { id, group, chain, t_start: ramp.0, t_stop: ramp.1, tdamp: nvt.tdamp(), steps, done: start }));
+                            (steps, nvt.timestep, Some(ramp), &nvt.inherent_structures)
+                        }
+                        Stage::Npt(npt) => {
+                            let steps = npt.steps().map_err(|m| Error::input(&deck.path, m))?;
+                            let gpa = npt.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
+                            let targets = gpa.map(|t| t.map(|(a, b)| (a * BAR_PER_GPA, b * BAR_PER_GPA)));
+                            let couple = match npt.couple {
+                                Some(CoupleSpec::Xyz) => Couple::Xyz,
+                                Some(CoupleSpec::Xy) => Couple::Xy,
+                                Some(CoupleSpec::Yz) => Couple::Yz,
+                                Some(CoupleSpec::Xz) => Couple::Xz,
+                                _ if npt.is_iso() => Couple::Xyz,
+                                _ => Couple::None,
+                            };
+                            let per_axis = matches!(npt.pressure_gpa, PressureSpec::Axes(_));
+                            let fresh = Barostat::new(targets, npt.pdamp(), npt.is_iso(), couple, per_axis);
+                            // The barostat's state carries over from earlier
+                            // NPT stages (a resumed stage restores its own).
+                            let b = match baro.clone() {
+                                Some(b) if start > 0 => b,
+                                Some(mut b) => {
+                                    b.retarget(&fresh);
+                                    b
+                                }
+                                None => fresh,
+                            };
+                            let ramp = (npt.temperature.start(), npt.temperature.stop());
+                            let chain = chain.clone();
+                            fixes.push(Box::new(fix::nh::Npt { id, group, chain, baro: b, t_start: ramp.0, t_stop: ramp.1, tdamp: npt.tdamp(), steps, done: start }));
+                            (steps, npt.timestep, Some(ramp), &npt.inherent_structures)
+                        }
+                        Stage::Langevin(l) => {
+                            let steps = l.steps().map_err(|m| Error::input(&deck.path, m))?;
+                            let ramp = (l.temperature.start(), l.temperature.stop());
+                            // LAMMPS: fix nve + fix langevin on the same group.
+                            fixes.push(Box::new(fix::nve::Nve { id: "nve".into(), group }));
+                            let seed = l.seed.wrapping_add(seed_offset);
+                            fixes.push(Box::new(fix::langevin::Langevin { id, group, t_start: ramp.0, t_stop: ramp.1, damp: l.damp(), seed, steps, done: start }));
+                            (steps, l.timestep, Some(ramp), &None)
+                        }
+                        _ => unreachable!("an MD stage"),
+                    };
+                    install_fixes(&mut eng, deck, k, fixes, &groups, start, &mut fix_states, &mut redistributed)?;
+                    let mut is = sampler(is_spec, ramp.unwrap_or((0.0, 0.0)), steps);
+                    md_stage(&mut eng, steps, dt, every, &label, ramp, &mut out, is.as_mut(), &ctx)?;
+                    // Thermostat and barostat carry on to the next stage.
+                    let mut th = ThermostatState { chain: chain.clone(), baro: baro.clone() };
+                    eng.fixes.iter().for_each(|f| f.carry(&mut th));
+                    (chain, baro) = (th.chain, th.baro);
+                    eng.fixes.clear();
+                }
+                Stage::Minimize(m) => {
+                    install_fixes(&mut eng, deck, k, Vec::new(), &groups, start, &mut fix_states, &mut redistributed)?;
+                    minimize_stage(&mut eng, deck, m)?;
+                    let t = eng.thermo();
+                    out.emit(&mut eng, t, None)?;
+                    eng.fixes.clear();
+                }
+                Stage::WriteData(w) => {
+                    let t0 = Instant::now();
+                    write_data(&eng, &out.path(&w.file))?;
+                    eng.timers.output += t0.elapsed().as_secs_f64();
+                }
+                Stage::Record(r) => {
+                    let t = eng.thermo();
+                    // The deck's extra thermo columns are recorded too
+                    // (those with a value now: group temperatures).
+                    let extra = eng.thermo_extras(&out.extras);
+                    out.results.record(&r.name, &t, eng.natoms, r.relative_to.as_deref()).map_err(|m| Error::input(&deck.path, format!("stage {} (record): {}", k + 1, m)))?;
+                    for (name, x) in deck.thermo.extra.iter().zip(extra).filter(|(_, x)| x.is_finite()) {
+                        out.results.set(&r.name, name, x);
+                    }
+                    let v = &out.results.values[&r.name];
+                    if root {
+                        let list: Vec<String> = v.iter().map(|(q, x)| format!("{} = {:.8}", q, x)).collect();
+                        log::info!("record {}: {}", r.name, list.join(", "));
+                        out.results.write()?;
+                    }
+                }
+                Stage::Tg(tg) => {
+                    let src = tg.stage.map(|s| s - 1).or_else(|| (0..k).rev().find(|&j| deck.stages[j].is_md()));
+                    let rows = src.and_then(|j| stage_rows.get(j)).filter(|r| !r.is_empty());
+                    let Some(rows) = rows else {
+                        return Err(Error::input(&deck.path, format!("stage {} (tg): no earlier MD stage with thermo rows to fit", k + 1)));
+                    };
+                    tg_stage(deck, k, &mut out, tg, rows, src.unwrap_or(0) + 1)?;
+                }
+            }
+            Ok(())
+        })();
+        res.map_err(|e| deck.runtime_error(k, e))?;
+        stage_rows.push(std::mem::take(&mut out.rows));
+    }
+    if initial_pending {
+        initial_row(&mut eng, &mut out)?;
+    }
+    if root {
+        out.finish()?;
+    }
+    if let Some(s) = eng.timers.report(comm, eng.natoms) {
+        println!("{}", s);
+    }
+    *step = eng.step;
+    Ok(())
+}
+
+/// Put a stage's fixes into the engine: its integrator (`fixes`) and then
+/// the deck's `[[stage.fix]]`. A stage that begins now sets them up
+/// (forces refreshed, `Fix::setup`); one resumed from a checkpoint gets
+/// their saved state back instead (and, after a restart on another rank
+/// count, forces with the fixes' changes re-applied).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn install_fixes(
+    eng: &mut Engine,
+    deck: &Deck,
+    k: usize,
+    mut fixes: Vec<Box<dyn Fix>>,
+    groups: &Groups,
+    start: u64,
+    saved: &mut std::collections::BTreeMap<String, serde_json::Value>,
+    redistributed: &mut bool,
+) -> Result<()> {
+    for (j, spec) in deck.stages[k].fixes().iter().enumerate() {
+        fixes.push(fix::build(spec, groups).map_err(|m| deck.stage_error(k, Some(&format!("fix[{}].group", j)), m))?);
+    }
+    eng.fixes = fixes;
+    if start == 0 {
+        return eng.setup_fixes();
+    }
+    let saved = std::mem::take(saved);
+    for f in eng.fixes.iter_mut() {
+        if let Some(v) = saved.get(f.id()) {
+            f.restore(v).map_err(|m| Error::runtime(format!("the checkpoint's state of fix {} does not fit: {}", f.id(), m)))?;
+        }
+    }
+    if std::mem::take(redistributed) {
+        eng.refresh_forces();
+    }
+    Ok(())
+}
+
+/// The thermo row and frames of the state the run starts from (collective).
+pub(super) fn initial_row(eng: &mut Engine, out: &mut Output) -> Result<()> {
+    out.stage = 0;
+    let t = eng.thermo();
+    out.emit(eng, t, None)?;
+    out.frames(eng)
+}
+
+/// A `minimize` stage, with its report (a warning if it did not converge).
+pub(super) fn minimize_stage(eng: &mut Engine, deck: &Deck, m: &MinimizeStage) -> Result<()> {
+    let params = MinParams {
+        algorithm: m.algorithm,
+        etol: m.etol,
+        ftol: m.ftol,
+        max_iterations: m.max_iterations,
+        dmax: m.dmax,
+        fire_dt: 0.001,
+        box_relax: m.box_targets().map_err(|e| Error::input(&deck.path, e))?.map(|(t, couple)| BoxRelax {
+            target: t.map(|p| p.map(|g| g * BAR_PER_GPA)),
+            couple,
+            ptol: m.ptol_gpa * BAR_PER_GPA,
+            vmax: m.vmax,
+        }),
+    };
+    let r = minimize(eng, &params)?;
+    let natoms = eng.natoms as f64;
+    let mut msg = format!(
+        "minimize ({}): {} after {} iterations, {} force evaluations; E {:.10} -> {:.10} eV ({:.8} eV/atom); max |f| {:.3e} eV/A (ftol {:e}); last dE/E {:.3e} (etol {:e})",
+        m.algorithm.name(), r.stop.describe(), r.iterations, r.evaluations, r.e_initial, r.e_final, r.e_final / natoms, r.fmax, m.ftol, r.de_rel, m.etol
+    );
+    if let Some((p, miss)) = r.pressure {
+        let g = p.map(|b| b / BAR_PER_GPA);
+        msg += &format!(
+            "; box {:?} A, pressure xx/yy/zz {:.6} {:.6} {:.6} GPa, largest miss {:.2e} GPa (ptol {:e})",
+            eng.bx.lengths(),
+            g[0],
+            g[1],
+            g[2],
+            miss / BAR_PER_GPA,
+            m.ptol_gpa
+        );
+    }
+    if eng.comm.is_root() {
+        if r.stop.converged() {
+            log::info!("{}", msg);
+        } else {
+            log::warn!("did not converge: {}", msg);
+        }
+    }
+    Ok(())
+}
+
+/// A `tg` stage: two-line fits of volume and PE per atom against the target
+/// temperature of stage `src` (1-based); prints and writes them (rank 0).
+pub(super) fn tg_stage(deck: &Deck, k: usize, out: &mut Output, tg: &TgStage, rows: &[Row], src: usize) -> Result<()> {
+    use crate::analysis::tg as fit;
+    if !out.root {
+        return Ok(());
+    }
+    let t: Vec<f64> = rows.iter().map(|r| r.temperature).collect();
+    fit::check_ramp(&t).map_err(|m| deck.stage_error(k, None, format!("the fit over stage {}: {}", src, m)))?;
+    let mut json = serde_json::Map::new();
+    for (q, y) in [("volume", rows.iter().map(|r| r.volume_per_atom).collect::<Vec<_>>()), ("pe", rows.iter().map(|r| r.pe_per_atom).collect())] {
+        let f = fit::fit(&t, &y, tg.glass.zip(tg.liquid), tg.min_points)
+            .map_err(|m| deck.stage_error(k, None, format!("the fit of {} over stage {}: {}", q, src, m)))?;
+        println!(
+            "Tg = {:.1} K from {} per atom vs target temperature of stage {}: glass fit {:.1}-{:.1} K ({} points), liquid fit {:.1}-{:.1} K ({} points)",
+            f.tg, q, src, f.glass.window[0], f.glass.window[1], f.glass.points, f.liquid.window[0], f.liquid.window[1], f.liquid.points
+        );
+        out.results.set("tg", q, f.tg);
+        json.insert(q.to_string(), serde_json::json!({ "tg": f.tg, "glass": f.glass, "liquid": f.liquid }));
+    }
+    json.insert("stage".into(), serde_json::json!(src));
+    let rows_json: Vec<[f64; 3]> = rows.iter().map(|r| [r.temperature, r.volume_per_atom, r.pe_per_atom]).collect();
+    json.insert("points".into(), serde_json::json!({ "columns": ["target_temperature", "volume_per_atom", "pe_per_atom"], "rows": rows_json }));
+    let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    write_atomic(&out.path(&tg.file), |w| writeln!(w, "{}", text))?;
+    out.results.write()
+}

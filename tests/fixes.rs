@@ -1,0 +1,259 @@
+//! Fixes and groups in decks against LAMMPS (tests/data/lammps_fix), on the
+//! 2,048-atom Cu64Zr36 glass at 300 K, 300 steps of 1 fs:
+//!
+//! - `setforce`: `nvt` on group "mobile" (not "base") with `setforce 0 0 0`
+//!   on "base" (z ≤ 5 Å) follows LAMMPS `fix nvt` (group) + `fix setforce`
+//!   to 1e-8: temperature, energies, pressures, the group temperatures
+//!   (`compute temp` on "mobile" and on type 1), the force removed from the
+//!   base (`f_2[1..3]`) and the thermostat energy (`f_1`), on 1 and 2 ranks
+//!   and 2 threads;
+//! - `deform`: `npt` on x and y with `deform` z at 0.01/ps follows LAMMPS
+//!   `fix npt x y` + `fix deform z erate remap x`, box included;
+//! - `addforce` with its energy and virial (`fix_modify energy yes virial
+//!   yes`) follows LAMMPS, pe and the pressure tensor included;
+//! - two fixes on one box component are refused; base atoms do not move.
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn glass_deck(dir: &Path, body: &str) -> std::path::PathBuf {
+    write_deck(dir, &root().join("tests/data/lammps_min/glass300.data"), "p,p,p", "eam/fs", "CuZr_mm.eam.fs", &["Cu", "Zr"], &format!("[neighbor]\nskin = 1.0\n\n{body}"))
+}
+
+/// Compare our thermo rows to a LAMMPS log: `pairs` maps our column to
+/// LAMMPS's; each value within `tol` relative to `scale(row, column)`.
+/// Our step-0 row precedes the stage and its fixes (fix columns are NaN
+/// there, and a fix's energy is not in its pe): `from` is the first step
+/// compared.
+fn follow(ours: &[BTreeMap<String, f64>], lmp: &str, pairs: &[(&str, &str)], tol: f64, from: f64) -> f64 {
+    let lmp = &read_lammps_log(&root().join("tests/data/lammps_fix").join(lmp))[0];
+    let mut worst = 0.0f64;
+    let mut compared = 0;
+    for row in lmp.iter().filter(|r| r["Step"] >= from) {
+        let step = row["Step"];
+        let Some(o) = ours.iter().find(|r| r["step"] == step) else { panic!("no thermo row at step {step}") };
+        let pscale = ["Press", "Pxx", "Pyy", "Pzz"].iter().filter_map(|k| row.get(*k)).map(|v| v.abs()).fold(1.0, f64::max);
+        for (mine, theirs) in pairs {
+            let (a, b) = (o[*mine], row[*theirs]);
+            if a.is_nan() && step == 0.0 {
+                continue;
+            }
+            let scale = if theirs.starts_with('P') { pscale } else { b.abs().max(1e-3) };
+            let rel = (a - b).abs() / scale;
+            worst = worst.max(rel);
+            assert!(rel < tol, "step {step}: {mine} = {a} vs LAMMPS {theirs} = {b} (rel {rel:e})");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 30 * pairs.len(), "only {compared} values compared");
+    worst
+}
+
+const SETFORCE: &str = r#"
+[[group]]
+name = "base"
+region = { z = [-inf, 5.0] }
+
+[[group]]
+name = "mobile"
+not = "base"
+
+[[group]]
+name = "copper"
+types = [1]
+
+[thermo]
+every = 10
+file = "thermo.csv"
+extra = ["temp_mobile", "temp_copper", "setforce_fx", "setforce_fy", "setforce_fz", "nvt_energy"]
+
+[[stage]]
+kind = "nvt"
+group = "mobile"
+temperature = 300.0
+steps = 300
+timestep = 0.001
+tdamp = 0.1
+
+[[stage.fix]]
+kind = "setforce"
+group = "base"
+force = [0.0, 0.0, 0.0]
+
+[[stage]]
+kind = "write_data"
+file = "end.data"
+"#;
+
+#[test]
+fn setforce_on_a_base_under_group_nvt_follows_lammps() {
+    let pairs = [
+        ("temperature", "Temp"),
+        ("pe", "PotEng"),
+        ("ke", "KinEng"),
+        ("etotal", "TotEng"),
+        ("pressure", "Press"),
+        ("pxx", "Pxx"),
+        ("pyy", "Pyy"),
+        ("pzz", "Pzz"),
+        ("temp_mobile", "c_tm"),
+        ("temp_copper", "c_tc"),
+        ("setforce_fx", "f_2[1]"),
+        ("setforce_fy", "f_2[2]"),
+        ("setforce_fz", "f_2[3]"),
+        ("nvt_energy", "f_1"),
+    ];
+    let data = lammps_data_positions(&root().join("tests/data/lammps_min/glass300.data"));
+    for (np, threads) in [(1, 1), (2, 1), (1, 2)] {
+        let dir = tempdir();
+        let deck = glass_deck(dir.path(), SETFORCE);
+        ok(&glassmd(np, threads, &["run", deck.to_str().unwrap()], dir.path()));
+        let rows = read_thermo_csv(&dir.path().join("thermo.csv"));
+        let worst = follow(&rows, "setforce.log", &pairs, 1e-8, 0.0);
+        eprintln!("setforce + nvt(mobile) vs LAMMPS, {np} rank(s) x {threads} thread(s): worst {worst:e}");
+        // The base (z <= 5 A at the start) has not moved at all; the rest has.
+        let end = lammps_data_positions(&dir.path().join("end.data"));
+        let (mut held, mut moved) = (0, 0);
+        for (id, x0) in &data {
+            let x = &end[id];
+            let d: f64 = (0..3).map(|k| (x[k] - x0[k]).abs()).fold(0.0, f64::max);
+            if x0[2] <= 5.0 {
+                assert_eq!(d, 0.0, "base atom {id} moved by {d} A");
+                held += 1;
+            } else if d > 1e-3 {
+                moved += 1;
+            }
+        }
+        assert!(held > 100 && moved > 1500, "held {held}, moved {moved}");
+    }
+}
+
+/// Positions by id from a LAMMPS data file (`Atoms # atomic` section).
+fn lammps_data_positions(path: &Path) -> BTreeMap<u64, [f64; 3]> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = BTreeMap::new();
+    let mut on = false;
+    for l in text.lines() {
+        let t = l.trim();
+        if t.starts_with("Atoms") {
+            on = true;
+            continue;
+        }
+        if on && t.chars().next().is_some_and(|c| c.is_alphabetic()) {
+            break;
+        }
+        let v: Vec<f64> = t.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+        if on && v.len() >= 5 {
+            out.insert(v[0] as u64, [v[2], v[3], v[4]]);
+        }
+    }
+    out
+}
+
+#[test]
+fn deform_z_with_npt_on_x_and_y_follows_lammps() {
+    let body = r#"
+[thermo]
+every = 10
+file = "thermo.csv"
+
+[[stage]]
+kind = "npt"
+temperature = 300.0
+pressure_gpa = { x = 0.0, y = 0.0 }
+steps = 300
+timestep = 0.001
+tdamp = 0.1
+pdamp = 1.0
+
+[[stage.fix]]
+kind = "deform"
+erate = { z = 0.01 }
+"#;
+    let pairs = [
+        ("temperature", "Temp"),
+        ("pe", "PotEng"),
+        ("etotal", "TotEng"),
+        ("pressure", "Press"),
+        ("pxx", "Pxx"),
+        ("pyy", "Pyy"),
+        ("pzz", "Pzz"),
+        ("volume", "Volume"),
+        ("lx", "Lx"),
+        ("ly", "Ly"),
+        ("lz", "Lz"),
+    ];
+    for np in [1, 2] {
+        let dir = tempdir();
+        let deck = glass_deck(dir.path(), body);
+        ok(&glassmd(np, 1, &["run", deck.to_str().unwrap()], dir.path()));
+        let rows = read_thermo_csv(&dir.path().join("thermo.csv"));
+        let worst = follow(&rows, "deform.log", &pairs, 1e-8, 0.0);
+        let last = rows.last().unwrap();
+        // 300 fs at 0.01/ps: Lz = 32.48 (1 + 0.003).
+        assert!((last["lz"] - 32.48 * 1.003).abs() < 1e-9, "lz {}", last["lz"]);
+        eprintln!("npt(x,y) + deform z vs LAMMPS on {np} rank(s): worst {worst:e}");
+    }
+}
+
+#[test]
+fn addforce_with_energy_and_virial_follows_lammps() {
+    let body = r#"
+[[group]]
+name = "copper"
+types = [1]
+
+[thermo]
+every = 10
+file = "thermo.csv"
+extra = ["addforce_energy", "addforce_fx", "addforce_fy", "addforce_fz"]
+
+[[stage]]
+kind = "nve"
+steps = 300
+timestep = 0.001
+
+[[stage.fix]]
+kind = "addforce"
+group = "copper"
+force = [0.01, -0.02, 0.005]
+energy = true
+virial = true
+"#;
+    let pairs = [
+        ("temperature", "Temp"),
+        ("pe", "PotEng"),
+        ("ke", "KinEng"),
+        ("etotal", "TotEng"),
+        ("pressure", "Press"),
+        ("pxx", "Pxx"),
+        ("pyy", "Pyy"),
+        ("pzz", "Pzz"),
+        ("pxy", "Pxy"),
+        ("pxz", "Pxz"),
+        ("pyz", "Pyz"),
+        ("addforce_energy", "f_2"),
+        ("addforce_fx", "f_2[1]"),
+        ("addforce_fy", "f_2[2]"),
+        ("addforce_fz", "f_2[3]"),
+    ];
+    let dir = tempdir();
+    let deck = glass_deck(dir.path(), body);
+    ok(&glassmd(2, 1, &["run", deck.to_str().unwrap()], dir.path()));
+    let rows = read_thermo_csv(&dir.path().join("thermo.csv"));
+    let worst = follow(&rows, "addforce.log", &pairs, 1e-8, 10.0);
+    eprintln!("nve + addforce (energy, virial) vs LAMMPS: worst {worst:e}");
+}
+
+#[test]
+fn two_fixes_on_one_box_component_are_refused() {
+    let dir = tempdir();
+    let body = "[[stage]]\nkind = \"npt\"\ntemperature = 300.0\npressure_gpa = { x = 0.0, z = 0.0 }\nsteps = 10\n\n[[stage.fix]]\nkind = \"deform\"\nname = \"pull\"\nerate = { z = 0.01 }\n";
+    let deck = glass_deck(dir.path(), body);
+    let out = glassmd(1, 1, &["run", deck.to_str().unwrap()], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("fix pull and the npt integrator both change the box along z"), "{err}");
+    assert!(err.contains("deck.toml: line "), "{err}");
+}
