@@ -949,6 +949,7 @@ impl<'c> Engine<'c> {
             volume,
             density: g.mass * MV2D / volume,
             lengths: self.bx.lengths(),
+            tilt: [0.0; 3],
             stage: 0,
             target_temperature: f64::NAN,
             extra: Vec::new(),

@@ -109,3 +109,45 @@ fn ovito_ase_and_mdanalysis_read_our_files() {
     close(&v["mda_xyz_position"], &x, 1e-5, "MDAnalysis XYZ positions");
     assert_eq!(v["mda_xyz_names"], serde_json::json!(["Cu", "Zr"]));
 }
+
+/// The per-atom computes `groups` and `ke` in dump, extended XYZ and H5MD,
+/// as OVITO, ASE and h5py read them, agree with glassmd's dump for every
+/// atom.
+#[test]
+fn readers_see_per_atom_computes() {
+    let Some(py) = python() else { return };
+    let d = tempdir();
+    let f = "[\"position\", \"groups\", \"ke\"]";
+    small_deck(
+        d.path(),
+        10,
+        &format!("dump = {{ file = \"c.dump\", every = 10, fields = {f} }}\nxyz = {{ file = \"c.xyz\", every = 10, fields = {f} }}\nsnapshot = {{ file = \"c.h5md\", every = 10, fields = {f} }}"),
+        "[[group]]\nname = \"low\"\nregion = { z = [-inf, 8.0] }\n[[group]]\nname = \"cu\"\ntypes = [1]\n[[stage]]\nkind = \"nve\"\nsteps = 10\n",
+    );
+    ok(&glassmd(1, 1, &["run", "deck.toml"], d.path()));
+    let out = Command::new(&py).arg(root().join("tests/python/check_computes.py")).arg(d.path()).output().unwrap();
+    assert!(out.status.success(), "python readers failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    // glassmd's dump, frame 0: id type element x y z ix iy iz groups ke.
+    let text = std::fs::read_to_string(d.path().join("c.dump")).unwrap();
+    let head = text.lines().find(|l| l.starts_with("ITEM: ATOMS")).unwrap();
+    assert_eq!(head, "ITEM: ATOMS id type element x y z ix iy iz groups ke");
+    let rows: Vec<Vec<&str>> = text.lines().skip_while(|l| !l.starts_with("ITEM: ATOMS")).skip(1).take(500).map(|l| l.split(' ').collect()).collect();
+    let (mut low, mut cu) = (0, 0);
+    for r in &rows {
+        let (id, typ, z, g, ke) = (r[0], r[1], r[5].parse::<f64>().unwrap(), r[9].parse::<u64>().unwrap(), r[10].parse::<f64>().unwrap());
+        assert_eq!(g & 1 != 0, z <= 8.0, "atom {id}: groups {g}, z {z}");
+        assert_eq!(g & 2 != 0, typ == "1", "atom {id}: groups {g}, type {typ}");
+        low += (g & 1) as usize;
+        cu += ((g >> 1) & 1) as usize;
+        for reader in ["ovito_c.dump", "ovito_c.xyz", "ase_xyz", "h5py"] {
+            let e = &v[reader][id];
+            assert_eq!(e[0].as_u64(), Some(g), "{reader} groups of atom {id}");
+            let k = e[1].as_f64().unwrap();
+            assert!((k - ke).abs() <= 1e-12 * ke.abs().max(1e-3), "{reader} ke of atom {id}: {k} vs {ke}");
+        }
+    }
+    assert!(low > 50 && cu > 200, "low {low}, cu {cu}");
+    assert!(v["ase_xyz_groups_dtype"].as_str().unwrap().starts_with("int"), "{}", v["ase_xyz_groups_dtype"]);
+    assert_eq!(v["h5py_ke_unit"], "eV");
+}

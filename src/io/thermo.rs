@@ -1,7 +1,7 @@
 //! Thermodynamic output: the CSV file and the log table.
 //!
 //! Columns: step,time,temperature,pe,ke,etotal,pressure,pxx,pyy,pzz,pxy,pxz,
-//! pyz,volume,density,lx,ly,lz,stage,target_temperature — energies are
+//! pyz,volume,density,lx,ly,lz,xy,xz,yz,stage,target_temperature — energies are
 //! totals in eV, pressures in bar, time in ps, density in g/cm³; `stage` is
 //! the 1-based deck stage that wrote the row (0: the initial row) and
 //! `target_temperature` the thermostat's target at that step (NaN where the
@@ -29,6 +29,9 @@ pub struct Thermo {
     pub volume: f64,
     pub density: f64,
     pub lengths: [f64; 3],
+    /// Tilt factors xy, xz, yz of a triclinic box (LAMMPS `xy xz yz`; zero
+    /// for an orthogonal box).
+    pub tilt: [f64; 3],
     /// 1-based stage of the deck that wrote the row (0: before the first).
     pub stage: usize,
     /// The thermostat's target temperature (NaN: none).
@@ -37,7 +40,7 @@ pub struct Thermo {
     pub extra: Vec<f64>,
 }
 
-pub const COLUMNS: &str = "step,time,temperature,pe,ke,etotal,pressure,pxx,pyy,pzz,pxy,pxz,pyz,volume,density,lx,ly,lz,stage,target_temperature";
+pub const COLUMNS: &str = "step,time,temperature,pe,ke,etotal,pressure,pxx,pyy,pzz,pxy,pxz,pyz,volume,density,lx,ly,lz,xy,xz,yz,stage,target_temperature";
 
 impl Thermo {
     pub fn values(&self) -> Vec<f64> {
@@ -45,6 +48,7 @@ impl Thermo {
         v.extend_from_slice(&self.ptensor);
         v.extend_from_slice(&[self.volume, self.density]);
         v.extend_from_slice(&self.lengths);
+        v.extend_from_slice(&self.tilt);
         v.extend_from_slice(&[self.stage as f64, self.target_temperature]);
         v
     }
