@@ -11,7 +11,10 @@
 //!   `fix npt x y` + `fix deform z erate remap x`, box included;
 //! - `addforce` with its energy and virial (`fix_modify energy yes virial
 //!   yes`) follows LAMMPS, pe and the pressure tensor included;
-//! - two fixes on one box component are refused; base atoms do not move.
+//! - two fixes on one box component are refused; base atoms do not move;
+//! - fixes act inside minimisations: setforce with CG and FIRE reaches
+//!   LAMMPS `minimize` with the same fix, and addforce's energy enters the
+//!   objective.
 mod common;
 use common::*;
 use std::collections::BTreeMap;
@@ -256,4 +259,92 @@ fn two_fixes_on_one_box_component_are_refused() {
     assert!(!out.status.success());
     assert!(err.contains("fix pull and the npt integrator both change the box along z"), "{err}");
     assert!(err.contains("deck.toml: line "), "{err}");
+}
+
+/// Fixes act inside minimisations (`min_post_force`). With `setforce 0 0 0`
+/// on the base, CG reaches LAMMPS's `minimize` with the same fix
+/// (tests/data/lammps_fix/minimize.log, E = −9031.35588925839 eV) within
+/// 1e-3 eV/atom, as the plain minimiser test does, and the base has not
+/// moved. A pair of opposite `addforce` loads with `energy = true` puts
+/// their energy −Σ F·x into the objective: the minimiser then converges on
+/// the force tolerance, and pe includes it; with `energy = false` the line
+/// search stalls (LAMMPS's warning for the same fix).
+#[test]
+fn fixes_act_inside_minimisations() {
+    const LAMMPS_E: f64 = -9031.35588925839;
+    let start = lammps_data_positions(&root().join("tests/data/lammps_min/glass300.data"));
+    for alg in ["cg", "fire"] {
+        let dir = tempdir();
+        let body = format!(
+            "[[group]]\nname = \"base\"\nregion = {{ z = [-inf, 5.0] }}\n\n[thermo]\nfile = \"thermo.csv\"\n\n\
+             [[stage]]\nkind = \"minimize\"\nalgorithm = \"{alg}\"\nftol = 1e-6\nmax_iterations = 100000\n\n\
+             [[stage.fix]]\nkind = \"setforce\"\ngroup = \"base\"\nforce = [0.0, 0.0, 0.0]\n\n\
+             [[stage]]\nkind = \"write_data\"\nfile = \"min.data\"\n"
+        );
+        let deck = glass_deck(dir.path(), &body);
+        let out = ok(&glassmd(1, 1, &["run", deck.to_str().unwrap()], dir.path()));
+        let _ = out;
+        let rows = read_thermo_csv(&dir.path().join("thermo.csv"));
+        let e = rows.last().unwrap()["pe"];
+        let d = (e - LAMMPS_E).abs() / 2048.0;
+        eprintln!("{alg} with setforce on the base: E = {e} eV, |E - E_LAMMPS| = {d:e} eV/atom");
+        assert!(d < 1e-3, "{alg}: {e} vs LAMMPS {LAMMPS_E}");
+        let end = lammps_data_positions(&dir.path().join("min.data"));
+        let held = start.iter().filter(|(_, x)| x[2] <= 5.0).inspect(|(id, x)| assert_eq!(end[*id], **x, "{alg}: base atom {id} moved")).count();
+        assert!(held > 100);
+    }
+    let dir = tempdir();
+    let body = "[[group]]\nname = \"one\"\nids = [1, 1]\n[[group]]\nname = \"two\"\nids = [2, 2]\n\n[thermo]\nfile = \"thermo.csv\"\nextra = [\"pull1_energy\", \"pull2_energy\"]\n\n\
+        [[stage]]\nkind = \"minimize\"\nftol = 1e-6\nmax_iterations = 100000\n\n\
+        [[stage.fix]]\nkind = \"addforce\"\nname = \"pull1\"\ngroup = \"one\"\nforce = [0.3, 0.0, 0.0]\nenergy = true\n\
+        [[stage.fix]]\nkind = \"addforce\"\nname = \"pull2\"\ngroup = \"two\"\nforce = [-0.3, 0.0, 0.0]\nenergy = true\n\
+        [[stage]]\nkind = \"write_data\"\nfile = \"min.data\"\n";
+    let deck = glass_deck(dir.path(), body);
+    let out = glassmd(1, 1, &["run", deck.to_str().unwrap()], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    ok(&out);
+    assert!(err.contains("force tolerance"), "{err}");
+    let rows = read_thermo_csv(&dir.path().join("thermo.csv"));
+    let last = rows.last().unwrap();
+    // pe = the potential's energy of the final configuration (recomputed by
+    // `glassmd forces`) + the loads' −Σ F·x.
+    let (data, pot) = (dir.path().join("min.data"), potential("CuZr_mm.eam.fs"));
+    let f = ok(&glassmd(1, 1, &["forces", "--data", data.to_str().unwrap(), "--potential", pot.to_str().unwrap(), "--style", "eam/fs", "--elements", "Cu", "Zr"], dir.path()));
+    let pe_pot = last_json(&f)["pe"].as_f64().unwrap();
+    let (e1, e2) = (last["pull1_energy"], last["pull2_energy"]);
+    eprintln!("opposite loads: pe {} = potential {} + loads {} + {}", last["pe"], pe_pot, e1, e2);
+    assert!((last["pe"] - (pe_pot + e1 + e2)).abs() < 1e-8, "pe {} vs {} + {} + {}", last["pe"], pe_pot, e1, e2);
+    // The loads' energies are −F·x of the unwrapped final positions, and
+    // the pair was pulled apart along x.
+    // Without the loads' energy in the objective the line search stalls,
+    // as LAMMPS warns for fix addforce without fix_modify energy yes.
+    let dir2 = tempdir();
+    let deck = glass_deck(dir2.path(), &body.replace("energy = true", "energy = false"));
+    let out = glassmd(1, 1, &["run", deck.to_str().unwrap()], dir2.path());
+    let err2 = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err2.contains("did not converge") && err2.contains("linesearch"), "{err2}");
+    let (x1, x2) = (unwrapped_x(&data, 1), unwrapped_x(&data, 2));
+    let gl = root().join("tests/data/lammps_min/glass300.data");
+    let (a1, a2) = (unwrapped_x(&gl, 1), unwrapped_x(&gl, 2));
+    assert!((e1 + 0.3 * x1).abs() < 1e-9 && (e2 - 0.3 * x2).abs() < 1e-9, "loads' energies {e1} {e2} vs positions {x1} {x2}");
+    assert!(x1 - x2 > a1 - a2 + 0.01, "the pair did not separate: {} -> {}", a1 - a2, x1 - x2);
+}
+
+/// Unwrapped x of atom `id` in a data file of the 32.48 Å glass box
+/// (`id type x y z ix iy iz`).
+fn unwrapped_x(path: &Path, id: u64) -> f64 {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut on = false;
+    for l in text.lines() {
+        let t = l.trim();
+        if t.starts_with("Atoms") {
+            on = true;
+            continue;
+        }
+        let v: Vec<f64> = t.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+        if on && v.len() >= 8 && v[0] as u64 == id {
+            return v[2] + v[5] * 32.48;
+        }
+    }
+    panic!("atom {id} not in {}", path.display())
 }
