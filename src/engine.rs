@@ -1,13 +1,19 @@
 //! The engine: one rank's atoms, box, subdomain, halo, neighbor list and
 //! potential, and the phases of a step in the order CabanaMD/LAMMPS use:
 //!
-//! integrate → (reneighbor: wrap, shrink-wrap, migrate, sort, ghosts, list |
-//! forward positions) → forces (density → reverse ρ → F′ → forward F′ →
-//! pairs) → reverse forces → integrate → thermo.
+//! fixes' initial/post integrate → (reneighbor: wrap, shrink-wrap, migrate,
+//! sort, ghosts, list | forward positions) → forces (zeroed once; density →
+//! reverse ρ → F′ → forward F′ → pairs) → reverse forces → fixes' post_force,
+//! final_integrate, end_of_step → thermo.
 //!
 //! Communication happens only between these phases, through `Comm` and
-//! `Halo`. Stages of a deck (`run.rs`) drive the engine; ensembles, minimisers
-//! and box deformation (later issues) are further drivers of the same phases.
+//! `Halo`. Stages of a deck (`run::stages`) drive the engine through the
+//! fixes they install (`crate::fix`: integrators, thermostats, barostats,
+//! forces, box deformation); minimisers drive the same phases and call the
+//! fixes' `min_post_force`. To act on atoms or the box during a stage, write
+//! a fix rather than a new engine method; group-aware helpers (kick, drift,
+//! velocity scaling, group temperatures) and `remap_box_to` are here for
+//! fixes to use.
 
 use crate::domain::comm::Comm;
 use crate::domain::halo::{exchange, Halo, HaloComm};

@@ -231,7 +231,7 @@ impl Output {
         Ok(())
     }
 
-    /// A thermo line; `target` is the ensemble's target temperature.
+    /// A thermo line; `target` is the stage's target temperature.
     /// Values that are not finite stop the run (every rank sees the same
     /// global values, so all stop together).
     pub(super) fn emit(&mut self, eng: &mut Engine, mut t: Thermo, target: Option<f64>) -> Result<()> {

@@ -18,8 +18,9 @@ pub(super) struct StageCtx<'a> {
     pub(super) after: u64,
 }
 
-/// Run `steps` MD steps under an ensemble, with thermo output and progress.
-/// `ramp` is the (start, stop) target temperature, if the ensemble has one;
+/// Run `steps` MD steps with the engine's fixes, with thermo output and
+/// progress. `ramp` is the (start, stop) target temperature, if the stage
+/// has one;
 /// `is` samples inherent structures along the way. Checkpoints are written
 /// every `checkpoint.every` steps and when a signal asks for one.
 #[allow(clippy::too_many_arguments)]
