@@ -142,8 +142,8 @@ pub struct Engine<'c> {
     pe_local: f64,
     virial_local: [f64; 6],
     x_hold: Vec<[f64; 3]>,
-    /// Box bounds at the last reneighboring (for the box-change trigger).
-    box_hold: ([f64; 3], [f64; 3]),
+    /// The box at the last reneighboring (for the box-change trigger).
+    box_hold: SimBox,
     last_sort: Option<u64>,
     pub timers: Timers,
 }
@@ -217,7 +217,7 @@ impl<'c> Engine<'c> {
             pe_local: 0.0,
             virial_local: [0.0; 6],
             x_hold: Vec::new(),
-            box_hold: ([0.0; 3], [0.0; 3]),
+            box_hold: SimBox::new([0.0; 3], [0.0; 3], boundary),
             last_sort: None,
             timers: Timers::default(),
         })
@@ -317,7 +317,7 @@ impl<'c> Engine<'c> {
         build_half(&self.atoms.x, self.atoms.nlocal, rc, self.opts.nchunks, &mut self.list);
         self.x_hold.clear();
         self.x_hold.extend_from_slice(&self.atoms.x[..self.atoms.nlocal]);
-        self.box_hold = (self.bx.lo, self.bx.hi);
+        self.box_hold = self.bx.clone();
         self.timers.neigh += t4.elapsed().as_secs_f64();
         self.timers.comm += (t4 - t3).as_secs_f64();
     }
@@ -353,8 +353,8 @@ impl<'c> Engine<'c> {
 
     /// Neighbor bookkeeping a checkpoint carries: the box at the last list
     /// build and the step of the last spatial sort.
-    pub fn neighbor_state(&self) -> (([f64; 3], [f64; 3]), Option<u64>) {
-        (self.box_hold, self.last_sort)
+    pub fn neighbor_state(&self) -> (&SimBox, Option<u64>) {
+        (&self.box_hold, self.last_sort)
     }
 
     /// Continue exactly where a checkpoint written on this rank count
@@ -365,7 +365,7 @@ impl<'c> Engine<'c> {
     /// to the ghosts and the forces recomputed — bitwise what the
     /// uninterrupted run holds at this step.
     #[allow(clippy::too_many_arguments)]
-    pub fn restore_exact(&mut self, local: &[f64], columns: &[(String, usize)], now: ([f64; 3], [f64; 3]), hold: ([f64; 3], [f64; 3]), last_sort: Option<u64>, step: u64, time: f64) -> Result<()> {
+    pub fn restore_exact(&mut self, local: &[f64], columns: &[(String, usize)], now: &SimBox, hold: &SimBox, last_sort: Option<u64>, step: u64, time: f64) -> Result<()> {
         self.atoms = Atoms::default();
         self.declare_saved_columns(columns)?;
         let width = LOCAL_WIDTH + self.atoms.cols.persistent_width();
@@ -384,14 +384,10 @@ impl<'c> Engine<'c> {
         if count[0] != self.natoms {
             return Err(Error::runtime(format!("checkpoint holds {} atoms, the deck's system {}", count[0], self.natoms)));
         }
-        self.bx.lo = hold.0;
-        self.bx.hi = hold.1;
-        self.dom.set_box(&self.bx);
+        self.set_box(hold);
         self.build_ghosts_and_list();
         self.atoms.x[..self.atoms.nlocal].copy_from_slice(&x_now);
-        self.bx.lo = now.0;
-        self.bx.hi = now.1;
-        self.dom.set_box(&self.bx);
+        self.set_box(now);
         self.forward_positions();
         self.last_sort = last_sort;
         self.step = step;
@@ -409,13 +405,11 @@ impl<'c> Engine<'c> {
     /// share: an equal slice of the file); they are routed to the ranks
     /// that own them and the engine starts afresh from them (same physics,
     /// not the same round-off).
-    pub fn restore_redistribute(&mut self, rows: &[f64], columns: &[(String, usize)], now: ([f64; 3], [f64; 3]), step: u64, time: f64) -> Result<()> {
+    pub fn restore_redistribute(&mut self, rows: &[f64], columns: &[(String, usize)], now: &SimBox, step: u64, time: f64) -> Result<()> {
         self.atoms = Atoms::default();
         self.declare_saved_columns(columns)?;
         let width = LOCAL_WIDTH + self.atoms.cols.persistent_width();
-        self.bx.lo = now.0;
-        self.bx.hi = now.1;
-        self.dom.set_box(&self.bx);
+        self.set_box(now);
         for r in rows.chunks_exact(width) {
             let (mut x, mut im) = ([r[2], r[3], r[4]], [r[8] as i32, r[9] as i32, r[10] as i32]);
             // Positions were checked when the checkpoint was written; one
@@ -443,7 +437,7 @@ impl<'c> Engine<'c> {
     pub fn needs_reneighbor(&mut self, md: bool) -> Result<bool> {
         let t0 = Instant::now();
         let dist = |a: [f64; 3], b: [f64; 3]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
-        let moved_box = dist(self.bx.lo, self.box_hold.0) + dist(self.bx.hi, self.box_hold.1);
+        let moved_box = dist(self.bx.lo, self.box_hold.lo) + dist(self.bx.hi, self.box_hold.hi);
         let half = (0.5 * (self.opts.skin - moved_box)).max(0.0);
         let lim = half * half;
         let mut max_d2 = 0.0f64;

@@ -12,7 +12,7 @@ use super::h5md::{ForceUnit, CHUNK_ROWS};
 use super::thermo::Thermo;
 use crate::engine::RowBlock;
 use crate::error::{Error, Result};
-use crate::system::Boundary;
+use crate::system::{Boundary, SimBox};
 use hdf5::types::VarLenUnicode;
 use ndarray::s;
 use std::path::Path;
@@ -154,12 +154,11 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
             pressure: press.get(f).copied().unwrap_or(f64::NAN),
             ..Thermo::default()
         };
+        let frame_box = SimBox::new([lo[0], lo[1], lo[2]], [lo[0] + l[0], lo[1] + l[1], lo[2] + l[2]], [bnd[0], bnd[1], bnd[2]]);
         let info = FrameInfo {
             step: steps[f] as u64,
             time: times[f],
-            lo: [lo[0], lo[1], lo[2]],
-            hi: [lo[0] + l[0], lo[1] + l[1], lo[2] + l[2]],
-            boundary: [bnd[0], bnd[1], bnd[2]],
+            bx: &frame_box,
             natoms: n as u64,
             thermo: &th,
             elements: &elements,

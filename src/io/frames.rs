@@ -18,7 +18,7 @@ use crate::engine::RowBlock;
 use crate::error::{Error, Result};
 use crate::io::thermo::Thermo;
 use super::PartFile;
-use crate::system::Boundary;
+use crate::system::SimBox;
 use std::io::Write;
 use std::path::Path;
 
@@ -105,9 +105,8 @@ impl Fields {
 pub struct FrameInfo<'a> {
     pub step: u64,
     pub time: f64,
-    pub lo: [f64; 3],
-    pub hi: [f64; 3],
-    pub boundary: [Boundary; 3],
+    /// The box of the frame (bounds and boundaries).
+    pub bx: &'a SimBox,
     pub natoms: u64,
     pub thermo: &'a Thermo,
     /// Element name of each 1-based type (index type − 1), if known.
@@ -205,10 +204,10 @@ impl FrameWriter for TextTrajectory {
         self.masses = f.masses.to_vec();
         match self.format {
             TextFormat::Dump => {
-                let bnd: Vec<String> = f.boundary.iter().map(|b| format!("{0}{0}", b.letter())).collect();
+                let bnd: Vec<String> = f.bx.boundary.iter().map(|b| format!("{0}{0}", b.letter())).collect();
                 write!(w, "ITEM: TIMESTEP\n{}\nITEM: NUMBER OF ATOMS\n{}\nITEM: BOX BOUNDS {}\n", f.step, f.natoms, bnd.join(" ")).map_err(io)?;
                 for d in 0..3 {
-                    writeln!(w, "{} {}", fmt_f(f.lo[d]), fmt_f(f.hi[d])).map_err(io)?;
+                    writeln!(w, "{} {}", fmt_f(f.bx.lo[d]), fmt_f(f.bx.hi[d])).map_err(io)?;
                 }
                 // `element` names the types for OVITO and ASE (LAMMPS
                 // `dump_modify element`).
@@ -219,7 +218,7 @@ impl FrameWriter for TextTrajectory {
                 // Extended XYZ: atom count, then a key=value comment line
                 // with the cell (rows are the cell vectors), the columns and
                 // the frame's thermo values (ASE reads them into atoms.info).
-                let l = [f.hi[0] - f.lo[0], f.hi[1] - f.lo[1], f.hi[2] - f.lo[2]];
+                let l = [f.bx.hi[0] - f.bx.lo[0], f.bx.hi[1] - f.bx.lo[1], f.bx.hi[2] - f.bx.lo[2]];
                 let mut props = String::from("species:S:1:pos:R:3:id:I:1:image:I:3");
                 if self.fields.velocity {
                     props += ":velo:R:3:masses:R:1:momenta:R:3";
@@ -236,7 +235,7 @@ impl FrameWriter for TextTrajectory {
                 for comp in self.fields.per_atom_computes() {
                     props += &format!(":{}:{}:{}", comp.name(), if comp.integer() { "I" } else { "R" }, comp.columns().len());
                 }
-                let pbc: Vec<&str> = f.boundary.iter().map(|b| if b.is_periodic() { "T" } else { "F" }).collect();
+                let pbc: Vec<&str> = f.bx.boundary.iter().map(|b| if b.is_periodic() { "T" } else { "F" }).collect();
                 let t = f.thermo;
                 writeln!(w, "{}", f.natoms).map_err(io)?;
                 writeln!(
@@ -245,9 +244,9 @@ impl FrameWriter for TextTrajectory {
                     fmt_f(l[0]),
                     fmt_f(l[1]),
                     fmt_f(l[2]),
-                    fmt_f(f.lo[0]),
-                    fmt_f(f.lo[1]),
-                    fmt_f(f.lo[2]),
+                    fmt_f(f.bx.lo[0]),
+                    fmt_f(f.bx.lo[1]),
+                    fmt_f(f.bx.lo[2]),
                     props,
                     pbc.join(" "),
                     f.step,

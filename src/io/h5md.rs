@@ -331,9 +331,9 @@ impl FrameWriter for H5md {
         let part = self.part.clone();
         (|| -> hdf5::Result<()> {
             self.each_element(|el| el.add_frame(k, step, time))?;
-            let l = [fr.hi[0] - fr.lo[0], fr.hi[1] - fr.lo[1], fr.hi[2] - fr.lo[2]];
+            let l = [fr.bx.hi[0] - fr.bx.lo[0], fr.bx.hi[1] - fr.bx.lo[1], fr.bx.hi[2] - fr.bx.lo[2]];
             self.edges.value.write_slice(&Array2::from_shape_vec((1, 3), l.to_vec()).unwrap_or_default(), s![k..k + 1, ..])?;
-            self.offset.value.write_slice(&Array2::from_shape_vec((1, 3), fr.lo.to_vec()).unwrap_or_default(), s![k..k + 1, ..])?;
+            self.offset.value.write_slice(&Array2::from_shape_vec((1, 3), fr.bx.lo.to_vec()).unwrap_or_default(), s![k..k + 1, ..])?;
             for (name, el) in &self.observables {
                 let v = match *name {
                     "temperature" => t.temperature,

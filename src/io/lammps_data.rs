@@ -225,7 +225,8 @@ pub fn read(path: &Path) -> Result<DataFile> {
 /// Write a data file LAMMPS reads back (`read_data`), atoms sorted by id.
 pub fn write(path: &Path, title: &str, d: &DataFile) -> Result<()> {
     let masses: Vec<f64> = d.masses.iter().map(|m| m.unwrap_or(f64::NAN)).collect();
-    let mut w = DataWriter::create(path, title, d.atoms.len() as u64, d.ntypes, d.lo, d.hi, &masses)?;
+    let bx = crate::system::SimBox::new(d.lo, d.hi, [crate::system::Boundary::Periodic; 3]);
+    let mut w = DataWriter::create(path, title, d.atoms.len() as u64, d.ntypes, &bx, &masses)?;
     for a in &d.atoms {
         w.atom(a.id, a.typ, a.x, a.image)?;
     }
@@ -245,7 +246,8 @@ pub struct DataWriter {
 
 impl DataWriter {
     /// Header, box, masses (NaN: left out) and the `Atoms` heading.
-    pub fn create(path: &Path, title: &str, natoms: u64, ntypes: usize, lo: [f64; 3], hi: [f64; 3], masses: &[f64]) -> Result<DataWriter> {
+    pub fn create(path: &Path, title: &str, natoms: u64, ntypes: usize, bx: &crate::system::SimBox, masses: &[f64]) -> Result<DataWriter> {
+        let (lo, hi) = (bx.lo, bx.hi);
         let mut file = super::AtomicFile::create(path)?;
         (|| -> std::io::Result<()> {
             let w = &mut file.w;

@@ -82,7 +82,7 @@ impl Output {
         for k in due {
             let tr = &mut self.trajectories[k];
             tr.last_step = Some(step);
-            let info = FrameInfo { step, time: eng.time, lo: eng.bx.lo, hi: eng.bx.hi, boundary: eng.bx.boundary, natoms: eng.natoms, thermo: &thermo, elements: &self.elements, masses: &eng.masses };
+            let info = FrameInfo { step, time: eng.time, bx: &eng.bx, natoms: eng.natoms, thermo: &thermo, elements: &self.elements, masses: &eng.masses };
             let mut ok = match tr.writer.as_mut().map(|w| w.begin(&info)) {
                 Some(Err(e)) => {
                     first_err.get_or_insert(e);
@@ -186,8 +186,8 @@ impl Output {
             time: eng.time,
             lo: eng.bx.lo,
             hi: eng.bx.hi,
-            hold_lo: hold.0,
-            hold_hi: hold.1,
+            hold_lo: hold.lo,
+            hold_hi: hold.hi,
             last_sort,
             stage,
             stage_done: done,
@@ -294,7 +294,7 @@ pub(super) fn frame_row(eng: &Engine, f: Fields, i: usize, out: &mut Vec<f64>) {
 pub(super) fn write_data(eng: &Engine, path: &Path) -> Result<()> {
     let title = format!("LAMMPS data file written by glassmd {}, step {}", env!("CARGO_PKG_VERSION"), eng.step);
     let mut w = match eng.comm.is_root() {
-        true => Some(lammps_data::DataWriter::create(path, &title, eng.natoms, eng.masses.len(), eng.bx.lo, eng.bx.hi, &eng.masses)?),
+        true => Some(lammps_data::DataWriter::create(path, &title, eng.natoms, eng.masses.len(), &eng.bx, &eng.masses)?),
         false => None,
     };
     let f = Fields { position: true, ..Fields::default() };

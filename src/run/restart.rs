@@ -72,7 +72,8 @@ pub(super) fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Pat
         let r = comm.rank();
         let offset: usize = reader.rank_counts[..r].iter().sum();
         let local = agree(comm, reader.read(offset, reader.rank_counts[r]).and_then(|rows| check_rows(path, rows, eng.masses.len(), width)))?;
-        eng.restore_exact(&local, &st.columns, (st.lo, st.hi), (st.hold_lo, st.hold_hi), st.last_sort, st.step, st.time)?;
+        let (now, hold) = (eng.bx.with_bounds(st.lo, st.hi), eng.bx.with_bounds(st.hold_lo, st.hold_hi));
+        eng.restore_exact(&local, &st.columns, &now, &hold, st.last_sort, st.step, st.time)?;
         if let Some(t) = st.potential_totals {
             eng.set_potential_totals(t);
         }
@@ -88,7 +89,8 @@ pub(super) fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Pat
         let (n, p, r) = (reader.natoms(), comm.size(), comm.rank());
         let (from, to) = (n * r / p, n * (r + 1) / p);
         let rows = agree(comm, reader.read(from, to - from).and_then(|rows| check_rows(path, rows, eng.masses.len(), width)))?;
-        eng.restore_redistribute(&rows, &st.columns, (st.lo, st.hi), st.step, st.time)?;
+        let now = eng.bx.with_bounds(st.lo, st.hi);
+        eng.restore_redistribute(&rows, &st.columns, &now, st.step, st.time)?;
     }
     if out.root {
         if let Some(f) = &deck.thermo.file {

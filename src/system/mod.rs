@@ -87,6 +87,10 @@ impl SimBox {
         }
         SimBox { lo, hi, boundary, small }
     }
+    /// The same box (boundaries, shrink padding) with other bounds.
+    pub fn with_bounds(&self, lo: [f64; 3], hi: [f64; 3]) -> SimBox {
+        SimBox { lo, hi, ..self.clone() }
+    }
     pub fn length(&self, d: usize) -> f64 {
         self.hi[d] - self.lo[d]
     }
