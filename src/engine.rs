@@ -32,6 +32,7 @@ use std::time::Instant;
 
 pub use crate::integrate::barostat::{Barostat, Couple};
 pub use crate::integrate::nose_hoover::NoseHooverChain;
+use crate::compute::Scalar;
 use crate::fix::Fix;
 use crate::system::group::{Members, Sel};
 
@@ -72,8 +73,6 @@ pub struct EngineOptions {
     /// Chunks of the neighbor list = worker threads.
     pub nchunks: usize,
 }
-
-pub use crate::compute::Scalar as ThermoExtra;
 
 /// The thermostat and barostat chains of a run: they carry across stages,
 /// and a checkpoint stores them.
@@ -805,7 +804,13 @@ impl<'c> Engine<'c> {
         }
         let mut s = self.group_mv2(g);
         self.comm.sum_f64(&mut s);
-        let dof = 3.0 * s[1] - 3.0;
+        self.group_temperature_from(g, s)
+    }
+
+    /// Temperature of a group from its global [Σ m v², N]: 3N − 3 degrees
+    /// of freedom (the whole system's `tdof` for `all`); 0 without any.
+    fn group_temperature_from(&self, g: Sel, s: [f64; 2]) -> f64 {
+        let dof = if g.is_all() { self.tdof() } else { 3.0 * s[1] - 3.0 };
         if dof > 0.0 {
             s[0] * (MVV2E / (dof * BOLTZ))
         } else {
@@ -959,12 +964,12 @@ impl<'c> Engine<'c> {
     /// Values of extra thermo columns (collective, one reduction): group
     /// temperatures and the values fixes offer (NaN when no fix of the
     /// running stage offers it).
-    pub fn thermo_extras(&self, extras: &[ThermoExtra]) -> Vec<f64> {
+    pub fn thermo_extras(&self, extras: &[Scalar]) -> Vec<f64> {
         let mut local = Vec::new();
         for e in extras {
             match e {
-                ThermoExtra::Temp(g) => local.extend(self.group_mv2(*g)),
-                ThermoExtra::Fix(name) => {
+                Scalar::Temp(g) => local.extend(self.group_mv2(*g)),
+                Scalar::Fix(name) => {
                     let v = self.fixes.iter().find_map(|f| {
                         let k = f.thermo_names().iter().position(|n| format!("{}_{}", f.id(), n) == *name)?;
                         f.thermo_local(self).get(k).copied()
@@ -978,13 +983,11 @@ impl<'c> Engine<'c> {
         let mut k = 0;
         for e in extras {
             match e {
-                ThermoExtra::Temp(g) => {
-                    let (mv2, n) = (local[k], local[k + 1]);
-                    let dof = if g.is_all() { self.tdof() } else { 3.0 * n - 3.0 };
-                    out.push(if dof > 0.0 { mv2 * (MVV2E / (dof * BOLTZ)) } else { 0.0 });
+                Scalar::Temp(g) => {
+                    out.push(self.group_temperature_from(*g, [local[k], local[k + 1]]));
                     k += 2;
                 }
-                ThermoExtra::Fix(_) => {
+                Scalar::Fix(_) => {
                     out.push(local[k]);
                     k += 1;
                 }

@@ -26,6 +26,18 @@ fn glass_deck(dir: &Path, body: &str) -> std::path::PathBuf {
 
 /// Compare our thermo rows to a LAMMPS log: `pairs` maps our column to
 /// LAMMPS's; each value within `tol` relative to `scale(row, column)`.
+/// Thermo columns every comparison checks: ours → LAMMPS's.
+const BASIC: [(&str, &str); 8] = [
+    ("temperature", "Temp"),
+    ("pe", "PotEng"),
+    ("ke", "KinEng"),
+    ("etotal", "TotEng"),
+    ("pressure", "Press"),
+    ("pxx", "Pxx"),
+    ("pyy", "Pyy"),
+    ("pzz", "Pzz"),
+];
+
 /// Our step-0 row precedes the stage and its fixes (fix columns are NaN
 /// there, and a fix's energy is not in its pe): `from` is the first step
 /// compared.
@@ -92,21 +104,17 @@ file = "end.data"
 #[test]
 fn setforce_on_a_base_under_group_nvt_follows_lammps() {
     let pairs = [
-        ("temperature", "Temp"),
-        ("pe", "PotEng"),
-        ("ke", "KinEng"),
-        ("etotal", "TotEng"),
-        ("pressure", "Press"),
-        ("pxx", "Pxx"),
-        ("pyy", "Pyy"),
-        ("pzz", "Pzz"),
-        ("temp_mobile", "c_tm"),
-        ("temp_copper", "c_tc"),
-        ("setforce_fx", "f_2[1]"),
-        ("setforce_fy", "f_2[2]"),
-        ("setforce_fz", "f_2[3]"),
-        ("nvt_energy", "f_1"),
-    ];
+        BASIC.as_slice(),
+        &[
+            ("temp_mobile", "c_tm"),
+            ("temp_copper", "c_tc"),
+            ("setforce_fx", "f_2[1]"),
+            ("setforce_fy", "f_2[2]"),
+            ("setforce_fz", "f_2[3]"),
+            ("nvt_energy", "f_1"),
+        ],
+    ]
+    .concat();
     let data = lammps_data_positions(&root().join("tests/data/lammps_min/glass300.data"));
     for (np, threads) in [(1, 1), (2, 1), (1, 2)] {
         let dir = tempdir();
@@ -132,26 +140,9 @@ fn setforce_on_a_base_under_group_nvt_follows_lammps() {
     }
 }
 
-/// Positions by id from a LAMMPS data file (`Atoms # atomic` section).
+/// Positions by id from a LAMMPS data file.
 fn lammps_data_positions(path: &Path) -> BTreeMap<u64, [f64; 3]> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut out = BTreeMap::new();
-    let mut on = false;
-    for l in text.lines() {
-        let t = l.trim();
-        if t.starts_with("Atoms") {
-            on = true;
-            continue;
-        }
-        if on && t.chars().next().is_some_and(|c| c.is_alphabetic()) {
-            break;
-        }
-        let v: Vec<f64> = t.split_whitespace().filter_map(|s| s.parse().ok()).collect();
-        if on && v.len() >= 5 {
-            out.insert(v[0] as u64, [v[2], v[3], v[4]]);
-        }
-    }
-    out
+    read_data_atoms(path).into_iter().map(|a| (a.id, a.x)).collect()
 }
 
 #[test]
@@ -225,22 +216,18 @@ energy = true
 virial = true
 "#;
     let pairs = [
-        ("temperature", "Temp"),
-        ("pe", "PotEng"),
-        ("ke", "KinEng"),
-        ("etotal", "TotEng"),
-        ("pressure", "Press"),
-        ("pxx", "Pxx"),
-        ("pyy", "Pyy"),
-        ("pzz", "Pzz"),
-        ("pxy", "Pxy"),
-        ("pxz", "Pxz"),
-        ("pyz", "Pyz"),
-        ("addforce_energy", "f_2"),
-        ("addforce_fx", "f_2[1]"),
-        ("addforce_fy", "f_2[2]"),
-        ("addforce_fz", "f_2[3]"),
-    ];
+        BASIC.as_slice(),
+        &[
+            ("pxy", "Pxy"),
+            ("pxz", "Pxz"),
+            ("pyz", "Pyz"),
+            ("addforce_energy", "f_2"),
+            ("addforce_fx", "f_2[1]"),
+            ("addforce_fy", "f_2[2]"),
+            ("addforce_fz", "f_2[3]"),
+        ],
+    ]
+    .concat();
     let dir = tempdir();
     let deck = glass_deck(dir.path(), body);
     ok(&glassmd(2, 1, &["run", deck.to_str().unwrap()], dir.path()));
@@ -330,21 +317,8 @@ fn fixes_act_inside_minimisations() {
     assert!(x1 - x2 > a1 - a2 + 0.01, "the pair did not separate: {} -> {}", a1 - a2, x1 - x2);
 }
 
-/// Unwrapped x of atom `id` in a data file of the 32.48 Å glass box
-/// (`id type x y z ix iy iz`).
+/// Unwrapped x of atom `id` in a data file of the 32.48 Å glass box.
 fn unwrapped_x(path: &Path, id: u64) -> f64 {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut on = false;
-    for l in text.lines() {
-        let t = l.trim();
-        if t.starts_with("Atoms") {
-            on = true;
-            continue;
-        }
-        let v: Vec<f64> = t.split_whitespace().filter_map(|s| s.parse().ok()).collect();
-        if on && v.len() >= 8 && v[0] as u64 == id {
-            return v[2] + v[5] * 32.48;
-        }
-    }
-    panic!("atom {id} not in {}", path.display())
+    let a = read_data_atoms(path).into_iter().find(|a| a.id == id).unwrap_or_else(|| panic!("atom {id} not in {}", path.display()));
+    a.x[0] + a.image[0] as f64 * 32.48
 }

@@ -49,23 +49,7 @@ not = "either"
 
 /// (id, type, x, y, z) of the glass.
 fn atoms() -> Vec<(u64, u32, [f64; 3])> {
-    let text = std::fs::read_to_string(root().join("tests/data/lammps_min/glass300.data")).unwrap();
-    let mut out = Vec::new();
-    let mut on = false;
-    for l in text.lines() {
-        let t = l.trim();
-        if t.starts_with("Atoms") {
-            on = true;
-            continue;
-        }
-        if on && t.chars().next().is_some_and(|c| c.is_alphabetic()) {
-            break;
-        }
-        let v: Vec<f64> = t.split_whitespace().filter_map(|s| s.parse().ok()).collect();
-        if on && v.len() >= 5 {
-            out.push((v[0] as u64, v[1] as u32, [v[2], v[3], v[4]]));
-        }
-    }
+    let out: Vec<_> = read_data_atoms(&root().join("tests/data/lammps_min/glass300.data")).into_iter().map(|a| (a.id, a.typ, a.x)).collect();
     assert_eq!(out.len(), 2048);
     out
 }
@@ -159,28 +143,12 @@ fn masks_follow_atoms_through_md_minimisation_and_restart_on_other_ranks() {
         assert_eq!(got, want, "masks after {first} -> {second} ranks");
         // Many atoms have left their starting region: recomputing the
         // regions from the final positions would give other groups.
-        let end = std::fs::read_to_string(dir.path().join("end.data")).unwrap();
         let start: BTreeMap<u64, [f64; 3]> = atoms().into_iter().map(|(id, _, x)| (id, x)).collect();
-        let mut left = 0;
-        let mut on = false;
-        for l in end.lines() {
-            if l.starts_with("Atoms") {
-                on = true;
-                continue;
-            }
-            if l.starts_with("Velocities") {
-                break;
-            }
-            let v: Vec<f64> = l.split_whitespace().filter_map(|s| s.parse().ok()).collect();
-            if on && v.len() >= 8 {
-                // Unwrapped displacement (image flags).
-                let x0 = start[&(v[0] as u64)];
-                let z = v[4] + v[7] * 32.48;
-                if (x0[2] <= 6.0) != (z <= 6.0) {
-                    left += 1;
-                }
-            }
-        }
+        // Unwrapped z (image flags) against the starting z.
+        let left = read_data_atoms(&dir.path().join("end.data"))
+            .iter()
+            .filter(|a| (start[&a.id][2] <= 6.0) != (a.x[2] + a.image[2] as f64 * 32.48 <= 6.0))
+            .count();
         assert!(left > 20, "only {left} atoms crossed the base boundary");
     }
 }

@@ -6,7 +6,8 @@
 mod common;
 use common::*;
 use glassmd::domain::comm::SerialComm;
-use glassmd::engine::{Engine, EngineOptions, NoseHooverChain, ThermoExtra};
+use glassmd::compute::Scalar;
+use glassmd::engine::{Engine, EngineOptions, NoseHooverChain};
 use glassmd::fix::nh::Nvt;
 use glassmd::system::group::Sel;
 use glassmd::io::lammps_data;
@@ -35,7 +36,7 @@ fn install_nvt(eng: &mut Engine, t0: f64, t1: f64, steps: u64) {
 
 /// The chain's energy (LAMMPS f_1), through the thermo column it offers.
 fn chain_energy(eng: &Engine) -> f64 {
-    eng.thermo_extras(&[ThermoExtra::Fix("nvt_energy".into())])[0]
+    eng.thermo_extras(&[Scalar::Fix("nvt_energy".into())])[0]
 }
 
 #[test]

@@ -75,3 +75,14 @@ pub enum Scalar {
     /// while no fix offers it).
     Fix(String),
 }
+
+impl Scalar {
+    /// The scalar a `thermo.extra` name asks for (names were checked when
+    /// the deck was validated): `temp_<group>`, else a fix value.
+    pub fn parse(name: &str, groups: &crate::system::group::Groups) -> Scalar {
+        match name.strip_prefix("temp_").and_then(|g| groups.sel(g)) {
+            Some(g) => Scalar::Temp(g),
+            None => Scalar::Fix(name.to_string()),
+        }
+    }
+}

@@ -127,10 +127,7 @@ impl FixSpec {
     /// Box components the fix changes.
     pub fn box_change(&self) -> crate::fix::BoxChange {
         match self {
-            FixSpec::Deform(s) => {
-                let a = s.axes();
-                (0..3).filter(|&d| a[d].is_some()).fold(crate::fix::BoxChange::default(), |b, d| b.union(crate::fix::BoxChange::axis(d)))
-            }
+            FixSpec::Deform(s) => crate::fix::BoxChange::axes(s.axes().map(|r| r.is_some())),
             _ => crate::fix::BoxChange::default(),
         }
     }

@@ -583,10 +583,7 @@ impl Stage {
     /// the axes with a pressure target).
     pub fn integrator_box_change(&self) -> crate::fix::BoxChange {
         match self {
-            Stage::Npt(v) => match v.axis_targets() {
-                Ok(t) => (0..3).filter(|&d| t[d].is_some()).fold(crate::fix::BoxChange::default(), |b, d| b.union(crate::fix::BoxChange::axis(d))),
-                Err(_) => crate::fix::BoxChange::default(),
-            },
+            Stage::Npt(v) => v.axis_targets().map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some()))),
             _ => crate::fix::BoxChange::default(),
         }
     }

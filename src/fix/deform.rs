@@ -39,7 +39,7 @@ impl Fix for Deform {
         &self.id
     }
     fn box_change(&self) -> BoxChange {
-        (0..3).filter(|&d| self.erate[d].is_some()).fold(BoxChange::default(), |b, d| b.union(BoxChange::axis(d)))
+        BoxChange::axes(self.erate.map(|r| r.is_some()))
     }
     fn setup(&mut self, eng: &mut Engine) {
         self.state = DeformState { lo: eng.bx.lo, hi: eng.bx.hi, step: eng.step };

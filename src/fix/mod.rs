@@ -42,6 +42,10 @@ impl BoxChange {
     pub fn axis(d: usize) -> BoxChange {
         BoxChange(1 << d)
     }
+    /// The normal components of the axes that are set.
+    pub fn axes(on: [bool; 3]) -> BoxChange {
+        BoxChange((0..3).filter(|&d| on[d]).fold(0, |b, d| b | 1 << d))
+    }
     pub fn union(self, o: BoxChange) -> BoxChange {
         BoxChange(self.0 | o.0)
     }

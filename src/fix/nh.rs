@@ -129,7 +129,7 @@ impl Fix for Npt {
         Some(self.group)
     }
     fn box_change(&self) -> BoxChange {
-        (0..3).filter(|&d| self.baro.p_flag[d]).fold(BoxChange::default(), |b, d| b.union(BoxChange::axis(d)))
+        BoxChange::axes(self.baro.p_flag)
     }
     fn setup(&mut self, eng: &mut Engine) {
         let t_now = eng.temperature();

@@ -18,7 +18,8 @@
 
 use crate::config::{resolve_in, CoupleSpec, Deck, InherentStructures, MinimizeStage, PressureSpec, Stage, TgStage};
 use crate::domain::comm::{agree, Comm};
-use crate::engine::{Barostat, Couple, Engine, EngineOptions, NoseHooverChain, ThermoExtra, ThermostatState};
+use crate::engine::{Barostat, Couple, Engine, EngineOptions, NoseHooverChain, ThermostatState};
+use crate::compute::Scalar;
 use crate::fix::{self, Fix};
 use crate::system::group::{Groups, Sel};
 use crate::io::checkpoint;

@@ -59,7 +59,7 @@ pub(super) struct Output {
     /// 1-based stage running now (0: set-up), for the thermo rows.
     pub(super) stage: usize,
     /// The deck's `thermo.extra` columns.
-    pub(super) extras: Vec<ThermoExtra>,
+    pub(super) extras: Vec<Scalar>,
     /// Names of the deck's groups (checkpointed: a restart must agree).
     pub(super) groups: Vec<String>,
 }

@@ -77,25 +77,14 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
     let nthreads = opts.nthreads;
     let root = comm.is_root();
     let (mut eng, elements, source, groups) = build_engine(comm, deck, seed_offset, nthreads)?;
-    if root {
-        for name in groups.names() {
-            let n = eng.group_count(groups.sel(name).unwrap_or(Sel::ALL));
+    for name in groups.names() {
+        // Collective: every rank counts, rank 0 reports.
+        let n = eng.group_count(groups.sel(name).unwrap_or(Sel::ALL));
+        if root {
             log::info!("group {}: {} atoms", name, n);
         }
-    } else {
-        for name in groups.names() {
-            eng.group_count(groups.sel(name).unwrap_or(Sel::ALL));
-        }
     }
-    let extras: Vec<ThermoExtra> = deck
-        .thermo
-        .extra
-        .iter()
-        .map(|c| match c.strip_prefix("temp_").and_then(|g| groups.sel(g)) {
-            Some(g) => ThermoExtra::Temp(g),
-            None => ThermoExtra::Fix(c.clone()),
-        })
-        .collect();
+    let extras: Vec<Scalar> = deck.thermo.extra.iter().map(|c| Scalar::parse(c, &groups)).collect();
     if root {
         log::info!(
             "{} atoms, {} types, box {:?}, grid {:?}, {} rank(s) x {} thread(s), {} CPU(s) available to rank 0",

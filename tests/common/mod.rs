@@ -227,3 +227,35 @@ fn collect_h5(g: &hdf5::Group, prefix: &str, out: &mut Vec<String>) {
         }
     }
 }
+
+/// An atom of a LAMMPS data file: id, type, position, image flags (0 when
+/// the file has none).
+pub struct DataAtom {
+    pub id: u64,
+    pub typ: u32,
+    pub x: [f64; 3],
+    pub image: [i32; 3],
+}
+
+/// The `Atoms # atomic` section of a data file, in file order.
+pub fn read_data_atoms(path: &Path) -> Vec<DataAtom> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = Vec::new();
+    let mut on = false;
+    for l in text.lines() {
+        let t = l.trim();
+        if t.starts_with("Atoms") {
+            on = true;
+            continue;
+        }
+        if on && t.chars().next().is_some_and(|c| c.is_alphabetic()) {
+            break;
+        }
+        let v: Vec<f64> = t.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+        if on && v.len() >= 5 {
+            let im = |k: usize| v.get(k).map_or(0, |&x| x as i32);
+            out.push(DataAtom { id: v[0] as u64, typ: v[1] as u32, x: [v[2], v[3], v[4]], image: [im(5), im(6), im(7)] });
+        }
+    }
+    out
+}
