@@ -72,6 +72,9 @@ pub struct EngineOptions {
     pub sort_every: u64,
     /// Chunks of the neighbor list = worker threads.
     pub nchunks: usize,
+    /// Make the box triclinic even if the data file has no tilt line (the
+    /// deck tilts it later; LAMMPS `change_box all triclinic`).
+    pub triclinic: bool,
 }
 
 /// The thermostat and barostat chains of a run: they carry across stages,
@@ -144,7 +147,35 @@ pub struct Engine<'c> {
     /// The box at the last reneighboring (for the box-change trigger).
     box_hold: SimBox,
     last_sort: Option<u64>,
+    /// Set by a fix (a tilt flip) to reneighbor at the next step whatever
+    /// the atoms did (LAMMPS `next_reneighbor`).
+    pub force_reneighbor: bool,
+    /// A fix's hook found the run cannot go on (hooks return nothing);
+    /// the step reports it as an error on every rank.
+    pub fault: Option<String>,
     pub timers: Timers,
+}
+
+/// Refuse tilts LAMMPS refuses (`Domain::set_initial_box`): a tilt whose
+/// second axis is not periodic, or one beyond half the length of the axis
+/// it leans along (xy, xz by lx, yz by ly) on a periodic axis.
+pub fn check_tilt(bx: &SimBox, path: &Path) -> Result<()> {
+    for (k, &(name, along, second)) in crate::system::TILTS.iter().enumerate() {
+        let t = bx.tilt[k];
+        if t != 0.0 && !bx.periodic(second) {
+            return Err(Error::input(
+                path,
+                format!("tilt {} = {} needs a periodic {} axis (LAMMPS requires it), but the deck makes {} '{}'", name, t, ["x", "y", "z"][second], ["x", "y", "z"][second], bx.boundary[second].letter()),
+            ));
+        }
+        if bx.periodic(along) && (t / bx.length(along)).abs() > 0.5 {
+            return Err(Error::input(
+                path,
+                format!("tilt {} = {} is more than half the box length l{} = {} (LAMMPS refuses such a skewed box; shift it by a box length)", name, t, ["x", "y", "z"][along], bx.length(along)),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl<'c> Engine<'c> {
@@ -158,7 +189,14 @@ impl<'c> Engine<'c> {
         masses: Vec<f64>,
         opts: EngineOptions,
     ) -> Result<Engine<'c>> {
-        let mut bx = SimBox::new(data.lo, data.hi, boundary);
+        let mut bx = match data.tilt {
+            Some(t) => SimBox::new_triclinic(data.lo, data.hi, t, boundary),
+            None => SimBox::new(data.lo, data.hi, boundary),
+        };
+        if data.tilt.is_some() || opts.triclinic {
+            bx.triclinic = true;
+            check_tilt(&bx, data_path)?;
+        }
         // LAMMPS read_data pads shrink-wrapped faces (Domain::set_initial_box).
         for d in 0..3 {
             if boundary[d] == Boundary::Shrink {
@@ -193,7 +231,7 @@ impl<'c> Engine<'c> {
                     ),
                 ));
             }
-            if dom.owns(&x) {
+            if dom.owns(&bx.decomposition_coord(x)) {
                 atoms.push_owned(a.id, a.typ - 1, x, a.v, image);
             }
         }
@@ -218,6 +256,8 @@ impl<'c> Engine<'c> {
             x_hold: Vec::new(),
             box_hold: SimBox::new([0.0; 3], [0.0; 3], boundary),
             last_sort: None,
+            force_reneighbor: false,
+            fault: None,
             timers: Timers::default(),
         })
     }
@@ -236,9 +276,20 @@ impl<'c> Engine<'c> {
         // lengths cannot be placed; they are counted, travel on harmlessly,
         // and stop the run together on every rank below.
         let mut runaway = 0u64;
+        // A triclinic box works in fractional coordinates until the atoms
+        // are on their ranks (LAMMPS: x2lamda, pbc, reset_box, exchange,
+        // lamda2x); `pbox` is the box those coordinates live in.
+        let tri = self.bx.triclinic;
+        if tri {
+            let hi = self.bx.h_inv();
+            for x in &mut self.atoms.x[..n] {
+                *x = self.bx.x2lamda_with(&hi, *x);
+            }
+        }
+        let pbox = self.bx.decomposition_box();
         for i in 0..n {
             let (x, im) = (&mut self.atoms.x[i], &mut self.atoms.image[i]);
-            if !self.bx.wrap(x, im) {
+            if !pbox.wrap(x, im) {
                 runaway += 1;
             }
         }
@@ -246,7 +297,7 @@ impl<'c> Engine<'c> {
         if self.bx.boundary.contains(&Boundary::Fixed) {
             let mut i = 0;
             while i < self.atoms.nlocal {
-                if self.bx.contains_nonperiodic(&self.atoms.x[i]) {
+                if pbox.contains_nonperiodic(&self.atoms.x[i]) {
                     i += 1;
                 } else {
                     self.atoms.swap_remove_owned(i);
@@ -265,16 +316,46 @@ impl<'c> Engine<'c> {
             }
             comm.min_f64(&mut lo);
             comm.max_f64(&mut hi);
-            for d in 0..3 {
-                if self.bx.boundary[d] == Boundary::Shrink {
-                    self.bx.lo[d] = lo[d] - self.bx.small[d];
-                    self.bx.hi[d] = hi[d] + self.bx.small[d];
+            if tri {
+                // The fractional extent as positions along each edge
+                // (LAMMPS `Domain::reset_box`); atoms go back to
+                // positions, the box changes, and they return to fractions
+                // of the new box.
+                let h = self.bx.h();
+                let old = self.bx.clone();
+                let mut new = self.bx.clone();
+                for d in 0..3 {
+                    if self.bx.boundary[d] == Boundary::Shrink {
+                        let (mut a, mut b) = ([0.0; 3], [0.0; 3]);
+                        a[d] = lo[d];
+                        b[d] = hi[d];
+                        new.lo[d] = old.lamda2x_with(&h, a)[d] - self.bx.small[d];
+                        new.hi[d] = old.lamda2x_with(&h, b)[d] + self.bx.small[d];
+                    }
+                }
+                let hi_new = new.h_inv();
+                for x in &mut self.atoms.x[..self.atoms.nlocal] {
+                    *x = new.x2lamda_with(&hi_new, old.lamda2x_with(&h, *x));
+                }
+                self.bx = new;
+            } else {
+                for d in 0..3 {
+                    if self.bx.boundary[d] == Boundary::Shrink {
+                        self.bx.lo[d] = lo[d] - self.bx.small[d];
+                        self.bx.hi[d] = hi[d] + self.bx.small[d];
+                    }
                 }
             }
             self.dom.set_box(&self.bx);
         }
         let t1 = Instant::now();
-        exchange(&mut self.atoms, &self.dom, &self.bx, comm);
+        exchange(&mut self.atoms, &self.dom, comm);
+        if tri {
+            let h = self.bx.h();
+            for x in &mut self.atoms.x[..self.atoms.nlocal] {
+                *x = self.bx.lamda2x_with(&h, *x);
+            }
+        }
         let mut count = [self.atoms.nlocal as u64, runaway];
         comm.sum_u64(&mut count);
         if count[1] > 0 {
@@ -311,7 +392,23 @@ impl<'c> Engine<'c> {
     fn build_ghosts_and_list(&mut self) {
         let t3 = Instant::now();
         let rc = self.ghost_cutoff();
-        self.halo = Halo::borders(&mut self.atoms, &self.dom, &self.bx, self.comm, rc);
+        if self.bx.triclinic {
+            // Ghosts are chosen in fractional coordinates (LAMMPS `borders`
+            // in lamda space); the owned positions are left exactly as they
+            // are and the ghosts get theirs by the same forward
+            // communication as every later step (owner + image shift).
+            let n = self.atoms.nlocal;
+            let keep = self.atoms.x[..n].to_vec();
+            let hi = self.bx.h_inv();
+            for x in &mut self.atoms.x[..n] {
+                *x = self.bx.x2lamda_with(&hi, *x);
+            }
+            self.halo = Halo::borders(&mut self.atoms, &self.dom, self.comm, self.bx.ghost_cut(rc));
+            self.atoms.x[..n].copy_from_slice(&keep);
+            self.halo.forward_positions(self.comm, self.atoms.x.as_flattened_mut(), &self.bx);
+        } else {
+            self.halo = Halo::borders(&mut self.atoms, &self.dom, self.comm, [rc; 3]);
+        }
         let t4 = Instant::now();
         build_half(&self.atoms.x, self.atoms.nlocal, rc, self.opts.nchunks, &mut self.list);
         self.x_hold.clear();
@@ -418,7 +515,19 @@ impl<'c> Engine<'c> {
             let i = self.atoms.nlocal - 1;
             self.atoms.cols.load_persistent(i, &r[LOCAL_WIDTH..]);
         }
-        crate::domain::halo::redistribute(&mut self.atoms, &self.dom, &self.bx, self.comm);
+        if self.bx.triclinic {
+            let hi = self.bx.h_inv();
+            for x in &mut self.atoms.x {
+                *x = self.bx.x2lamda_with(&hi, *x);
+            }
+        }
+        crate::domain::halo::redistribute(&mut self.atoms, &self.dom, self.comm);
+        if self.bx.triclinic {
+            let h = self.bx.h();
+            for x in &mut self.atoms.x {
+                *x = self.bx.lamda2x_with(&h, *x);
+            }
+        }
         self.step = step;
         self.time = time;
         self.last_sort = None;
@@ -436,7 +545,22 @@ impl<'c> Engine<'c> {
     pub fn needs_reneighbor(&mut self, md: bool) -> Result<bool> {
         let t0 = Instant::now();
         let dist = |a: [f64; 3], b: [f64; 3]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
-        let moved_box = dist(self.bx.lo, self.box_hold.lo) + dist(self.bx.hi, self.box_hold.hi);
+        let moved_box = if self.bx.triclinic {
+            // The two largest corner displacements, as LAMMPS sums them.
+            let (now, then) = (self.bx.corners(), self.box_hold.corners());
+            let (mut d1, mut d2) = (0.0f64, 0.0f64);
+            for k in 0..8 {
+                let d = dist(now[k], then[k]);
+                if d > d1 {
+                    d1 = d;
+                } else if d > d2 {
+                    d2 = d;
+                }
+            }
+            d1 + d2
+        } else {
+            dist(self.bx.lo, self.box_hold.lo) + dist(self.bx.hi, self.box_hold.hi)
+        };
         let half = (0.5 * (self.opts.skin - moved_box)).max(0.0);
         let lim = half * half;
         let mut max_d2 = 0.0f64;
@@ -566,9 +690,13 @@ impl<'c> Engine<'c> {
     pub fn md_step(&mut self, dt: f64) -> Result<()> {
         self.step += 1;
         self.each_fix(|f, e| f.initial_integrate(e, dt));
+        if let Some(m) = self.fault.take() {
+            return Err(Error::runtime(format!("at step {}: {}", self.step, m)));
+        }
         self.each_fix(|f, e| f.post_integrate(e, dt));
         self.time += dt;
-        if self.needs_reneighbor(true)? {
+        let forced = std::mem::take(&mut self.force_reneighbor);
+        if self.needs_reneighbor(true)? || forced {
             self.each_fix(|f, e| f.pre_exchange(e));
             self.reneighbor()?;
         } else {
@@ -689,6 +817,7 @@ impl<'c> Engine<'c> {
     pub fn set_box(&mut self, bx: &SimBox) {
         self.bx.lo = bx.lo;
         self.bx.hi = bx.hi;
+        self.bx.tilt = bx.tilt;
         self.dom.set_box(&self.bx);
     }
 
@@ -875,36 +1004,65 @@ impl<'c> Engine<'c> {
     }
 
     /// Dilate the box about `fixedpoint` by `factor` per axis, moving owned
-    /// atoms with it (see [`Engine::remap_box_to`]).
+    /// atoms with it (see [`Engine::remap_box_to`]). A tilt scales with the
+    /// length of its second axis (xy with ly, xz and yz with lz), as LAMMPS
+    /// scales non-zero tilts when a barostat or box relaxation changes a
+    /// periodic length (`scalexy`, `scalexz`, `scaleyz`).
     pub fn dilate(&mut self, fixedpoint: [f64; 3], factor: [f64; 3]) {
-        let (mut lo, mut hi) = (self.bx.lo, self.bx.hi);
+        let (mut lo, mut hi, mut tilt) = (self.bx.lo, self.bx.hi, self.bx.tilt);
         for d in 0..3 {
             if factor[d] != 1.0 {
                 lo[d] = (lo[d] - fixedpoint[d]) * factor[d] + fixedpoint[d];
                 hi[d] = (hi[d] - fixedpoint[d]) * factor[d] + fixedpoint[d];
             }
         }
-        self.remap_box_to(lo, hi);
+        if self.bx.triclinic {
+            for (k, &(_, _, second)) in crate::system::TILTS.iter().enumerate() {
+                tilt[k] *= factor[second];
+            }
+        }
+        let new = self.bx.with_shape(lo, hi, tilt);
+        self.remap_box_to(&new);
     }
 
-    /// The one affine box change: give the box new bounds and carry the
-    /// owned atoms with it through fractional coordinates in every
-    /// dimension, in LAMMPS's operation order (`x2lamda` in the old box,
-    /// new bounds, `lamda2x`). Ghosts follow at the next forward
-    /// communication.
-    pub fn remap_box_to(&mut self, lo: [f64; 3], hi: [f64; 3]) {
-        let (lo0, len0) = (self.bx.lo, self.bx.lengths());
-        let h_inv = [1.0 / len0[0], 1.0 / len0[1], 1.0 / len0[2]];
-        self.bx.lo = lo;
-        self.bx.hi = hi;
-        let len = self.bx.lengths();
-        for x in &mut self.atoms.x[..self.atoms.nlocal] {
-            for d in 0..3 {
-                let lamda = h_inv[d] * (x[d] - lo0[d]);
-                x[d] = len[d] * lamda + self.bx.lo[d];
+    /// The one affine box change: give the box new bounds and tilts and
+    /// carry the owned atoms with it through fractional coordinates, in
+    /// LAMMPS's operation order (`x2lamda` in the old box, new box,
+    /// `lamda2x`). Boundaries and the triclinic flag stay. Ghosts follow at
+    /// the next forward communication.
+    pub fn remap_box_to(&mut self, new: &SimBox) {
+        let next = self.bx.with_shape(new.lo, new.hi, new.tilt);
+        let old = std::mem::replace(&mut self.bx, next);
+        if old.triclinic {
+            let (hi, h) = (old.h_inv(), self.bx.h());
+            for x in &mut self.atoms.x[..self.atoms.nlocal] {
+                *x = self.bx.lamda2x_with(&h, old.x2lamda_with(&hi, *x));
+            }
+        } else {
+            let (lo0, len0) = (old.lo, old.lengths());
+            let h_inv = [1.0 / len0[0], 1.0 / len0[1], 1.0 / len0[2]];
+            let len = self.bx.lengths();
+            for x in &mut self.atoms.x[..self.atoms.nlocal] {
+                for d in 0..3 {
+                    let lamda = h_inv[d] * (x[d] - lo0[d]);
+                    x[d] = len[d] * lamda + self.bx.lo[d];
+                }
             }
         }
         self.dom.set_box(&self.bx);
+    }
+
+    /// Flip the tilts by whole box lengths (a fix's `pre_exchange`; LAMMPS
+    /// `FixDeform`/`FixNH::pre_exchange`): the lattice of periodic images is
+    /// the same, so no atom moves; image flags change so that unwrapped
+    /// positions stay put (`Domain::image_flip`), and the reneighboring
+    /// that follows wraps the atoms into the new cell.
+    pub fn flip_tilts(&mut self, tilt: [f64; 3], flips: [i32; 3]) {
+        self.bx.tilt = tilt;
+        self.dom.set_box(&self.bx);
+        for im in &mut self.atoms.image[..self.atoms.nlocal] {
+            SimBox::image_flip(im, flips[0], flips[1], flips[2]);
+        }
     }
 
     /// Degrees of freedom of the temperature: 3N − 3 (momentum conserved).
@@ -954,7 +1112,7 @@ impl<'c> Engine<'c> {
             volume,
             density: g.mass * MV2D / volume,
             lengths: self.bx.lengths(),
-            tilt: [0.0; 3],
+            tilt: self.bx.tilt,
             stage: 0,
             target_temperature: f64::NAN,
             extra: Vec::new(),
@@ -1135,6 +1293,7 @@ impl<'c> Engine<'c> {
             ntypes: self.masses.len(),
             lo: self.bx.lo,
             hi: self.bx.hi,
+            tilt: self.bx.triclinic.then_some(self.bx.tilt),
             masses: self.masses.iter().map(|&m| Some(m)).collect(),
             atoms: rows
                 .into_iter()

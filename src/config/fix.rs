@@ -81,13 +81,16 @@ pub struct AddforceSpec {
     pub virial: bool,
 }
 
-/// LAMMPS `fix ID all deform 1 x erate R remap x` per axis.
+/// LAMMPS `fix ID all deform 1 x erate R remap x` per component: normal
+/// axes x, y, z (strain rate) and tilts xy, xz, yz (shear rate, tilt
+/// growing by R·L0 of the second axis per ps; the box becomes triclinic).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeformSpec {
     #[serde(default)]
     pub name: Option<String>,
-    /// Engineering strain rate per axis, 1/ps: `{ z = 0.001 }`.
+    /// Engineering strain rate per component, 1/ps: `{ z = 0.001 }`,
+    /// `{ xy = 0.01 }`.
     pub erate: std::collections::BTreeMap<String, f64>,
 }
 
@@ -96,6 +99,10 @@ impl DeformSpec {
     /// by [`FixSpec::check`].
     pub fn axes(&self) -> [Option<f64>; 3] {
         std::array::from_fn(|d| self.erate.get(["x", "y", "z"][d]).copied())
+    }
+    /// The rate of each tilt xy, xz, yz (None: not deformed).
+    pub fn tilts(&self) -> [Option<f64>; 3] {
+        std::array::from_fn(|k| self.erate.get(["xy", "xz", "yz"][k]).copied())
     }
 }
 
@@ -127,7 +134,7 @@ impl FixSpec {
     /// Box components the fix changes.
     pub fn box_change(&self) -> crate::fix::BoxChange {
         match self {
-            FixSpec::Deform(s) => crate::fix::BoxChange::axes(s.axes().map(|r| r.is_some())),
+            FixSpec::Deform(s) => crate::fix::BoxChange::axes(s.axes().map(|r| r.is_some())).union(crate::fix::BoxChange::tilts(s.tilts().map(|r| r.is_some()))),
             _ => crate::fix::BoxChange::default(),
         }
     }
@@ -151,8 +158,8 @@ impl FixSpec {
                     return Err(("erate", "names no axis: give e.g. erate = { z = 0.001 } (1/ps)".into()));
                 }
                 for (a, r) in &s.erate {
-                    if !["x", "y", "z"].contains(&a.as_str()) {
-                        return Err(("erate", format!("axis '{}' (expected x, y or z; tilt comes with triclinic boxes)", a)));
+                    if !["x", "y", "z", "xy", "xz", "yz"].contains(&a.as_str()) {
+                        return Err(("erate", format!("component '{}' (expected x, y, z, xy, xz or yz)", a)));
                     }
                     if !(r.abs() <= 1.0) {
                         return Err(("erate", format!("erate.{} = {} /ps is beyond +-1 /ps (metallic-glass tests use 1e-5 to 1e-2)", a, r)));

@@ -231,6 +231,17 @@ fn non_finite(v: &toml::Value, path: &mut Vec<String>) -> Option<(Vec<String>, f
 }
 
 impl Deck {
+    /// Does a stage tilt the box (a tilt rate of `deform`, a shear target
+    /// of `npt`)? Then the box is triclinic from the start (LAMMPS
+    /// `change_box all triclinic`), so every output has its layout from
+    /// the first frame.
+    pub fn tilts_box(&self) -> bool {
+        self.stages.iter().any(|st| {
+            let b = st.integrator_box_change().union(st.fixes().iter().fold(crate::fix::BoxChange::default(), |a, f| a.union(f.box_change())));
+            b.0 & 0b111000 != 0
+        })
+    }
+
     pub fn load(path: &Path) -> Result<Deck> {
         Self::load_with(path, &[])
     }

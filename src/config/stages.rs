@@ -361,7 +361,10 @@ pub fn stage_steps(timestep: f64, steps: Option<u64>, time_ps: Option<f64>, rate
 }
 
 /// Pressure targets of an NPT stage, GPa: isotropic (a number or a ramp) or
-/// per axis (`{ x = 1.0, y = 0.0, z = [0.0, 2.0] }`; axes left out are free).
+/// per component (`{ x = 1.0, y = 0.0, z = [0.0, 2.0] }`; components left
+/// out are free). A triclinic cell's shear components are `xy`, `xz`, `yz`
+/// (LAMMPS `fix npt ... xy`), and `{ tri = P }` is LAMMPS `tri`: x, y, z at
+/// P and the three tilts at zero shear stress.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum PressureSpec {
@@ -376,17 +379,40 @@ impl PressureSpec {
         match self {
             PressureSpec::Iso(t) => Ok([Some(*t); 3]),
             PressureSpec::Axes(m) => {
+                if let Some(t) = m.get("tri") {
+                    if m.len() > 1 {
+                        return Err(format!("{}: tri sets x, y, z and the tilts; give it alone", key));
+                    }
+                    return Ok([Some(*t); 3]);
+                }
                 let mut out = [None; 3];
                 for (k, t) in m {
-                    let d = ["x", "y", "z"].iter().position(|a| a == k).ok_or_else(|| format!("{} axis '{}' (expected x, y or z)", key, k))?;
+                    if ["xy", "xz", "yz"].contains(&k.as_str()) {
+                        continue;
+                    }
+                    let d = ["x", "y", "z"].iter().position(|a| a == k).ok_or_else(|| format!("{} component '{}' (expected x, y, z, xy, xz, yz or tri)", key, k))?;
                     out[d] = Some(*t);
                 }
-                if out.iter().all(|o| o.is_none()) {
-                    return Err(format!("{} names no axis", key));
+                if out.iter().all(|o| o.is_none()) && self.tilts().iter().all(|o| o.is_none()) {
+                    return Err(format!("{} names no component", key));
                 }
                 Ok(out)
             }
         }
+    }
+    /// Shear targets of the tilts xy, xz, yz (None: not barostatted);
+    /// `tri` barostats all three to zero.
+    pub fn tilts(&self) -> [Option<Target>; 3] {
+        match self {
+            PressureSpec::Iso(_) => [None; 3],
+            PressureSpec::Axes(m) if m.contains_key("tri") => [Some(Target::Const(0.0)); 3],
+            PressureSpec::Axes(m) => std::array::from_fn(|k| m.get(["xy", "xz", "yz"][k]).copied()),
+        }
+    }
+    /// LAMMPS sets the deviatoric force for per-component targets (`x`,
+    /// `xy` ...), not for `tri` or `iso`.
+    pub fn deviatoric(&self) -> bool {
+        matches!(self, PressureSpec::Axes(m) if !m.contains_key("tri"))
     }
 }
 
@@ -483,12 +509,16 @@ impl NptStage {
     pub fn axis_targets(&self) -> std::result::Result<[Option<(f64, f64)>; 3], String> {
         Ok(self.pressure_gpa.axes("pressure_gpa")?.map(|t| t.map(|t| (t.start(), t.stop()))))
     }
+    /// Per-tilt (start, stop) shear targets in GPa (xy, xz, yz).
+    pub fn tilt_targets(&self) -> [Option<(f64, f64)>; 3] {
+        self.pressure_gpa.tilts().map(|t| t.map(|t| (t.start(), t.stop())))
+    }
     pub fn is_iso(&self) -> bool {
         matches!(self.pressure_gpa, PressureSpec::Iso(_)) || self.couple == Some(CoupleSpec::Xyz)
     }
     pub fn steps(&self) -> std::result::Result<u64, String> {
         let dt = (self.temperature.stop() - self.temperature.start()).abs();
-        let dp = self.axis_targets()?.iter().flatten().map(|(a, b)| (b - a).abs()).fold(0.0, f64::max);
+        let dp = self.axis_targets()?.iter().chain(self.tilt_targets().iter()).flatten().map(|(a, b)| (b - a).abs()).fold(0.0, f64::max);
         stage_steps(
             self.timestep,
             self.steps,
@@ -583,7 +613,10 @@ impl Stage {
     /// the axes with a pressure target).
     pub fn integrator_box_change(&self) -> crate::fix::BoxChange {
         match self {
-            Stage::Npt(v) => v.axis_targets().map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some()))),
+            Stage::Npt(v) => v
+                .axis_targets()
+                .map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some())))
+                .union(crate::fix::BoxChange::tilts(v.pressure_gpa.tilts().map(|a| a.is_some()))),
             _ => crate::fix::BoxChange::default(),
         }
     }

@@ -288,6 +288,13 @@ impl Deck {
                     return Err(self.stage_error(k, Some(&key("group")), format!("fix {}: unknown group '{}' (groups: {})", f.id(), f.group(), group_list())));
                 }
                 f.check().map_err(|(kk, m)| self.stage_error(k, Some(&key(kk)), format!("fix {}: {}", f.id(), m)))?;
+                if let crate::config::fix::FixSpec::Deform(d) = f {
+                    let b = self.system.boundary();
+                    if let Some(t) = (0..3).find(|&t| d.tilts()[t].is_some() && !b[crate::system::TILTS[t].2].is_periodic()) {
+                        let (name, _, second) = crate::system::TILTS[t];
+                        return Err(self.stage_error(k, Some(&key("erate")), format!("fix {}: tilt {} needs a periodic {} axis (boundary {})", f.id(), name, ["x", "y", "z"][second], b[second].letter())));
+                    }
+                }
                 if !f.id().chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || f.id().is_empty() {
                     return Err(self.stage_error(k, Some(&key("name")), format!("fix name '{}' must be letters, digits, _ or -", f.id())));
                 }
@@ -413,6 +420,14 @@ impl Deck {
                             "pressure_gpa",
                             format!("pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes", ["x", "y", "z"][d], b[d].letter()),
                         );
+                    }
+                    let tilts = v.tilt_targets();
+                    if let Some(p) = tilts.iter().flatten().flat_map(|(a, b)| [*a, *b]).find(|p| p.abs() > MAX_PRESSURE_GPA) {
+                        return serr("pressure_gpa", format!("pressure_gpa {} is beyond +-{} GPa", p, MAX_PRESSURE_GPA));
+                    }
+                    if let Some(k2) = (0..3).find(|&t| tilts[t].is_some() && !b[crate::system::TILTS[t].2].is_periodic()) {
+                        let (name, _, second) = crate::system::TILTS[k2];
+                        return serr("pressure_gpa", format!("pressure target on tilt {} needs a periodic {} axis (boundary {})", name, ["x", "y", "z"][second], b[second].letter()));
                     }
                     if let Some(axes) = couple_axes(v.couple).map_err(|m| self.stage_error(k, Some("couple"), m))? {
                         if axes.iter().any(|&a| targets[a].is_none()) {

@@ -23,9 +23,10 @@ pub struct Swap {
     pub dim: usize,
     pub send_to: Option<usize>,
     pub recv_from: Option<usize>,
-    /// Box lengths to add to sent positions per axis (−1, 0 or +1): the shift
-    /// is computed from the box at each call, so it stays right when the box
-    /// changes between reneighborings (barostats, deformation).
+    /// Periodic images to add to sent positions per axis (−1, 0 or +1): the
+    /// shift n_x a + n_y b + n_z c is computed from the box at each call,
+    /// so it stays right when the box changes shape between reneighborings
+    /// (barostats, deformation, tilt).
     pub pbc: [f64; 3],
     pub send_list: Vec<u32>,
     pub recv_first: usize,
@@ -48,16 +49,20 @@ const TAG_REVERSE: i32 = 100_000;
 const TAG_EXCHANGE: i32 = 200_000;
 
 impl Halo {
-    /// Rebuild ghosts: every atom within `rc` of this subdomain, as owned
-    /// atoms or periodic images, becomes a ghost. Requires owned atoms to be
-    /// inside the subdomain (after `exchange`).
-    pub fn borders(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm, rc: f64) -> Halo {
+    /// Rebuild ghosts: every atom within `rc[d]` of this subdomain along
+    /// each axis d, as owned atoms or periodic images, becomes a ghost.
+    /// Positions and `rc` are in decomposition coordinates (fractional for
+    /// a triclinic box, where `rc` comes from `SimBox::ghost_cut`). Requires
+    /// owned atoms to be inside the subdomain (after `exchange`).
+    pub fn borders(atoms: &mut Atoms, dom: &Domain, comm: &dyn Comm, rc: [f64; 3]) -> Halo {
+        let bx = &dom.dbox;
         atoms.clear_ghosts();
         let me = comm.rank();
         let mut swaps = Vec::new();
         for d in 0..3 {
             let p = dom.grid[d];
             let width = bx.length(d) / p as f64;
+            let rc = rc[d];
             let mut need = (rc / width).ceil() as usize;
             if !dom.periodic[d] {
                 need = need.min(p - 1);
@@ -67,8 +72,8 @@ impl Halo {
             }
             let base_end = atoms.nall();
             for up in [false, true] {
-                let to = dom.neighbor(d, up, bx);
-                let from = dom.neighbor(d, !up, bx).map(|(r, _)| r);
+                let to = dom.neighbor(d, up);
+                let from = dom.neighbor(d, !up).map(|(r, _)| r);
                 let mut cand = 0..base_end;
                 for _hop in 0..need {
                     let mut shift = [0.0; 3];
@@ -130,15 +135,15 @@ impl Halo {
     }
 
     /// Copy owned positions to ghosts, shifting periodic images by the
-    /// current box lengths.
+    /// current box's edge vectors.
     pub fn forward_positions(&self, comm: &dyn Comm, x: &mut [f64], bx: &SimBox) {
-        self.forward_impl(comm, x, 3, Some(bx.lengths()))
+        self.forward_impl(comm, x, 3, Some(bx))
     }
 
-    fn forward_impl(&self, comm: &dyn Comm, data: &mut [f64], w: usize, lengths: Option<[f64; 3]>) {
+    fn forward_impl(&self, comm: &dyn Comm, data: &mut [f64], w: usize, bx: Option<&SimBox>) {
         let me = comm.rank();
         for (k, sw) in self.swaps.iter().enumerate() {
-            let sh = lengths.map(|l| [sw.pbc[0] * l[0], sw.pbc[1] * l[1], sw.pbc[2] * l[2]]).unwrap_or([0.0; 3]);
+            let sh = bx.map(|b| b.image_shift(sw.pbc)).unwrap_or([0.0; 3]);
             let shift = |c: usize| sh[c];
             if sw.to_self(me) {
                 for (n, &i) in sw.send_list.iter().enumerate() {
@@ -212,7 +217,8 @@ fn unpack_atom(atoms: &mut Atoms, g: &[f64]) {
 
 /// Move owned atoms that left this subdomain to the rank that owns them
 /// (LAMMPS `Comm::exchange`), axis by axis; corner moves take one hop per
-/// axis. Positions must already be wrapped into the periodic box.
+/// axis. Positions must already be wrapped into the periodic box, in
+/// decomposition coordinates (fractional when the box is triclinic).
 ///
 /// Along an axis of two ranks every leaver belongs to the one neighbor. With
 /// more ranks an atom may have to pass several subdomains — after a
@@ -221,7 +227,7 @@ fn unpack_atom(atoms: &mut Atoms, g: &[f64]) {
 /// slab (the short way round a periodic axis) until a reduction finds no
 /// atom in transit anywhere. In a steady run that is one round and one
 /// reduction per axis.
-pub fn exchange(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
+pub fn exchange(atoms: &mut Atoms, dom: &Domain, comm: &dyn Comm) {
     debug_assert_eq!(atoms.nghost(), 0);
     let width = ATOM_WIDTH + atoms.cols.width();
     for d in 0..3 {
@@ -230,8 +236,8 @@ pub fn exchange(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
             continue;
         }
         let c = dom.coord[d];
-        let down = dom.neighbor(d, false, bx).map(|(r, _)| r);
-        let up = dom.neighbor(d, true, bx).map(|(r, _)| r);
+        let down = dom.neighbor(d, false).map(|(r, _)| r);
+        let up = dom.neighbor(d, true).map(|(r, _)| r);
         // Does an atom bound for slab `t` go up (else down) the axis?
         let goes_up = |t: usize| {
             if dom.periodic[d] {
@@ -246,7 +252,7 @@ pub fn exchange(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
             if dom.owns_axis(atoms.x[i][d], d) {
                 i += 1;
             } else {
-                let t = dom.coord_of(atoms.x[i][d], d, bx);
+                let t = dom.coord_of(atoms.x[i][d], d);
                 pack_atom(atoms, i, if p == 2 || goes_up(t) { &mut up_buf } else { &mut down_buf });
                 atoms.swap_remove_owned(i);
             }
@@ -288,7 +294,7 @@ pub fn exchange(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
 /// grid − 1 rounds, so any starting distribution settles. Used when atoms
 /// arrive in an order unrelated to space (a checkpoint read in equal slices
 /// on another rank count); the per-step [`exchange`] moves only one hop.
-pub fn redistribute(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Comm) {
+pub fn redistribute(atoms: &mut Atoms, dom: &Domain, comm: &dyn Comm) {
     debug_assert_eq!(atoms.nghost(), 0);
     let width = ATOM_WIDTH + atoms.cols.width();
     for d in 0..3 {
@@ -298,7 +304,7 @@ pub fn redistribute(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Com
             let (mut up_buf, mut down_buf) = (Vec::new(), Vec::new());
             let mut i = 0;
             while i < atoms.nlocal {
-                let target = dom.coord_of(atoms.x[i][d], d, bx);
+                let target = dom.coord_of(atoms.x[i][d], d);
                 if target == c {
                     i += 1;
                 } else {
@@ -308,8 +314,8 @@ pub fn redistribute(atoms: &mut Atoms, dom: &Domain, bx: &SimBox, comm: &dyn Com
             }
             // Straight up or down the axis, never around the periodic seam,
             // so the edge ranks send nothing beyond the ends.
-            let up = (c + 1 < p).then(|| dom.neighbor(d, true, bx).map(|(r, _)| r)).flatten();
-            let down = (c > 0).then(|| dom.neighbor(d, false, bx).map(|(r, _)| r)).flatten();
+            let up = (c + 1 < p).then(|| dom.neighbor(d, true).map(|(r, _)| r)).flatten();
+            let down = (c > 0).then(|| dom.neighbor(d, false).map(|(r, _)| r)).flatten();
             let tag = TAG_EXCHANGE + 100 + 4 * (d as i32) + 2 * (round as i32 % 2);
             let mut received = comm.sendrecv(up, &up_buf, down, tag);
             received.extend(comm.sendrecv(down, &down_buf, up, tag + 1));

@@ -29,8 +29,13 @@ pub struct Domain {
     pub coord: [usize; 3],
     pub rank: usize,
     pub periodic: [bool; 3],
+    /// Subdomain bounds in decomposition coordinates (Å when the box is
+    /// orthogonal, fractions of the cell when triclinic: LAMMPS
+    /// `sublo_lamda`).
     pub sublo: [f64; 3],
     pub subhi: [f64; 3],
+    /// The box the grid divides: [`SimBox::decomposition_box`].
+    pub dbox: SimBox,
 }
 
 /// The grid (px, py, pz) with px·py·pz = nprocs whose subdomains have the
@@ -71,6 +76,7 @@ impl Domain {
             periodic: [bx.periodic(0), bx.periodic(1), bx.periodic(2)],
             sublo: [0.0; 3],
             subhi: [0.0; 3],
+            dbox: bx.decomposition_box(),
         };
         d.set_box(bx);
         d
@@ -85,8 +91,12 @@ impl Domain {
         }
     }
 
-    /// Recompute subdomain bounds after the box changed (shrink-wrap, barostat).
+    /// Recompute subdomain bounds after the box changed (shrink-wrap,
+    /// barostat). For a triclinic box the bounds are fractions and do not
+    /// change with the box.
     pub fn set_box(&mut self, bx: &SimBox) {
+        self.dbox = bx.decomposition_box();
+        let bx = &self.dbox;
         for d in 0..3 {
             self.sublo[d] = Self::split(bx, d, self.coord[d], self.grid[d]);
             self.subhi[d] = Self::split(bx, d, self.coord[d] + 1, self.grid[d]);
@@ -94,8 +104,10 @@ impl Domain {
     }
 
     /// The grid coordinate along axis `d` whose slab holds the (wrapped)
-    /// position `x`, consistent with [`Domain::owns_axis`].
-    pub fn coord_of(&self, x: f64, d: usize, bx: &SimBox) -> usize {
+    /// position `x` (decomposition coordinates), consistent with
+    /// [`Domain::owns_axis`].
+    pub fn coord_of(&self, x: f64, d: usize) -> usize {
+        let bx = &self.dbox;
         let p = self.grid[d];
         let mut c = (((x - bx.lo[d]) / bx.length(d)) * p as f64).floor().clamp(0.0, (p - 1) as f64) as usize;
         // The float estimate can miss a cut by one ulp: settle on the slab
@@ -115,8 +127,10 @@ impl Domain {
 
     /// Neighbor rank along axis `d`, above (`up`) or below; `None` at the edge
     /// of a non-periodic axis. Also returns the shift a position sent there
-    /// needs (± box length when the message wraps around a periodic axis).
-    pub fn neighbor(&self, d: usize, up: bool, bx: &SimBox) -> Option<(usize, f64)> {
+    /// needs (± box length, in decomposition coordinates, when the message
+    /// wraps around a periodic axis).
+    pub fn neighbor(&self, d: usize, up: bool) -> Option<(usize, f64)> {
+        let bx = &self.dbox;
         let p = self.grid[d];
         let c = self.coord[d];
         let (nc, shift) = if up {
@@ -177,7 +191,7 @@ mod tests {
                 let x = [x[0].min(bx.hi[0] - 1e-12), x[1], x[2]];
                 for dom in &doms {
                     for d in 0..3 {
-                        assert_eq!(dom.owns_axis(x[d], d), dom.coord_of(x[d], d, &bx) == dom.coord[d], "nprocs {} axis {} x {}", nprocs, d, x[d]);
+                        assert_eq!(dom.owns_axis(x[d], d), dom.coord_of(x[d], d) == dom.coord[d], "nprocs {} axis {} x {}", nprocs, d, x[d]);
                     }
                 }
             }

@@ -46,6 +46,10 @@ impl BoxChange {
     pub fn axes(on: [bool; 3]) -> BoxChange {
         BoxChange((0..3).filter(|&d| on[d]).fold(0, |b, d| b | 1 << d))
     }
+    /// The tilt components that are set (xy, xz, yz).
+    pub fn tilts(on: [bool; 3]) -> BoxChange {
+        BoxChange((0..3).filter(|&k| on[k]).fold(0, |b, k| b | 1 << (3 + k)))
+    }
     pub fn union(self, o: BoxChange) -> BoxChange {
         BoxChange(self.0 | o.0)
     }
@@ -147,6 +151,6 @@ pub fn build(spec: &FixSpec, groups: &Groups) -> Result<Box<dyn Fix>, String> {
     Ok(match spec {
         FixSpec::Setforce(s) => Box::new(setforce::SetForce::new(spec.id(), sel(&s.group)?, s.components())),
         FixSpec::Addforce(s) => Box::new(addforce::AddForce::new(spec.id(), sel(&s.group)?, s.force, s.energy, s.virial)),
-        FixSpec::Deform(s) => Box::new(deform::Deform::new(spec.id(), s.axes())),
+        FixSpec::Deform(s) => Box::new(deform::Deform::new(spec.id(), s.axes(), s.tilts())),
     })
 }

@@ -107,12 +107,21 @@ struct NptState {
 impl Npt {
     fn apply_v_press(&self, eng: &mut Engine, dt: f64) {
         let f = self.baro.v_press_factors(dt);
-        eng.for_group_velocities(self.group, |v| {
-            for d in 0..3 {
-                v[d] *= f[d];
-                v[d] *= f[d];
+        let baro = &self.baro;
+        eng.for_group_velocities(self.group, |v| baro.v_press(v, &f, dt));
+    }
+    /// Half a step of the cell: the dilation of an orthogonal box, the full
+    /// ḣ = ω̇ h of a triclinic one.
+    fn remap(&mut self, eng: &mut Engine, dt: f64) {
+        if eng.bx.triclinic {
+            match self.baro.remap_box(dt, &eng.bx) {
+                Ok(b) => eng.remap_box_to(&b),
+                Err(m) => eng.fault = Some(format!("fix {}: {}", self.id, m)),
             }
-        });
+        } else {
+            let f = self.baro.remap_factors(dt);
+            eng.dilate(self.baro.fixedpoint, f);
+        }
     }
     fn measure(&mut self, eng: &Engine) -> [f64; 3] {
         let (_, ke, p, tensor) = eng.pressure();
@@ -129,13 +138,13 @@ impl Fix for Npt {
         Some(self.group)
     }
     fn box_change(&self) -> BoxChange {
-        BoxChange::axes(self.baro.p_flag)
+        BoxChange::axes(self.baro.p_flag).union(BoxChange::tilts([self.baro.tri.p_flag[2], self.baro.tri.p_flag[1], self.baro.tri.p_flag[0]]))
     }
     fn setup(&mut self, eng: &mut Engine) {
         let t_now = eng.temperature();
         self.chain.setup(self.tdamp, self.t_start, t_now, eng.tdof());
         self.baro.press_target(0.0);
-        self.baro.setup(self.t_start, eng.natoms, eng.bx.lo, eng.bx.hi);
+        self.baro.setup(self.t_start, eng.natoms, &eng.bx);
         let (_, _, p, tensor) = eng.pressure();
         self.baro.couple_pressure(p, tensor);
     }
@@ -148,23 +157,30 @@ impl Fix for Npt {
         eng.scale_velocities_group(f, self.group);
         let mvv = self.measure(eng);
         self.baro.press_target(delta);
-        let (tdof, natoms, lengths) = (eng.tdof(), eng.natoms, eng.bx.lengths());
-        self.baro.omega_dot_update(dt, lengths, tdof, self.chain.t_current, mvv, natoms);
+        let (tdof, natoms) = (eng.tdof(), eng.natoms);
+        self.baro.omega_dot_update(dt, &eng.bx, tdof, self.chain.t_current, mvv, natoms);
         self.apply_v_press(eng, dt);
         eng.kick_group(dt, self.group);
-        let f = self.baro.remap_factors(dt);
-        eng.dilate(self.baro.fixedpoint, f);
+        self.remap(eng, dt);
         eng.drift_group(dt, self.group);
-        let f = self.baro.remap_factors(dt);
-        eng.dilate(self.baro.fixedpoint, f);
+        self.remap(eng, dt);
+    }
+    /// A barostatted or scaled tilt past ½ + 0.1 box lengths flips before
+    /// the atoms are redistributed (LAMMPS `FixNH::pre_exchange`).
+    fn pre_exchange(&mut self, eng: &mut Engine) {
+        if eng.bx.triclinic && (self.baro.tri.any() || self.baro.tri.scale.iter().any(|&s| s)) {
+            if let Some((tilt, flips)) = Barostat::flips(&eng.bx) {
+                eng.flip_tilts(tilt, flips);
+            }
+        }
     }
     fn final_integrate(&mut self, eng: &mut Engine, dt: f64) {
         eng.kick_group(dt, self.group);
         self.apply_v_press(eng, dt);
         self.chain.t_current = eng.temperature();
         let mvv = self.measure(eng);
-        let (tdof, natoms, lengths) = (eng.tdof(), eng.natoms, eng.bx.lengths());
-        self.baro.omega_dot_update(dt, lengths, tdof, self.chain.t_current, mvv, natoms);
+        let (tdof, natoms) = (eng.tdof(), eng.natoms);
+        self.baro.omega_dot_update(dt, &eng.bx, tdof, self.chain.t_current, mvv, natoms);
         let f = self.chain.half_step(dt);
         eng.scale_velocities_group(f, self.group);
         self.baro.chain_half_step(dt, self.chain.t_target);

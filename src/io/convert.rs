@@ -144,7 +144,13 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
     let mut w = TextTrajectory::open(output, fields, format, None)?;
     let width = fields.width();
     for &f in &picked {
-        let l: Vec<f64> = edges.read_slice_1d(s![f, ..]).map_err(&e)?.to_vec();
+        // Edges: the diagonal (T,3), or the edge vectors as rows (T,3,3).
+        let (l, tilt): (Vec<f64>, Option<[f64; 3]>) = if edges.ndim() == 3 {
+            let m: Vec<f64> = edges.read_slice::<f64, _, ndarray::Ix2>(s![f, .., ..]).map_err(&e)?.iter().copied().collect();
+            (vec![m[0], m[4], m[8]], Some([m[3], m[6], m[7]]))
+        } else {
+            (edges.read_slice_1d(s![f, ..]).map_err(&e)?.to_vec(), None)
+        };
         let lo: Vec<f64> = offset.read_slice_1d(s![f, ..]).map_err(&e)?.to_vec();
         let th = Thermo {
             step: steps[f] as u64,
@@ -154,7 +160,11 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
             pressure: press.get(f).copied().unwrap_or(f64::NAN),
             ..Thermo::default()
         };
-        let frame_box = SimBox::new([lo[0], lo[1], lo[2]], [lo[0] + l[0], lo[1] + l[1], lo[2] + l[2]], [bnd[0], bnd[1], bnd[2]]);
+        let (blo, bhi, b3) = ([lo[0], lo[1], lo[2]], [lo[0] + l[0], lo[1] + l[1], lo[2] + l[2]], [bnd[0], bnd[1], bnd[2]]);
+        let frame_box = match tilt {
+            Some(t) => SimBox::new_triclinic(blo, bhi, t, b3),
+            None => SimBox::new(blo, bhi, b3),
+        };
         let info = FrameInfo {
             step: steps[f] as u64,
             time: times[f],

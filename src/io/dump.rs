@@ -10,9 +10,17 @@ pub fn write_frame(path: &Path, step: u64, bx: &SimBox, columns: &[&str], rows: 
     super::write_atomic(path, |w| {
         writeln!(w, "ITEM: TIMESTEP\n{}", step)?;
         writeln!(w, "ITEM: NUMBER OF ATOMS\n{}", rows.len())?;
-        writeln!(w, "ITEM: BOX BOUNDS {}", bx.boundary_string())?;
-        for d in 0..3 {
-            writeln!(w, "{:e} {:e}", bx.lo[d], bx.hi[d])?;
+        if bx.triclinic {
+            writeln!(w, "ITEM: BOX BOUNDS xy xz yz {}", bx.boundary_string())?;
+            let (lo, hi) = bx.bounding();
+            for d in 0..3 {
+                writeln!(w, "{:e} {:e} {:e}", lo[d], hi[d], bx.tilt[d])?;
+            }
+        } else {
+            writeln!(w, "ITEM: BOX BOUNDS {}", bx.boundary_string())?;
+            for d in 0..3 {
+                writeln!(w, "{:e} {:e}", bx.lo[d], bx.hi[d])?;
+            }
         }
         writeln!(w, "ITEM: ATOMS id type {}", columns.join(" "))?;
         for (id, t, vals) in rows {

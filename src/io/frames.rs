@@ -205,9 +205,19 @@ impl FrameWriter for TextTrajectory {
         match self.format {
             TextFormat::Dump => {
                 let bnd: Vec<String> = f.bx.boundary.iter().map(|b| format!("{0}{0}", b.letter())).collect();
-                write!(w, "ITEM: TIMESTEP\n{}\nITEM: NUMBER OF ATOMS\n{}\nITEM: BOX BOUNDS {}\n", f.step, f.natoms, bnd.join(" ")).map_err(io)?;
-                for d in 0..3 {
-                    writeln!(w, "{} {}", fmt_f(f.bx.lo[d]), fmt_f(f.bx.hi[d])).map_err(io)?;
+                // A triclinic box is written as LAMMPS writes it: the
+                // bounding box of the cell and the tilts xy, xz, yz.
+                let tilted = if f.bx.triclinic { "xy xz yz " } else { "" };
+                write!(w, "ITEM: TIMESTEP\n{}\nITEM: NUMBER OF ATOMS\n{}\nITEM: BOX BOUNDS {}{}\n", f.step, f.natoms, tilted, bnd.join(" ")).map_err(io)?;
+                if f.bx.triclinic {
+                    let (blo, bhi) = f.bx.bounding();
+                    for d in 0..3 {
+                        writeln!(w, "{} {} {}", fmt_f(blo[d]), fmt_f(bhi[d]), fmt_f(f.bx.tilt[d])).map_err(io)?;
+                    }
+                } else {
+                    for d in 0..3 {
+                        writeln!(w, "{} {}", fmt_f(f.bx.lo[d]), fmt_f(f.bx.hi[d])).map_err(io)?;
+                    }
                 }
                 // `element` names the types for OVITO and ASE (LAMMPS
                 // `dump_modify element`).
@@ -218,7 +228,8 @@ impl FrameWriter for TextTrajectory {
                 // Extended XYZ: atom count, then a key=value comment line
                 // with the cell (rows are the cell vectors), the columns and
                 // the frame's thermo values (ASE reads them into atoms.info).
-                let l = [f.bx.hi[0] - f.bx.lo[0], f.bx.hi[1] - f.bx.lo[1], f.bx.hi[2] - f.bx.lo[2]];
+                let cell = f.bx.cell();
+                let lattice: Vec<String> = cell.iter().flatten().map(|&v| if v == 0.0 { "0".to_string() } else { fmt_f(v) }).collect();
                 let mut props = String::from("species:S:1:pos:R:3:id:I:1:image:I:3");
                 if self.fields.velocity {
                     props += ":velo:R:3:masses:R:1:momenta:R:3";
@@ -240,10 +251,8 @@ impl FrameWriter for TextTrajectory {
                 writeln!(w, "{}", f.natoms).map_err(io)?;
                 writeln!(
                     w,
-                    "Lattice=\"{} 0 0 0 {} 0 0 0 {}\" Origin=\"{} {} {}\" Properties={} pbc=\"{}\" step={} time={} energy={} temperature={} pressure={} units=metal",
-                    fmt_f(l[0]),
-                    fmt_f(l[1]),
-                    fmt_f(l[2]),
+                    "Lattice=\"{}\" Origin=\"{} {} {}\" Properties={} pbc=\"{}\" step={} time={} energy={} temperature={} pressure={} units=metal",
+                    lattice.join(" "),
                     fmt_f(f.bx.lo[0]),
                     fmt_f(f.bx.lo[1]),
                     fmt_f(f.bx.lo[2]),

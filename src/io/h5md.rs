@@ -9,6 +9,9 @@
 //! /h5md                  version = [1, 1]; author (name), creator (name, version)
 //! /particles/all/box     dimension = 3, boundary = ["periodic" | "none"] × 3
 //!     edges/value  (T,3) Angstrom     offset/value (T,3) Angstrom (box lower corner)
+//!                  (T,3,3) for a triclinic box: rows are the edge vectors
+//!                  a = (lx,0,0), b = (xy,ly,0), c = (xz,yz,lz) (H5MD's
+//!                  matrix form for non-orthogonal boxes)
 //! /particles/all/position/value (T,N,3) Angstrom    wrapped into the box
 //! /particles/all/image/value    (T,N,3) int32       periodic image flags
 //! /particles/all/velocity/value (T,N,3) Angstrom ps-1
@@ -210,7 +213,7 @@ const OBSERVABLES: [(&str, &str); 8] = [
 impl H5md {
     /// Create `FILE.part` for `natoms` atoms with masses per type (amu).
     /// `compression` is the deflate level (0: none).
-    pub fn create(target: &Path, natoms: u64, fields: Fields, masses: &[f64], boundary: [Boundary; 3], compression: u8, force_unit: ForceUnit) -> Result<H5md> {
+    pub fn create(target: &Path, natoms: u64, fields: Fields, masses: &[f64], boundary: [Boundary; 3], triclinic: bool, compression: u8, force_unit: ForceUnit) -> Result<H5md> {
         let part = super::part_path(target);
         let e = h5err(&part);
         let file = hdf5::File::create(&part).map_err(&e)?;
@@ -229,7 +232,7 @@ impl H5md {
             bx.new_attr::<i32>().create("dimension")?.write_scalar(&3)?;
             let b: Vec<VarLenUnicode> = boundary.iter().map(|b| vstr(if b.is_periodic() { "periodic" } else { "none" })).collect();
             bx.new_attr_builder().with_data(&b[..]).create("boundary")?;
-            let edges = Element::create::<f64>(&bx, "edges", &[3], false, Some("Angstrom"), 0)?;
+            let edges = Element::create::<f64>(&bx, "edges", if triclinic { &[3, 3] } else { &[3] }, false, Some("Angstrom"), 0)?;
             let offset = Element::create::<f64>(&bx, "offset", &[3], false, Some("Angstrom"), 0)?;
             let mut per_atom = Vec::new();
             for (name, col, width, int, unit) in per_atom_layout(fields, force_unit) {
@@ -331,8 +334,13 @@ impl FrameWriter for H5md {
         let part = self.part.clone();
         (|| -> hdf5::Result<()> {
             self.each_element(|el| el.add_frame(k, step, time))?;
-            let l = [fr.bx.hi[0] - fr.bx.lo[0], fr.bx.hi[1] - fr.bx.lo[1], fr.bx.hi[2] - fr.bx.lo[2]];
-            self.edges.value.write_slice(&Array2::from_shape_vec((1, 3), l.to_vec()).unwrap_or_default(), s![k..k + 1, ..])?;
+            if self.edges.tail.len() == 2 {
+                let cell: Vec<f64> = fr.bx.cell().iter().flatten().copied().collect();
+                self.edges.value.write_slice(&ndarray::Array3::from_shape_vec((1, 3, 3), cell).unwrap_or_default(), s![k..k + 1, .., ..])?;
+            } else {
+                let l = [fr.bx.hi[0] - fr.bx.lo[0], fr.bx.hi[1] - fr.bx.lo[1], fr.bx.hi[2] - fr.bx.lo[2]];
+                self.edges.value.write_slice(&Array2::from_shape_vec((1, 3), l.to_vec()).unwrap_or_default(), s![k..k + 1, ..])?;
+            }
             self.offset.value.write_slice(&Array2::from_shape_vec((1, 3), fr.bx.lo.to_vec()).unwrap_or_default(), s![k..k + 1, ..])?;
             for (name, el) in &self.observables {
                 let v = match *name {

@@ -1,8 +1,9 @@
 //! LAMMPS data files, `atom_style atomic`: header counts and box, `Masses`,
 //! `Atoms` (id type x y z [ix iy iz]) and an optional `Velocities` section.
-//! Errors name the file and line. Triclinic tilt factors and molecular styles
-//! are rejected with a message; adding them means new header keys and columns
-//! here.
+//! Errors name the file and line. A `xy xz yz` header line makes the box
+//! triclinic (its limits depend on the deck's boundaries and are checked by
+//! `engine::check_tilt`). Molecular styles are rejected with a message;
+//! adding them means new header keys and columns here.
 
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -24,6 +25,8 @@ pub struct DataFile {
     pub ntypes: usize,
     pub lo: [f64; 3],
     pub hi: [f64; 3],
+    /// Tilt factors xy, xz, yz of a triclinic box (None: orthogonal).
+    pub tilt: Option<[f64; 3]>,
     pub masses: Vec<Option<f64>>,
     pub atoms: Vec<DataAtom>,
     pub has_velocities: bool,
@@ -59,6 +62,7 @@ pub fn read(path: &Path) -> Result<DataFile> {
     let mut lo = [0.0; 3];
     let mut hi = [0.0; 3];
     let mut have_box = [false; 3];
+    let mut tilt = None;
     let mut k = 1; // first line is the title
     // Header.
     while k < lines.len() {
@@ -84,8 +88,15 @@ pub fn read(path: &Path) -> Result<DataFile> {
                 return Err(err(k + 1, format!("box bounds {} {} are beyond +-{:e} A", t[0], t[1], MAX_BOX)));
             }
             have_box[d] = true;
-        } else if t.len() >= 4 && t[3] == "xy" {
-            return Err(err(k + 1, "triclinic boxes are not supported yet".into()));
+        } else if t.len() >= 6 && t[3] == "xy" {
+            if t[4] != "xz" || t[5] != "yz" {
+                return Err(err(k + 1, format!("expected 'xy xz yz' after the three tilt factors, found '{} {} {}'", t[3], t[4], t[5])));
+            }
+            let v = [num(t[0])?, num(t[1])?, num(t[2])?];
+            if let Some(j) = (0..3).find(|&j| v[j].abs() > MAX_BOX) {
+                return Err(err(k + 1, format!("tilt {} = {} is beyond +-{:e} A", ["xy", "xz", "yz"][j], v[j], MAX_BOX)));
+            }
+            tilt = Some(v);
         } else if t[0].chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
             if !SECTIONS.iter().any(|s| l.starts_with(s)) {
                 return Err(err(k + 1, format!("cannot understand '{}': expected a header line such as '4 atoms' or a section such as 'Atoms'", l)));
@@ -219,13 +230,17 @@ pub fn read(path: &Path) -> Result<DataFile> {
             a.v = *vel.get(&a.id).ok_or_else(|| Error::input(path, format!("atom {} has no velocity", a.id)))?;
         }
     }
-    Ok(DataFile { ntypes, lo, hi, masses, atoms, has_velocities })
+    Ok(DataFile { ntypes, lo, hi, tilt, masses, atoms, has_velocities })
 }
 
 /// Write a data file LAMMPS reads back (`read_data`), atoms sorted by id.
 pub fn write(path: &Path, title: &str, d: &DataFile) -> Result<()> {
     let masses: Vec<f64> = d.masses.iter().map(|m| m.unwrap_or(f64::NAN)).collect();
-    let bx = crate::system::SimBox::new(d.lo, d.hi, [crate::system::Boundary::Periodic; 3]);
+    let p = [crate::system::Boundary::Periodic; 3];
+    let bx = match d.tilt {
+        Some(t) => crate::system::SimBox::new_triclinic(d.lo, d.hi, t, p),
+        None => crate::system::SimBox::new(d.lo, d.hi, p),
+    };
     let mut w = DataWriter::create(path, title, d.atoms.len() as u64, d.ntypes, &bx, &masses)?;
     for a in &d.atoms {
         w.atom(a.id, a.typ, a.x, a.image)?;
@@ -254,6 +269,9 @@ impl DataWriter {
             writeln!(w, "{}\n\n{} atoms\n{} atom types\n", title, natoms, ntypes)?;
             for (k, ax) in ["x", "y", "z"].iter().enumerate() {
                 writeln!(w, "{:?} {:?} {ax}lo {ax}hi", lo[k], hi[k])?;
+            }
+            if bx.triclinic {
+                writeln!(w, "{:?} {:?} {:?} xy xz yz", bx.tilt[0], bx.tilt[1], bx.tilt[2])?;
             }
             writeln!(w, "\nMasses\n")?;
             for (t, m) in masses.iter().enumerate().filter(|(_, m)| !m.is_nan()) {

@@ -16,7 +16,7 @@
 //! A new stage kind gets a `match` arm in `stages::run_stages` (and a
 //! variant in `config::Stage`).
 
-use crate::config::{resolve_in, CoupleSpec, Deck, InherentStructures, MinimizeStage, PressureSpec, Stage, TgStage};
+use crate::config::{resolve_in, CoupleSpec, Deck, InherentStructures, MinimizeStage, Stage, TgStage};
 use crate::domain::comm::{agree, Comm};
 use crate::engine::{Barostat, Couple, Engine, EngineOptions, NoseHooverChain, ThermostatState};
 use crate::compute::Scalar;

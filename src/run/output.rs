@@ -28,7 +28,7 @@ impl Trajectory {
             return Ok(());
         }
         let w: Box<dyn FrameWriter> = match (self.format, resume) {
-            (None, None) => Box::new(H5md::create(&self.target, eng.natoms, self.fields, &eng.masses, eng.bx.boundary, self.compression, self.force_unit)?),
+            (None, None) => Box::new(H5md::create(&self.target, eng.natoms, self.fields, &eng.masses, eng.bx.boundary, eng.bx.triclinic, self.compression, self.force_unit)?),
             (None, Some(frames)) => Box::new(H5md::resume(&self.target, eng.natoms, self.fields, &eng.masses, frames, self.force_unit)?),
             (Some(format), r) => Box::new(TextTrajectory::open(&self.target, self.fields, format, r)?),
         };
@@ -188,6 +188,8 @@ impl Output {
             hi: eng.bx.hi,
             hold_lo: hold.lo,
             hold_hi: hold.hi,
+            tilt: eng.bx.tilt,
+            hold_tilt: hold.tilt,
             last_sort,
             stage,
             stage_done: done,

@@ -18,6 +18,11 @@ pub(super) struct RunState {
     pub(super) hi: [f64; 3],
     pub(super) hold_lo: [f64; 3],
     pub(super) hold_hi: [f64; 3],
+    /// Tilts (xy, xz, yz) now and at the last neighbor-list build.
+    #[serde(default)]
+    pub(super) tilt: [f64; 3],
+    #[serde(default)]
+    pub(super) hold_tilt: [f64; 3],
     pub(super) last_sort: Option<u64>,
     /// The stage to continue (0-based) and its MD steps done (0: from its start).
     pub(super) stage: usize,
@@ -72,7 +77,7 @@ pub(super) fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Pat
         let r = comm.rank();
         let offset: usize = reader.rank_counts[..r].iter().sum();
         let local = agree(comm, reader.read(offset, reader.rank_counts[r]).and_then(|rows| check_rows(path, rows, eng.masses.len(), width)))?;
-        let (now, hold) = (eng.bx.with_bounds(st.lo, st.hi), eng.bx.with_bounds(st.hold_lo, st.hold_hi));
+        let (now, hold) = (eng.bx.with_shape(st.lo, st.hi, st.tilt), eng.bx.with_shape(st.hold_lo, st.hold_hi, st.hold_tilt));
         eng.restore_exact(&local, &st.columns, &now, &hold, st.last_sort, st.step, st.time)?;
         if let Some(t) = st.potential_totals {
             eng.set_potential_totals(t);
@@ -89,7 +94,7 @@ pub(super) fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Pat
         let (n, p, r) = (reader.natoms(), comm.size(), comm.rank());
         let (from, to) = (n * r / p, n * (r + 1) / p);
         let rows = agree(comm, reader.read(from, to - from).and_then(|rows| check_rows(path, rows, eng.masses.len(), width)))?;
-        let now = eng.bx.with_bounds(st.lo, st.hi);
+        let now = eng.bx.with_shape(st.lo, st.hi, st.tilt);
         eng.restore_redistribute(&rows, &st.columns, &now, st.step, st.time)?;
     }
     if out.root {

@@ -5,16 +5,19 @@
 use super::*;
 
 /// Tile a configuration nx × ny × nz (LAMMPS `replicate`): copy k gets ids
-/// `id + k·max_id` and positions shifted by whole box lengths.
+/// `id + k·max_id` and positions shifted by whole edge vectors; a tilted
+/// cell's tilts grow with the copies along their second axis.
 pub fn replicate(d: &lammps_data::DataFile, n: [usize; 3]) -> lammps_data::DataFile {
     let l = [d.hi[0] - d.lo[0], d.hi[1] - d.lo[1], d.hi[2] - d.lo[2]];
+    let [xy, xz, yz] = d.tilt.unwrap_or([0.0; 3]);
     let maxid = d.atoms.iter().map(|a| a.id).max().unwrap_or(0);
     let mut atoms = Vec::with_capacity(d.atoms.len() * n[0] * n[1] * n[2]);
     let mut k = 0u64;
     for iz in 0..n[2] {
         for iy in 0..n[1] {
             for ix in 0..n[0] {
-                let off = [ix as f64 * l[0], iy as f64 * l[1], iz as f64 * l[2]];
+                let (fx, fy, fz) = (ix as f64, iy as f64, iz as f64);
+                let off = if d.tilt.is_some() { [fx * l[0] + fy * xy + fz * xz, fy * l[1] + fz * yz, fz * l[2]] } else { [fx * l[0], fy * l[1], fz * l[2]] };
                 for a in &d.atoms {
                     let mut b = a.clone();
                     b.id = a.id + k * maxid;
@@ -31,7 +34,8 @@ pub fn replicate(d: &lammps_data::DataFile, n: [usize; 3]) -> lammps_data::DataF
     for c in 0..3 {
         hi[c] = d.lo[c] + l[c] * n[c] as f64;
     }
-    lammps_data::DataFile { atoms, hi, ..d.clone() }
+    let tilt = d.tilt.map(|_| [xy * n[1] as f64, xz * n[2] as f64, yz * n[2] as f64]);
+    lammps_data::DataFile { atoms, hi, tilt, ..d.clone() }
 }
 
 pub(super) fn parse_style(s: &str, origin: &Path) -> Result<EamStyle> {
@@ -132,7 +136,7 @@ pub(super) fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64
         data = replicate(&data, r);
     }
     let (pot, masses) = make_potential(style, &pot_path, elements.as_deref(), data.ntypes, &data_path, &deck.path)?;
-    let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads };
+    let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads, triclinic: deck.tilts_box() };
     let mut eng = Engine::new(comm, &data, &data_path, deck.system.boundary(), pot, masses, opts)?;
     eng.limits = deck.limits;
     // Groups are decided now, on the atoms as read or built (LAMMPS

@@ -253,8 +253,9 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                                 _ if npt.is_iso() => Couple::Xyz,
                                 _ => Couple::None,
                             };
-                            let per_axis = matches!(npt.pressure_gpa, PressureSpec::Axes(_));
-                            let fresh = Barostat::new(targets, npt.pdamp(), npt.is_iso(), couple, per_axis);
+                            let per_axis = npt.pressure_gpa.deviatoric();
+                            let tilts = npt.tilt_targets().map(|t| t.map(|(a, b)| (a * BAR_PER_GPA, b * BAR_PER_GPA)));
+                            let fresh = Barostat::new(targets, npt.pdamp(), npt.is_iso(), couple, per_axis).with_tilts(tilts, npt.pdamp());
                             // The barostat's state carries over from earlier
                             // NPT stages (a resumed stage restores its own).
                             let b = match baro.clone() {

@@ -45,6 +45,7 @@ fn data(lengths: [f64; 3], ntypes: usize, pos: Vec<[f64; 3]>, types: Vec<u32>) -
         ntypes,
         lo: [0.0; 3],
         hi: lengths,
+        tilt: None,
         masses: vec![None; ntypes],
         atoms: pos
             .into_iter()

@@ -15,9 +15,10 @@
 //! `build`: random alloys and lattices with random species. `columns`: the
 //! named per-atom store. `group`: named sets of atoms (masks in a column).
 //!
-//! [`SimBox`] is the orthogonal global box with a LAMMPS boundary style per
-//! axis. Triclinic boxes will add tilt factors here; code that needs box
-//! geometry asks the box (lengths, volume, wrapping) rather than reading lo/hi.
+//! [`SimBox`] is the global box, orthogonal or restricted triclinic (tilt
+//! factors xy, xz, yz), with a LAMMPS boundary style per axis; code that
+//! needs box geometry asks the box (lengths, volume, wrapping, fractional
+//! coordinates, images) rather than reading lo/hi.
 
 pub mod build;
 pub mod columns;
@@ -69,7 +70,14 @@ pub const SHRINK_SMALL: f64 = 1.0e-4;
 /// overflowing flag.
 pub const MAX_IMAGE: i32 = 1 << 30;
 
-/// Orthogonal simulation box.
+/// The simulation box: LAMMPS's restricted triclinic cell with a boundary
+/// style per axis. The edge vectors are a = (lx, 0, 0), b = (xy, ly, 0),
+/// c = (xz, yz, lz) from the origin `lo`; an orthogonal box has zero tilts
+/// and `triclinic == false`. Geometry goes through the upper-triangular
+/// matrix h (LAMMPS `Domain::h`, Voigt order lx, ly, lz, yz, xz, xy) and
+/// fractional ("lamda") coordinates λ = h⁻¹ (x − lo), in which the cell is
+/// the unit cube (LAMMPS `x2lamda`/`lamda2x`). Code that needs box geometry
+/// asks the box (lengths, volume, wrapping, images) rather than reading lo/hi.
 #[derive(Clone, Debug)]
 pub struct SimBox {
     pub lo: [f64; 3],
@@ -77,7 +85,18 @@ pub struct SimBox {
     pub boundary: [Boundary; 3],
     /// Shrink-wrap padding per axis (LAMMPS `Domain::small`).
     pub small: [f64; 3],
+    /// Tilt factors xy, xz, yz (Å).
+    pub tilt: [f64; 3],
+    /// LAMMPS's `triclinic` flag: the box may tilt (a data file with an
+    /// `xy xz yz` line, or a deck that tilts the box). Orthogonal boxes
+    /// keep the exact orthogonal arithmetic everywhere.
+    pub triclinic: bool,
 }
+
+/// Tilt names in [`SimBox::tilt`] order, and the axis whose length bounds
+/// each (LAMMPS: |xy|, |xz| ≤ lx/2, |yz| ≤ ly/2) and the axis that must be
+/// periodic for it (y for xy, z for xz and yz).
+pub const TILTS: [(&str, usize, usize); 3] = [("xy", 0, 1), ("xz", 0, 2), ("yz", 1, 2)];
 
 impl SimBox {
     pub fn new(lo: [f64; 3], hi: [f64; 3], boundary: [Boundary; 3]) -> SimBox {
@@ -85,9 +104,18 @@ impl SimBox {
         for d in 0..3 {
             small[d] = SHRINK_SMALL * (hi[d] - lo[d]);
         }
-        SimBox { lo, hi, boundary, small }
+        SimBox { lo, hi, boundary, small, tilt: [0.0; 3], triclinic: false }
     }
-    /// The same box (boundaries, shrink padding) with other bounds.
+    /// A triclinic box with tilts xy, xz, yz.
+    pub fn new_triclinic(lo: [f64; 3], hi: [f64; 3], tilt: [f64; 3], boundary: [Boundary; 3]) -> SimBox {
+        SimBox { tilt, triclinic: true, ..SimBox::new(lo, hi, boundary) }
+    }
+    /// The same box (boundaries, shrink padding, triclinic flag) with other
+    /// bounds and tilts.
+    pub fn with_shape(&self, lo: [f64; 3], hi: [f64; 3], tilt: [f64; 3]) -> SimBox {
+        SimBox { lo, hi, tilt, ..self.clone() }
+    }
+    /// The same box with other bounds (tilts kept).
     pub fn with_bounds(&self, lo: [f64; 3], hi: [f64; 3]) -> SimBox {
         SimBox { lo, hi, ..self.clone() }
     }
@@ -103,8 +131,104 @@ impl SimBox {
     pub fn periodic(&self, d: usize) -> bool {
         self.boundary[d].is_periodic()
     }
+    /// h in LAMMPS's Voigt order: lx, ly, lz, yz, xz, xy.
+    pub fn h(&self) -> [f64; 6] {
+        let l = self.lengths();
+        [l[0], l[1], l[2], self.tilt[2], self.tilt[1], self.tilt[0]]
+    }
+    /// h⁻¹, upper triangular, same order (LAMMPS `Domain::set_global_box`).
+    pub fn h_inv(&self) -> [f64; 6] {
+        let h = self.h();
+        [
+            1.0 / h[0],
+            1.0 / h[1],
+            1.0 / h[2],
+            -h[3] / (h[1] * h[2]),
+            (h[3] * h[5] - h[1] * h[4]) / (h[0] * h[1] * h[2]),
+            -h[5] / (h[0] * h[1]),
+        ]
+    }
+    /// Fractional coordinates of a position (LAMMPS `x2lamda`).
+    #[inline]
+    pub fn x2lamda_with(&self, hi: &[f64; 6], x: [f64; 3]) -> [f64; 3] {
+        let d = [x[0] - self.lo[0], x[1] - self.lo[1], x[2] - self.lo[2]];
+        [hi[0] * d[0] + hi[5] * d[1] + hi[4] * d[2], hi[1] * d[1] + hi[3] * d[2], hi[2] * d[2]]
+    }
+    /// Position of fractional coordinates (LAMMPS `lamda2x`).
+    #[inline]
+    pub fn lamda2x_with(&self, h: &[f64; 6], l: [f64; 3]) -> [f64; 3] {
+        [h[0] * l[0] + h[5] * l[1] + h[4] * l[2] + self.lo[0], h[1] * l[1] + h[3] * l[2] + self.lo[1], h[2] * l[2] + self.lo[2]]
+    }
+    pub fn x2lamda(&self, x: [f64; 3]) -> [f64; 3] {
+        self.x2lamda_with(&self.h_inv(), x)
+    }
+    pub fn lamda2x(&self, l: [f64; 3]) -> [f64; 3] {
+        self.lamda2x_with(&self.h(), l)
+    }
+    /// The displacement of `n` periodic images: n_x a + n_y b + n_z c.
+    #[inline]
+    pub fn image_shift(&self, n: [f64; 3]) -> [f64; 3] {
+        let l = self.lengths();
+        if !self.triclinic {
+            return [n[0] * l[0], n[1] * l[1], n[2] * l[2]];
+        }
+        let t = self.tilt;
+        [n[0] * l[0] + n[1] * t[0] + n[2] * t[1], n[1] * l[1] + n[2] * t[2], n[2] * l[2]]
+    }
+    /// The box in which the domain decomposition and the halo work: the box
+    /// itself when orthogonal, the unit cube of fractional coordinates when
+    /// triclinic (LAMMPS decomposes triclinic boxes in lamda space).
+    pub fn decomposition_box(&self) -> SimBox {
+        if self.triclinic {
+            SimBox { lo: [0.0; 3], hi: [1.0; 3], boundary: self.boundary, small: [0.0; 3], tilt: [0.0; 3], triclinic: false }
+        } else {
+            self.clone()
+        }
+    }
+    /// A position in decomposition coordinates ([`SimBox::decomposition_box`]).
+    pub fn decomposition_coord(&self, x: [f64; 3]) -> [f64; 3] {
+        if self.triclinic {
+            self.x2lamda(x)
+        } else {
+            x
+        }
+    }
+    /// The ghost cutoff `rc` in decomposition coordinates per axis: rc
+    /// itself when orthogonal; when triclinic, rc times |∇λ_d|, i.e. rc
+    /// over the spacing of the lattice planes normal to axis d (LAMMPS
+    /// `Comm::setup`, `cutghost` from the rows of h⁻¹).
+    pub fn ghost_cut(&self, rc: f64) -> [f64; 3] {
+        if !self.triclinic {
+            return [rc; 3];
+        }
+        let h = self.h_inv();
+        [rc * (h[0] * h[0] + h[5] * h[5] + h[4] * h[4]).sqrt(), rc * (h[1] * h[1] + h[3] * h[3]).sqrt(), rc * h[2]]
+    }
+    /// Axis-aligned bounds of the cell (LAMMPS dump `xlo_bound` ...).
+    pub fn bounding(&self) -> ([f64; 3], [f64; 3]) {
+        let [xy, xz, yz] = self.tilt;
+        let (mut lo, mut hi) = (self.lo, self.hi);
+        lo[0] += 0.0f64.min(xy).min(xz).min(xy + xz);
+        hi[0] += 0.0f64.max(xy).max(xz).max(xy + xz);
+        lo[1] += 0.0f64.min(yz);
+        hi[1] += 0.0f64.max(yz);
+        (lo, hi)
+    }
+    /// The eight corners of the cell (LAMMPS `Domain::box_corners`).
+    pub fn corners(&self) -> [[f64; 3]; 8] {
+        let h = self.h();
+        std::array::from_fn(|k| self.lamda2x_with(&h, [(k & 1) as f64, ((k >> 1) & 1) as f64, ((k >> 2) & 1) as f64]))
+    }
+    /// The edge vectors a, b, c as rows.
+    pub fn cell(&self) -> [[f64; 3]; 3] {
+        let l = self.lengths();
+        let [xy, xz, yz] = self.tilt;
+        [[l[0], 0.0, 0.0], [xy, l[1], 0.0], [xz, yz, l[2]]]
+    }
     /// Wrap a position into the periodic box, updating its image flags the way
-    /// LAMMPS `Domain::remap` does. An atom within one box length of the box
+    /// LAMMPS `Domain::remap` does (in fractional coordinates when the box is
+    /// triclinic; the position is then rebuilt from them only if it moved).
+    /// An atom within one box length of the box
     /// (the only case in a sound run) moves by exactly one length, as LAMMPS
     /// does; one further away moves by a whole number of lengths computed with
     /// `floor`, never by a loop, so a huge or infinite coordinate cannot hang
@@ -113,6 +237,18 @@ impl SimBox {
     /// [`MAX_IMAGE`]: the caller reports that as bad input or a blow-up.
     #[must_use]
     pub fn wrap(&self, x: &mut [f64; 3], image: &mut [i32; 3]) -> bool {
+        if self.triclinic {
+            if !x.iter().all(|v| v.is_finite()) {
+                return false;
+            }
+            let mut l = self.x2lamda(*x);
+            let im0 = *image;
+            let ok = self.decomposition_box().wrap(&mut l, image);
+            if *image != im0 {
+                *x = self.lamda2x(l);
+            }
+            return ok;
+        }
         let mut ok = true;
         for d in 0..3 {
             if !x[d].is_finite() {
@@ -148,7 +284,9 @@ impl SimBox {
     }
     /// Whether a position lies inside the box along every non-periodic axis.
     pub fn contains_nonperiodic(&self, x: &[f64; 3]) -> bool {
-        (0..3).all(|d| self.periodic(d) || (x[d] >= self.lo[d] && x[d] <= self.hi[d]))
+        let u = self.decomposition_box();
+        let x = self.decomposition_coord(*x);
+        (0..3).all(|d| u.periodic(d) || (x[d] >= u.lo[d] && x[d] <= u.hi[d]))
     }
     /// LAMMPS dump header letters, e.g. `pp pp ss`.
     pub fn boundary_string(&self) -> String {
@@ -157,6 +295,13 @@ impl SimBox {
             .map(|b| format!("{0}{0}", b.letter()))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+    /// Change the image flags so that unwrapped positions stay the same
+    /// after the tilts flipped by whole box lengths (LAMMPS
+    /// `Domain::image_flip`): `m`, `n`, `p` are the flips of xy, xz and yz.
+    pub fn image_flip(image: &mut [i32; 3], m: i32, n: i32, p: i32) {
+        image[1] -= p * image[2];
+        image[0] -= m * image[1] + n * image[2];
     }
 }
 
@@ -253,11 +398,8 @@ impl Atoms {
     }
     /// Unwrapped position of owned atom `i`.
     pub fn unwrapped(&self, i: usize, bx: &SimBox) -> [f64; 3] {
-        let l = bx.lengths();
-        let mut u = self.x[i];
-        for d in 0..3 {
-            u[d] += self.image[i][d] as f64 * l[d];
-        }
-        u
+        let s = bx.image_shift(self.image[i].map(|k| k as f64));
+        let x = self.x[i];
+        [x[0] + s[0], x[1] + s[1], x[2] + s[2]]
     }
 }

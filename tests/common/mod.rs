@@ -26,6 +26,8 @@ pub const CASES: &[(&str, &str, &str, &str, &[&str])] = &[
     ("cuzr_fs_spp", "eam/fs", "CuZr_mm.eam.fs", "s,p,p", &["Cu", "Zr"]),
     ("cu_funcfl_ppp", "eam", "Cu_u3.eam", "p,p,p", &[]),
     ("cuni_setfl_ppp", "eam/alloy", "CuNi.eam.alloy", "p,p,p", &["Cu", "Ni"]),
+    ("cuzr_tri_ppp", "eam/fs", "CuZr_mm.eam.fs", "p,p,p", &["Cu", "Zr"]),
+    ("cuzr_tri_spp", "eam/fs", "CuZr_mm.eam.fs", "s,p,p", &["Cu", "Zr"]),
 ];
 
 /// Run glassmd with `args` on `np` ranks (np = 1: no mpirun) and `threads` threads.
