@@ -206,9 +206,18 @@ impl<'c> Engine<'c> {
         }
         let dom = Domain::new(comm.rank(), comm.size(), &bx);
         let mut atoms = Atoms::default();
+        let pbox = bx.decomposition_box();
         for a in &data.atoms {
-            let (mut x, mut image) = (a.x, a.image);
-            if !bx.wrap(&mut x, &mut image) {
+            // A triclinic box places atoms by their wrapped fractional
+            // coordinates (LAMMPS `Atom::data_atoms`), so the owner is
+            // decided on the very numbers that were wrapped.
+            let (mut x, mut image) = (bx.decomposition_coord(a.x), a.image);
+            let wrapped = pbox.wrap(&mut x, &mut image);
+            let place = x;
+            if bx.triclinic {
+                x = bx.lamda2x(x);
+            }
+            if !wrapped {
                 let d = (0..3).find(|&d| !a.x[d].is_finite()).unwrap_or_else(|| (0..3).max_by(|&p, &q| a.x[p].abs().total_cmp(&a.x[q].abs())).unwrap_or(0));
                 let what = if a.x[d].is_finite() {
                     format!("is {:.3e} box lengths from the box; its image flag would overflow", ((a.x[d] - bx.lo[d]) / bx.length(d)).abs())
@@ -217,8 +226,8 @@ impl<'c> Engine<'c> {
                 };
                 return Err(Error::input(data_path, format!("atom {} at {} = {} {}", a.id, ["x", "y", "z"][d], crate::config::validate::N(a.x[d]), what)));
             }
-            if !bx.contains_nonperiodic(&x) {
-                let d = (0..3).find(|&d| !bx.periodic(d) && (x[d] < bx.lo[d] || x[d] > bx.hi[d])).unwrap_or(0);
+            if !pbox.contains_nonperiodic(&place) {
+                let d = (0..3).find(|&d| !bx.periodic(d) && (place[d] < pbox.lo[d] || place[d] > pbox.hi[d])).unwrap_or(0);
                 return Err(Error::input(
                     data_path,
                     format!(
@@ -231,7 +240,7 @@ impl<'c> Engine<'c> {
                     ),
                 ));
             }
-            if dom.owns(&bx.decomposition_coord(x)) {
+            if dom.owns(&place) {
                 atoms.push_owned(a.id, a.typ - 1, x, a.v, image);
             }
         }
@@ -1004,10 +1013,13 @@ impl<'c> Engine<'c> {
     }
 
     /// Dilate the box about `fixedpoint` by `factor` per axis, moving owned
-    /// atoms with it (see [`Engine::remap_box_to`]). A tilt scales with the
-    /// length of its second axis (xy with ly, xz and yz with lz), as LAMMPS
-    /// scales non-zero tilts when a barostat or box relaxation changes a
-    /// periodic length (`scalexy`, `scalexz`, `scaleyz`).
+    /// atoms with it (see [`Engine::remap_box_to`]): the affine map
+    /// x' = c + diag(factor) (x − c), a pure normal strain. On a triclinic
+    /// cell every edge vector's components scale, so xy and xz scale with
+    /// x and yz with y, and the work of the strain along axis d is the
+    /// normal stress σ_dd alone (what box relaxation of the normal
+    /// components needs). (The barostat's own `remap_box` follows LAMMPS
+    /// `fix npt` instead, which scales tilts with their second axis.)
     pub fn dilate(&mut self, fixedpoint: [f64; 3], factor: [f64; 3]) {
         let (mut lo, mut hi, mut tilt) = (self.bx.lo, self.bx.hi, self.bx.tilt);
         for d in 0..3 {
@@ -1017,8 +1029,8 @@ impl<'c> Engine<'c> {
             }
         }
         if self.bx.triclinic {
-            for (k, &(_, _, second)) in crate::system::TILTS.iter().enumerate() {
-                tilt[k] *= factor[second];
+            for (k, &(_, along, _)) in crate::system::TILTS.iter().enumerate() {
+                tilt[k] *= factor[along];
             }
         }
         let new = self.bx.with_shape(lo, hi, tilt);

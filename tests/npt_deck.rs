@@ -101,7 +101,7 @@ fn bad_npt_stages_are_explained() {
         ("s,p,p", "pressure_gpa = 0.0\nsteps = 10", "pressure target on non-periodic axis x"),
         ("s,p,p", "pressure_gpa = { y = 0.0, z = 0.0 }\nsteps = 10", ""),
         ("p,p,p", "pressure_gpa = [0.0, 5.0]\nrate_gpa_per_ps = 0.0", "rate_gpa_per_ps must be > 0"),
-        ("p,p,p", "pressure_gpa = { w = 1.0 }\nsteps = 10", "axis 'w'"),
+        ("p,p,p", "pressure_gpa = { w = 1.0 }\nsteps = 10", "component 'w'"),
         ("p,p,p", "pressure_gpa = { x = 1.0 }\ncouple = \"xy\"\nsteps = 10", "couple"),
         ("p,p,p", "pressure_gpa = 0.0", "exactly one of"),
     ];

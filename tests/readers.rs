@@ -151,3 +151,47 @@ fn readers_see_per_atom_computes() {
     assert!(v["ase_xyz_groups_dtype"].as_str().unwrap().starts_with("int"), "{}", v["ase_xyz_groups_dtype"]);
     assert_eq!(v["h5py_ke_unit"], "eV");
 }
+
+/// A triclinic cell (the tilted Cu64Zr36 liquid of the LAMMPS references)
+/// as OVITO, ASE and MDAnalysis read it from our dump, extended XYZ, H5MD
+/// and `glassmd convert` output: the same edge vectors, a = (lx, 0, 0),
+/// b = (xy, ly, 0), c = (xz, yz, lz), and the same positions.
+#[test]
+fn readers_see_a_triclinic_cell() {
+    let Some(py) = python() else { return };
+    let d = tempdir();
+    write_deck(
+        d.path(),
+        &root().join("tests/data/reference/cuzr_tri_ppp/config.data"),
+        "p,p,p",
+        "eam/fs",
+        "CuZr_mm.eam.fs",
+        &["Cu", "Zr"],
+        "[thermo]\nevery = 10\nfile = \"thermo.csv\"\n\n[output]\n\
+         dump = { file = \"traj.dump\", every = 10, fields = [\"position\"] }\n\
+         xyz = { file = \"traj.xyz\", every = 10, fields = [\"position\"] }\n\
+         snapshot = { file = \"traj.h5md\", every = 10, fields = [\"position\"] }\n\n\
+         [[stage]]\nkind = \"nve\"\nsteps = 10\ntimestep = 0.001\n",
+    );
+    ok(&glassmd(1, 1, &["run", "deck.toml"], d.path()));
+    ok(&glassmd(1, 1, &["convert", "traj.h5md", "--to", "dump", "--out", "conv.lammpstrj"], d.path()));
+    ok(&glassmd(1, 1, &["convert", "traj.h5md", "--to", "xyz", "--out", "conv.xyz"], d.path()));
+    let out = Command::new(&py).arg(root().join("tests/python/check_cell.py")).arg(d.path()).output().unwrap();
+    assert!(out.status.success(), "python readers failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    let t = &read_thermo_csv(&d.path().join("thermo.csv"))[0];
+    assert!((t["xy"] - 14.5).abs() < 1e-12 && (t["xz"] - 4.0).abs() < 1e-12 && (t["yz"] + 5.0).abs() < 1e-12, "thermo tilts {} {} {}", t["xy"], t["xz"], t["yz"]);
+    let want = [[t["lx"], 0.0, 0.0], [t["xy"], t["ly"], 0.0], [t["xz"], t["yz"], t["lz"]]];
+    let text = std::fs::read_to_string(d.path().join("traj.dump")).unwrap();
+    let row: Vec<f64> = text.lines().skip_while(|l| !l.starts_with("ITEM: ATOMS")).nth(1).unwrap().split(' ').skip(2).filter_map(|s| s.parse().ok()).collect();
+    for name in ["ovito_traj.dump", "ovito_traj.xyz", "ovito_conv.lammpstrj", "ovito_conv.xyz", "ase_traj.dump", "ase_traj.xyz", "mda_h5md"] {
+        let tol = if name.starts_with("mda") { 1e-5 } else { 1e-10 };
+        for k in 0..3 {
+            close(&v[name]["cell"][k], &want[k], tol, &format!("{name} edge vector {k}"));
+        }
+        if name.starts_with("ovito") {
+            close(&v[name]["origin"], &[0.0, 0.0, 0.0], 1e-10, &format!("{name} origin"));
+            close(&v[name]["position"], &row[0..3], 1e-10, &format!("{name} position of atom 1"));
+        }
+    }
+}

@@ -182,3 +182,61 @@ fn lammps_reads_our_data_file_and_dump_back() {
         assert!((pe - at(step)["pe"]).abs() < 1e-9 * pe.abs(), "dump frame {}: LAMMPS pe {} vs ours {}", step, pe, at(step)["pe"]);
     }
 }
+
+/// A triclinic run's data file, read by LAMMPS `read_data`, gives our
+/// energy, and LAMMPS `rerun` of our triclinic dump (`ITEM: BOX BOUNDS xy
+/// xz yz`) gives our energy at every frame; the H5MD file holds the cell as
+/// edge vectors (3×3 per frame).
+#[test]
+fn lammps_reads_our_triclinic_data_file_and_dump_back() {
+    let Some(lmp) = lammps() else { return };
+    let d = tempdir();
+    let data = root().join("tests/data/reference/cuzr_tri_ppp/config.data");
+    write_deck(
+        d.path(),
+        &data,
+        "p,p,p",
+        "eam/fs",
+        "CuZr_mm.eam.fs",
+        &["Cu", "Zr"],
+        "[thermo]\nevery = 10\nfile = \"thermo.csv\"\n\n[output]\n\
+         dump = { file = \"traj.lammpstrj\", every = 10, fields = [\"position\", \"velocity\"] }\n\
+         snapshot = { file = \"traj.h5\", every = 10, fields = [\"position\"] }\n\n\
+         [[stage]]\nkind = \"npt\"\ntemperature = 1500.0\npressure_gpa = { tri = 0.0 }\npdamp = 0.2\nsteps = 40\ntimestep = 0.001\n\
+         [[stage]]\nkind = \"write_data\"\nfile = \"final.data\"\n",
+    );
+    ok(&glassmd(1, 1, &["run", "deck.toml"], d.path()));
+    let ours = read_thermo_csv(&d.path().join("thermo.csv"));
+    let text = std::fs::read_to_string(d.path().join("final.data")).unwrap();
+    assert!(text.lines().any(|l| l.ends_with("xy xz yz")), "the data file has no tilt line");
+    let input = format!(
+        "units metal\natom_style atomic\nboundary p p p\nread_data final.data\npair_style eam/fs\npair_coeff * * {pot} Cu Zr\n\
+         neighbor 2.0 bin\nthermo_style custom step pe ke xy xz yz\nthermo_modify format float %.16g\nthermo 10\nrun 0\n\
+         rerun traj.lammpstrj dump x y z box yes\n",
+        pot = potential("CuZr_mm.eam.fs").display()
+    );
+    std::fs::write(d.path().join("in.check"), input).unwrap();
+    let out = Command::new(lmp).args(["-in", "in.check", "-log", "log.check", "-screen", "none"]).current_dir(d.path()).output().unwrap();
+    let log = std::fs::read_to_string(d.path().join("log.check")).unwrap_or_default();
+    assert!(out.status.success(), "lmp failed:\n{}\n{}", log, String::from_utf8_lossy(&out.stderr));
+    let rows = lammps_rows(&log);
+    assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![0, 0, 10, 20, 30, 40], "{}", log);
+    let at = |s: u64| ours.iter().find(|r| r["step"] as u64 == s).unwrap();
+    let last = at(40);
+    assert!((rows[0].1 - last["pe"]).abs() < 1e-9 * last["pe"].abs(), "data file: LAMMPS pe {} vs ours {}", rows[0].1, last["pe"]);
+    assert!((rows[0].2 - last["ke"]).abs() < 1e-9 * last["ke"].abs(), "data file: LAMMPS ke {} vs ours {}", rows[0].2, last["ke"]);
+    for &(step, pe, _) in &rows[1..] {
+        assert!((pe - at(step)["pe"]).abs() < 1e-9 * pe.abs(), "dump frame {}: LAMMPS pe {} vs ours {}", step, pe, at(step)["pe"]);
+    }
+    // The barostat moved the tilts; H5MD holds each frame's cell as rows
+    // a = (lx,0,0), b = (xy,ly,0), c = (xz,yz,lz).
+    let f = hdf5::File::open(d.path().join("traj.h5")).unwrap();
+    let e = f.dataset("particles/all/box/edges/value").unwrap();
+    assert_eq!(e.shape(), vec![5, 3, 3]);
+    let m = e.read_raw::<f64>().unwrap();
+    let r = &m[4 * 9..5 * 9];
+    for (k, (want, got)) in [(last["lx"], r[0]), (0.0, r[1]), (0.0, r[2]), (last["xy"], r[3]), (last["ly"], r[4]), (0.0, r[5]), (last["xz"], r[6]), (last["yz"], r[7]), (last["lz"], r[8])].iter().enumerate() {
+        assert!((want - got).abs() <= 1e-9 * want.abs().max(1.0), "H5MD edge entry {k}: {got} vs thermo {want}");
+    }
+    assert!((last["xy"] - 14.5).abs() > 1e-6, "the tilt did not change");
+}

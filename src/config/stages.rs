@@ -216,7 +216,7 @@ impl MinimizeStage {
             Target::Ramp(_) => Err("box_pressure_gpa takes constant targets (ramp pressure in an npt stage)".to_string()),
         };
         let mut out = [None; 3];
-        for (d, t) in spec.axes("box_pressure_gpa")?.into_iter().enumerate() {
+        for (d, t) in spec.normal_axes("box_pressure_gpa")?.into_iter().enumerate() {
             out[d] = t.map(constant).transpose()?;
         }
         let couple = match spec {
@@ -399,6 +399,16 @@ impl PressureSpec {
                 Ok(out)
             }
         }
+    }
+    /// The targets of the normal axes only, refusing tilt components (box
+    /// relaxation moves x, y and z).
+    pub fn normal_axes(&self, key: &str) -> std::result::Result<[Option<Target>; 3], String> {
+        if let PressureSpec::Axes(m) = self {
+            if let Some(k) = m.keys().find(|k| !["x", "y", "z"].contains(&k.as_str())) {
+                return Err(format!("{} axis '{}' (expected x, y or z: box relaxation moves the normal components; tilts keep their ratio to their axis)", key, k));
+            }
+        }
+        self.axes(key)
     }
     /// Shear targets of the tilts xy, xz, yz (None: not barostatted);
     /// `tri` barostats all three to zero.

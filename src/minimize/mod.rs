@@ -274,6 +274,9 @@ impl Ctx<'_, '_> {
     /// box, shift x0 by the same number of box lengths (LAMMPS
     /// `FixMinimize::reset_coords`), in the line search's starting box.
     fn realign_x0(&mut self, alpha: f64) {
+        if self.eng.bx.triclinic {
+            return self.realign_x0_triclinic(alpha);
+        }
         let l = self.eng.bx.lengths();
         let per = [self.eng.bx.periodic(0), self.eng.bx.periodic(1), self.eng.bx.periodic(2)];
         let (l0, c0) = match &self.cell {
@@ -293,6 +296,25 @@ impl Ctx<'_, '_> {
             }
             if moved {
                 self.set_ex(i, X0, a);
+            }
+        }
+    }
+    /// The same for a triclinic box: a wrap moves an atom by whole edge
+    /// vectors of the current box (n = round(h⁻¹ Δx)), which are n edge
+    /// vectors of the line search's starting box for x0.
+    fn realign_x0_triclinic(&mut self, alpha: f64) {
+        let now = self.eng.bx.clone();
+        let start = self.cell.as_ref().map_or_else(|| now.clone(), |c| c.bx0.clone());
+        let (hi0, h, hi) = (start.h_inv(), now.h(), now.h_inv());
+        for i in 0..self.n() {
+            let (a, d, x) = (self.ex(i, X0), self.ex(i, H), self.eng.atoms.x[i]);
+            let pred = now.lamda2x_with(&h, start.x2lamda_with(&hi0, [a[0] + alpha * d[0], a[1] + alpha * d[1], a[2] + alpha * d[2]]));
+            let diff = [x[0] - pred[0], x[1] - pred[1], x[2] - pred[2]];
+            let dl = [hi[0] * diff[0] + hi[5] * diff[1] + hi[4] * diff[2], hi[1] * diff[1] + hi[3] * diff[2], hi[2] * diff[2]];
+            let n: [f64; 3] = std::array::from_fn(|k| if now.periodic(k) { dl[k].round() } else { 0.0 });
+            if n != [0.0; 3] {
+                let s = start.image_shift(n);
+                self.set_ex(i, X0, [a[0] + s[0], a[1] + s[1], a[2] + s[2]]);
             }
         }
     }
