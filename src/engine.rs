@@ -153,6 +153,11 @@ pub struct Engine<'c> {
     /// A fix's hook found the run cannot go on (hooks return nothing);
     /// the step reports it as an error on every rank.
     pub fault: Option<String>,
+    /// Settings of the per-atom computes (the deck's `[compute]`).
+    pub compute_settings: crate::compute::Settings,
+    /// Values computes with a cutoff left for the frame being written, by
+    /// compute name, per owned atom (see `compute::Neighborhood`).
+    pub compute_values: std::collections::HashMap<&'static str, Vec<f64>>,
     pub timers: Timers,
 }
 
@@ -267,6 +272,8 @@ impl<'c> Engine<'c> {
             last_sort: None,
             force_reneighbor: false,
             fault: None,
+            compute_settings: crate::compute::Settings::default(),
+            compute_values: std::collections::HashMap::new(),
             timers: Timers::default(),
         })
     }
@@ -1293,6 +1300,53 @@ impl<'c> Engine<'c> {
         self.atoms.f = f;
         self.pe_local = pe;
         self.virial_local = w;
+    }
+
+    /// Every atom within `rc` of each owned atom (collective): a copy of
+    /// the owned atoms with ghosts out to rc + skin (atoms may have moved up
+    /// to half the skin since the last reneighboring, and their partners
+    /// too), chosen the way the halo chooses them (in fractional
+    /// coordinates for a triclinic box), and a full list at `rc`. The
+    /// engine's own ghosts and lists are untouched.
+    pub fn neighborhood(&self, rc: f64) -> crate::compute::Neighborhood {
+        let mut a = Atoms::default();
+        for i in 0..self.atoms.nlocal {
+            a.push_owned(self.atoms.id[i], self.atoms.typ[i], self.atoms.x[i], [0.0; 3], [0; 3]);
+        }
+        let reach = rc + self.opts.skin;
+        let n = a.nlocal;
+        let halo = if self.bx.triclinic {
+            let hi = self.bx.h_inv();
+            for x in &mut a.x[..n] {
+                *x = self.bx.x2lamda_with(&hi, *x);
+            }
+            let halo = Halo::borders(&mut a, &self.dom, self.comm, self.bx.ghost_cut(reach));
+            a.x[..n].copy_from_slice(&self.atoms.x[..n]);
+            halo.forward_positions(self.comm, a.x.as_flattened_mut(), &self.bx);
+            halo
+        } else {
+            Halo::borders(&mut a, &self.dom, self.comm, [reach; 3])
+        };
+        drop(halo);
+        let mut list = NeighborList::default();
+        crate::neighbor::build_full(&a.x, n, rc, self.opts.nchunks, &mut list);
+        crate::compute::Neighborhood { nlocal: n, cutoff: rc, x: a.x, typ: a.typ, id: a.id, list }
+    }
+
+    /// Let the per-atom computes that need neighbors evaluate for the
+    /// current positions (collective: every rank calls it with the same
+    /// computes); their values stay in `compute_values` for the frame.
+    pub fn prepare_computes(&mut self, computes: &[&'static dyn crate::compute::PerAtomCompute]) {
+        let t0 = Instant::now();
+        self.compute_values.clear();
+        for c in computes {
+            if let Some(rc) = c.needs(&self.compute_settings).cutoff {
+                let nb = self.neighborhood(rc);
+                let v = c.evaluate(self, &nb);
+                self.compute_values.insert(c.name(), v);
+            }
+        }
+        self.timers.neigh += t0.elapsed().as_secs_f64();
     }
 
     /// The whole system as a data file, on rank 0 (collective).

@@ -11,28 +11,87 @@
 //!
 //! A compute declares what it needs ([`Needs`]): the per-atom energy or
 //! virial of the potential (the engine runs a force pass that tallies
-//! them before the frame). Computes that need neighbors at their own
-//! cutoff (Voronoi, g(r), order parameters) will add a cutoff here; the
-//! engine then extends ghosts and builds a list to it.
+//! them before the frame), or neighbors within its own cutoff. For the
+//! latter the engine builds a [`Neighborhood`] before the frame — ghosts
+//! out to that cutoff (plus the skin, since atoms have moved since the last
+//! reneighboring), however far beyond the potential's they reach, and a
+//! full neighbor list — and calls [`PerAtomCompute::evaluate`] once; `row`
+//! then reads the values it left (`Engine::compute_values`). `coord`
+//! (coordination number) is the first such compute; Voronoi, g(r) and
+//! order parameters follow the same path.
 //!
 //! To add a per-atom quantity: one file here implementing
-//! [`PerAtomCompute`], and its entry in [`PER_ATOM`]. Nothing else changes:
-//! deck validation, every writer, `glassmd convert` and the docs' field
-//! list read the registry.
+//! [`PerAtomCompute`], and its entry in [`PER_ATOM`]; a setting it takes
+//! is a field of [`Settings`] (the deck's `[compute]` table). Nothing else
+//! changes: deck validation, every writer, `glassmd convert` and the docs'
+//! field list read the registry.
 
+pub mod coord;
 pub mod groups;
 pub mod ke;
 
 use crate::engine::Engine;
 use crate::system::group::Sel;
 
-/// What a compute needs from the force pass before it can give values.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What a compute needs before it can give values.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Needs {
-    /// Per-atom potential energy.
+    /// Per-atom potential energy (a force pass with tallies).
     pub energy_atom: bool,
-    /// Per-atom virial.
+    /// Per-atom virial (a force pass with tallies).
     pub virial_atom: bool,
+    /// Every neighbor within this distance (Å) of each atom: ghosts to
+    /// it and a full list ([`Neighborhood`]).
+    pub cutoff: Option<f64>,
+}
+
+impl Needs {
+    /// A force pass with per-atom tallies.
+    pub fn force_pass(&self) -> bool {
+        self.energy_atom || self.virial_atom
+    }
+}
+
+/// Settings of computes, the deck's `[compute]` table.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Cutoff of the `coord` field, Å (LAMMPS `compute coord/atom cutoff`).
+    #[serde(default = "default_coord_cutoff")]
+    pub coord_cutoff: f64,
+}
+
+fn default_coord_cutoff() -> f64 {
+    3.5
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings { coord_cutoff: default_coord_cutoff() }
+    }
+}
+
+/// Neighbors of one rank's owned atoms within a compute's cutoff: owned
+/// atoms at `0..nlocal` in the engine's order, then ghosts to the cutoff
+/// (periodic images and other ranks' atoms); a full list.
+pub struct Neighborhood {
+    pub nlocal: usize,
+    pub cutoff: f64,
+    /// Positions, owned then ghosts (Å).
+    pub x: Vec<[f64; 3]>,
+    /// 0-based types, owned then ghosts.
+    pub typ: Vec<u32>,
+    /// Global ids, owned then ghosts.
+    pub id: Vec<u64>,
+    pub list: crate::neighbor::NeighborList,
+}
+
+impl Neighborhood {
+    /// Indices (into `x`) of every atom within the cutoff of owned atom `i`.
+    pub fn of(&self, i: usize) -> &[u32] {
+        let c = self.list.chunks.iter().find(|c| i >= c.start && i < c.end).expect("owned atom");
+        c.of(i)
+    }
 }
 
 /// A per-atom quantity for trajectories.
@@ -49,8 +108,13 @@ pub trait PerAtomCompute: Sync {
     fn unit(&self) -> Option<&'static str> {
         None
     }
-    fn needs(&self) -> Needs {
+    fn needs(&self, _s: &Settings) -> Needs {
         Needs::default()
+    }
+    /// For a compute with a cutoff: the values of every owned atom
+    /// (`columns` per atom, in owned order) from its neighborhood.
+    fn evaluate(&self, _eng: &Engine, _nb: &Neighborhood) -> Vec<f64> {
+        Vec::new()
     }
     /// Append the values of owned atom `i` (as many as `columns`).
     fn row(&self, eng: &Engine, i: usize, out: &mut Vec<f64>);
@@ -58,7 +122,7 @@ pub trait PerAtomCompute: Sync {
 
 /// Every per-atom compute, in the order their columns follow the
 /// built-in fields. At most 32 (a bit each in `io::frames::Fields`).
-pub static PER_ATOM: &[&dyn PerAtomCompute] = &[&groups::GroupMask, &ke::KineticEnergy];
+pub static PER_ATOM: &[&dyn PerAtomCompute] = &[&groups::GroupMask, &ke::KineticEnergy, &coord::Coordination];
 
 /// Index of the per-atom compute called `name`.
 pub fn find(name: &str) -> Option<usize> {

@@ -63,6 +63,9 @@ pub struct Deck {
     /// Guards against runaway runs (`[limits]`).
     #[serde(default)]
     pub limits: crate::engine::Limits,
+    /// Settings of per-atom computes (`[compute] coord_cutoff = 3.5`).
+    #[serde(default)]
+    pub compute: crate::compute::Settings,
     /// Where each key is in the deck's text, for messages.
     #[serde(skip)]
     pub loc: Locator,

@@ -129,6 +129,11 @@ impl Deck {
         let lim = &self.limits;
         let kerr = |key: &str, m: String| Err(self.key_error(key, m));
         // [limits] first: other checks use them.
+        // A compute's cutoff: positive and at most a box's worth of
+        // ghosts (a larger one would copy the system many times over).
+        if !(self.compute.coord_cutoff > 0.0 && self.compute.coord_cutoff <= 50.0) {
+            return kerr("compute.coord_cutoff", format!("must be > 0 and at most 50 A, got {}", N(self.compute.coord_cutoff)));
+        }
         if !(lim.max_temperature > 0.0) {
             return kerr("limits.max_temperature", format!("must be > 0 K, got {}", N(lim.max_temperature)));
         }

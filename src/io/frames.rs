@@ -97,7 +97,7 @@ impl Fields {
     }
     /// Per-atom energies or stresses need a force pass with per-atom tallies.
     pub fn needs_per_atom(&self) -> bool {
-        self.pe || self.stress || self.per_atom_computes().iter().any(|c| c.needs() != crate::compute::Needs::default())
+        self.pe || self.stress || self.per_atom_computes().iter().any(|c| c.needs(&crate::compute::Settings::default()).force_pass())
     }
 }
 

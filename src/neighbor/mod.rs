@@ -180,6 +180,18 @@ pub fn split_range(n: usize, k: usize) -> Vec<(usize, usize)> {
 /// Build the half list for owned atoms `0..nlocal` of `x` (owned then ghosts)
 /// with list cutoff `cutneigh`, in `nchunks` chunks.
 pub fn build_half(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks: usize, list: &mut NeighborList) {
+    build::<false>(x, nlocal, cutneigh, nchunks, list)
+}
+
+/// Build a full list: every atom (owned or ghost, periodic images of the
+/// atom itself included) within `cut` of each owned atom, for computes
+/// that gather over all neighbors (coordination, Voronoi, order
+/// parameters).
+pub fn build_full(x: &[[f64; 3]], nlocal: usize, cut: f64, nchunks: usize, list: &mut NeighborList) {
+    build::<true>(x, nlocal, cut, nchunks, list)
+}
+
+fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks: usize, list: &mut NeighborList) {
     let bins = Bins::new(x, 0.5 * cutneigh);
     let stencil = bins.stencil(cutneigh);
     let cutsq = cutneigh * cutneigh;
@@ -203,7 +215,13 @@ pub fn build_half(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks: usize, 
                 for &j in &bins.atoms[bins.start[cell] as usize..bins.start[cell + 1] as usize] {
                     let j = j as usize;
                     let xj = &x[j];
-                    let keep = if j < nlocal { j > i } else { ghost_above(&xi, xj) };
+                    let keep = if FULL {
+                        j != i
+                    } else if j < nlocal {
+                        j > i
+                    } else {
+                        ghost_above(&xi, xj)
+                    };
                     if !keep {
                         continue;
                     }

@@ -77,6 +77,17 @@ impl Output {
         if due.iter().any(|&k| self.trajectories[k].fields.needs_per_atom()) {
             eng.compute_per_atom();
         }
+        let mut with_cutoff: Vec<&'static dyn crate::compute::PerAtomCompute> = Vec::new();
+        for &k in &due {
+            for c in self.trajectories[k].fields.per_atom_computes() {
+                if c.needs(&eng.compute_settings).cutoff.is_some() && !with_cutoff.iter().any(|o| o.name() == c.name()) {
+                    with_cutoff.push(c);
+                }
+            }
+        }
+        if !with_cutoff.is_empty() {
+            eng.prepare_computes(&with_cutoff);
+        }
         let thermo = eng.thermo();
         let mut first_err = None;
         for k in due {

@@ -139,6 +139,7 @@ pub(super) fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64
     let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads, triclinic: deck.tilts_box() };
     let mut eng = Engine::new(comm, &data, &data_path, deck.system.boundary(), pot, masses, opts)?;
     eng.limits = deck.limits;
+    eng.compute_settings = deck.compute.clone();
     // Groups are decided now, on the atoms as read or built (LAMMPS
     // `group` after `read_data`), and then follow their atoms.
     let rules = crate::config::group::rules(&deck.groups).map_err(|(k, key, m)| deck.key_error(&format!("group[{}].{}", k, key), m))?;
