@@ -328,3 +328,73 @@ fn thin_tilted_cells_see_every_image() {
         }
     }
 }
+
+/// The deck form the extension-points issue quotes, as written (with fewer
+/// steps): a triclinic data file, groups by region, complement and type,
+/// `temp_mobile` in the thermo CSV, NVT on a group with `setforce` on the
+/// base, and NPT with every cell component as a target.
+#[test]
+fn the_issue_deck_form_runs_on_a_tilted_cell() {
+    let dir = tempdir();
+    std::fs::copy(reference("cuzr_tri_ppp").join("config.data"), dir.path().join("tilted.data")).unwrap();
+    let deck = format!(
+        r#"[system]
+read_data = "tilted.data"        # a triclinic data file (xy xz yz line)
+boundary = ["p", "p", "p"]
+
+[potential]
+style = "eam/fs"
+file = "{pot}"
+elements = ["Cu", "Zr"]
+
+[[group]]
+name = "base"
+region = {{ z = [-inf, 5.0] }}     # Å, box coordinates; absent axes unbounded
+
+[[group]]
+name = "mobile"
+not = "base"
+
+[[group]]
+name = "copper"
+types = [1]
+
+[thermo]
+every = 10
+file = "thermo.csv"
+extra = ["temp_mobile"]          # temperature of group "mobile" as a column named temp_mobile
+
+[[stage]]
+kind = "nvt"
+group = "mobile"                 # integrate only these atoms
+temperature = 300.0
+steps = 100
+timestep = 0.001
+
+[[stage.fix]]
+kind = "setforce"
+group = "base"
+force = [0.0, 0.0, 0.0]
+
+[[stage]]
+kind = "npt"
+timestep = 0.001
+steps = 100
+temperature = 300.0
+pressure_gpa = {{ x = 0.0, y = 0.0, z = 0.0, xy = 0.0, xz = 0.0, yz = 0.0 }}
+"#,
+        pot = potential("CuZr_mm.eam.fs").display()
+    );
+    std::fs::write(dir.path().join("deck.toml"), deck).unwrap();
+    ok(&glassmd(2, 1, &["run", "deck.toml"], dir.path()));
+    let t = read_thermo_csv(&dir.path().join("thermo.csv"));
+    assert_eq!(t.last().unwrap()["step"], 200.0);
+    let nvt_end = t.iter().find(|r| r["step"] == 100.0).unwrap();
+    assert!(nvt_end["temp_mobile"].is_finite() && nvt_end["temp_mobile"] > 0.0);
+    assert_eq!((nvt_end["xy"], nvt_end["xz"], nvt_end["yz"]), (14.5, 4.0, -5.0), "NVT kept the cell");
+    let last = t.last().unwrap();
+    assert!(last["temp_mobile"] > 0.0, "temp_mobile in the NPT stage");
+    for k in ["lx", "xy", "xz", "yz"] {
+        assert!((last[k] - nvt_end[k]).abs() > 1e-6, "NPT on every component left {k} at {}", last[k]);
+    }
+}

@@ -1,5 +1,5 @@
 //! Martyna–Tobias–Klein barostat (J. Chem. Phys. 101, 4177 (1994)) for an
-//! orthogonal cell, integrated as LAMMPS `fix npt` does (`FixNH`: Trotter
+//! orthogonal or triclinic cell, integrated as LAMMPS `fix npt` does (`FixNH`: Trotter
 //! splitting of Tuckerman et al., J. Phys. A 39, 5629 (2006); a Nosé–Hoover
 //! chain on the cell velocities; MTK coupling terms), so that trajectories
 //! agree with LAMMPS to round-off.
