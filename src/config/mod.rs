@@ -88,6 +88,7 @@ fn reparse_stage(kind: &str, body: &str) -> Option<toml::de::Error> {
         "nve" => t::<NveStage>(body),
         "nvt" => t::<NvtStage>(body),
         "npt" => t::<NptStage>(body),
+        "deform" => t::<DeformStage>(body),
         "langevin" => t::<LangevinStage>(body),
         "minimize" => t::<MinimizeStage>(body),
         "write_data" => t::<WriteDataStage>(body),
@@ -319,6 +320,7 @@ impl Deck {
                 Stage::Nvt(v) => (&mut v.temperature, v.temperature_over_tg),
                 Stage::Npt(v) => (&mut v.temperature, v.temperature_over_tg),
                 Stage::Langevin(v) => (&mut v.temperature, v.temperature_over_tg),
+                Stage::Deform(v) => (&mut v.temperature, v.temperature_over_tg),
                 _ => continue,
             };
             let line = self.loc.stage_line(k, Some("temperature_over_tg")).map(|l| format!("line {}: ", l)).unwrap_or_default();

@@ -27,6 +27,115 @@ pub enum Stage {
     WriteData(WriteDataStage),
     Record(RecordStage),
     Tg(TgStage),
+    Deform(DeformStage),
+}
+
+/// Deformation at a constant engineering rate (LAMMPS `fix deform N dim
+/// erate R remap x`) under a Nosé–Hoover thermostat (LAMMPS `fix nvt`),
+/// or, with `pressure_gpa`, under MTK NPT on the barostatted components
+/// (LAMMPS `fix npt ... x 0 0 P y 0 0 P` beside `fix deform z`, so lateral
+/// stresses stay at their targets); normal axes without a rate or a target
+/// keep their length (uniaxial strain). Tension is a positive rate,
+/// compression a negative one; a tilt rate shears (tilt grows by R·L0 of
+/// its second axis per ps). The stage lasts `strain` (of the fastest
+/// component), `steps` or `time_ps`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeformStage {
+    /// The stage's name (for its entry in results.json).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default = "default_dt")]
+    pub timestep: f64,
+    /// K; or give `temperature_over_tg` (× `[glass] tg`).
+    #[serde(default = "unset_target")]
+    pub temperature: Target,
+    #[serde(default)]
+    pub temperature_over_tg: Option<Target>,
+    /// Engineering rate per component, 1/ps: `{ z = 1.0e-4 }`, `{ xy = 1.0e-3 }`.
+    pub erate: std::collections::BTreeMap<String, f64>,
+    /// Strain to reach (of the component with the largest rate).
+    #[serde(default)]
+    pub strain: Option<f64>,
+    #[serde(default)]
+    pub steps: Option<u64>,
+    #[serde(default)]
+    pub time_ps: Option<f64>,
+    /// Barostatted components and their targets, GPa (as `npt`).
+    #[serde(default)]
+    pub pressure_gpa: Option<PressureSpec>,
+    #[serde(default)]
+    pub couple: Option<CoupleSpec>,
+    /// Thermostat damping, ps (default 100 timesteps).
+    #[serde(default)]
+    pub tdamp: Option<f64>,
+    /// Barostat damping, ps (default 1000 timesteps).
+    #[serde(default)]
+    pub pdamp: Option<f64>,
+    /// How atoms follow the box: "x" (affinely, LAMMPS `remap x`).
+    #[serde(default = "remap_x")]
+    pub remap: String,
+    /// The group this stage integrates (default all).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// More fixes acting in this stage (`[[stage.fix]]`).
+    #[serde(default)]
+    pub fix: Vec<FixSpec>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+fn remap_x() -> String {
+    "x".to_string()
+}
+
+impl DeformStage {
+    pub fn tdamp(&self) -> f64 {
+        self.tdamp.unwrap_or(100.0 * self.timestep)
+    }
+    pub fn pdamp(&self) -> f64 {
+        self.pdamp.unwrap_or(1000.0 * self.timestep)
+    }
+    /// The rates as a deform fix takes them.
+    pub fn spec(&self) -> crate::config::fix::DeformSpec {
+        crate::config::fix::DeformSpec { name: Some("deform".into()), erate: self.erate.clone() }
+    }
+    /// Barostat targets of the normal axes (start, stop) in GPa.
+    pub fn axis_targets(&self) -> std::result::Result<[Option<(f64, f64)>; 3], String> {
+        match &self.pressure_gpa {
+            Some(p) => Ok(p.axes("pressure_gpa")?.map(|t| t.map(|t| (t.start(), t.stop())))),
+            None => Ok([None; 3]),
+        }
+    }
+    /// Barostat targets of the tilts (xy, xz, yz) in GPa.
+    pub fn tilt_targets(&self) -> [Option<(f64, f64)>; 3] {
+        self.pressure_gpa.as_ref().map_or([None; 3], |p| p.tilts().map(|t| t.map(|t| (t.start(), t.stop()))))
+    }
+    /// Steps from exactly one of `strain`, `steps`, `time_ps`.
+    pub fn steps(&self) -> std::result::Result<u64, String> {
+        let fastest = self.erate.values().map(|r| r.abs()).fold(0.0, f64::max);
+        if [self.strain.is_some(), self.steps.is_some(), self.time_ps.is_some()].iter().filter(|&&g| g).count() != 1 {
+            return Err("give exactly one of strain, steps, time_ps".into());
+        }
+        let time = match self.strain {
+            Some(e) => {
+                if self.steps.is_some() || self.time_ps.is_some() {
+                    return Err("give exactly one of strain, steps, time_ps".into());
+                }
+                if !(e > 0.0) || !e.is_finite() {
+                    return Err(format!("strain must be > 0, got {}", e));
+                }
+                if !(fastest > 0.0) {
+                    return Err("strain needs a non-zero erate".into());
+                }
+                Some(e / fastest)
+            }
+            None => self.time_ps,
+        };
+        stage_steps(self.timestep, self.steps, time, &[])
+    }
 }
 
 /// Record the state under a name in `results.json`: potential energy per
@@ -585,7 +694,7 @@ pub struct WriteDataStage {
 impl Stage {
     /// Does the stage run molecular dynamics (and so produce thermo rows)?
     pub fn is_md(&self) -> bool {
-        matches!(self, Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_))
+        matches!(self, Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_) | Stage::Deform(_))
     }
     /// MD steps the stage runs (0 for other stages; for progress and ETAs).
     pub fn md_steps(&self) -> u64 {
@@ -594,6 +703,7 @@ impl Stage {
             Stage::Nvt(v) => v.steps().unwrap_or(0),
             Stage::Npt(v) => v.steps().unwrap_or(0),
             Stage::Langevin(v) => v.steps().unwrap_or(0),
+            Stage::Deform(v) => v.steps().unwrap_or(0),
             _ => 0,
         }
     }
@@ -604,6 +714,7 @@ impl Stage {
             Stage::Nvt(v) => &v.fix,
             Stage::Npt(v) => &v.fix,
             Stage::Langevin(v) => &v.fix,
+            Stage::Deform(v) => &v.fix,
             Stage::Minimize(v) => &v.fix,
             _ => &[],
         }
@@ -615,6 +726,7 @@ impl Stage {
             Stage::Nvt(v) => &v.group,
             Stage::Npt(v) => &v.group,
             Stage::Langevin(v) => &v.group,
+            Stage::Deform(v) => &v.group,
             _ => return None,
         };
         Some(g.as_deref().unwrap_or("all"))
@@ -627,6 +739,11 @@ impl Stage {
                 .axis_targets()
                 .map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some())))
                 .union(crate::fix::BoxChange::tilts(v.pressure_gpa.tilts().map(|a| a.is_some()))),
+            Stage::Deform(v) => v
+                .axis_targets()
+                .map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some())))
+                .union(crate::fix::BoxChange::tilts(v.tilt_targets().map(|a| a.is_some())))
+                .union(FixSpec::Deform(v.spec()).box_change()),
             _ => crate::fix::BoxChange::default(),
         }
     }
@@ -641,6 +758,7 @@ impl Stage {
             Stage::WriteData(_) => "write_data",
             Stage::Record(_) => "record",
             Stage::Tg(_) => "tg",
+            Stage::Deform(_) => "deform",
         }
     }
 }

@@ -295,6 +295,9 @@ impl Deck {
                 f.check().map_err(|(kk, m)| self.stage_error(k, Some(&key(kk)), format!("fix {}: {}", f.id(), m)))?;
                 if let crate::config::fix::FixSpec::Deform(d) = f {
                     let b = self.system.boundary();
+                    if let Some(a) = (0..3).find(|&a| d.axes()[a].is_some() && !b[a].is_periodic()) {
+                        return Err(self.stage_error(k, Some(&key("erate")), format!("fix {}: a rate on axis {} with boundary {}: deform needs a periodic axis (LAMMPS forbids a shrink-wrapped one too)", f.id(), ["x", "y", "z"][a], b[a].letter())));
+                    }
                     if let Some(t) = (0..3).find(|&t| d.tilts()[t].is_some() && !b[crate::system::TILTS[t].2].is_periodic()) {
                         let (name, _, second) = crate::system::TILTS[t];
                         return Err(self.stage_error(k, Some(&key("erate")), format!("fix {}: tilt {} needs a periodic {} axis (boundary {})", f.id(), name, ["x", "y", "z"][second], b[second].letter())));
@@ -389,6 +392,47 @@ impl Deck {
                 }
             }
             match st {
+                Stage::Deform(v) => {
+                    temps("temperature", v.temperature, f64::MIN_POSITIVE)?;
+                    timestep(v.timestep)?;
+                    positive("tdamp", v.tdamp(), "ps")?;
+                    positive("pdamp", v.pdamp(), "ps")?;
+                    let spec = crate::config::FixSpec::Deform(v.spec());
+                    spec.check().map_err(|(kk, m)| self.stage_error(k, Some(kk), m))?;
+                    let b = self.system.boundary();
+                    let rates = v.spec();
+                    if let Some(d) = (0..3).find(|&d| rates.axes()[d].is_some() && !b[d].is_periodic()) {
+                        return serr("erate", format!("a rate on axis {} with boundary {}: deform needs a periodic axis (LAMMPS forbids a shrink-wrapped one too)", ["x", "y", "z"][d], b[d].letter()));
+                    }
+                    if let Some(t) = (0..3).find(|&t| rates.tilts()[t].is_some() && !b[crate::system::TILTS[t].2].is_periodic()) {
+                        let (name, _, second) = crate::system::TILTS[t];
+                        return serr("erate", format!("tilt {} needs a periodic {} axis (boundary {})", name, ["x", "y", "z"][second], b[second].letter()));
+                    }
+                    if v.remap != "x" {
+                        return serr("remap", format!("remap = \"{}\": only \"x\" (atoms follow the box affinely) is supported", v.remap));
+                    }
+                    let targets = v.axis_targets().map_err(|m| self.stage_error(k, Some("pressure_gpa"), m))?;
+                    let tilts = v.tilt_targets();
+                    if let Some(p) = targets.iter().chain(tilts.iter()).flatten().flat_map(|(a, c)| [*a, *c]).find(|p| p.abs() > MAX_PRESSURE_GPA) {
+                        return serr("pressure_gpa", format!("pressure_gpa {} is beyond +-{} GPa", p, MAX_PRESSURE_GPA));
+                    }
+                    if let Some(d) = nonperiodic_target(&targets, b) {
+                        return serr("pressure_gpa", format!("pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes", ["x", "y", "z"][d], b[d].letter()));
+                    }
+                    // One box component, one driver: a rate or a target.
+                    let baro = crate::fix::BoxChange::axes(targets.map(|t| t.is_some())).union(crate::fix::BoxChange::tilts(tilts.map(|t| t.is_some())));
+                    let both = baro.overlap(spec.box_change());
+                    if !both.is_empty() {
+                        return serr("pressure_gpa", format!("{} has both a rate (erate) and a pressure target; one box component, one driver", both.names().join(", ")));
+                    }
+                    if let Some(axes) = couple_axes(v.couple).map_err(|m| self.stage_error(k, Some("couple"), m))? {
+                        if axes.iter().any(|&a| targets[a].is_none()) {
+                            let c = v.couple.map_or("", |c| c.name());
+                            return serr("couple", format!("couple = \"{}\" needs a pressure target on each of those axes", c));
+                        }
+                    }
+                    length(v.steps())?;
+                }
                 Stage::Velocity(v) => {
                     if !(v.temperature >= 0.0) || v.temperature > lim.max_temperature {
                         return serr("temperature", format!("temperature must be >= 0 K and at most limits.max_temperature = {} K, got {}", lim.max_temperature, N(v.temperature)));

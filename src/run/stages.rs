@@ -224,7 +224,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             };
             match stage {
                 Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed.wrapping_add(seed_offset)),
-                Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_) => {
+                Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_) | Stage::Deform(_) => {
                     let group = groups.sel(stage.group().unwrap_or("all")).unwrap_or(Sel::ALL);
                     let id = stage.name().to_string();
                     // The stage's integrator, first among its fixes.
@@ -270,6 +270,42 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                             let chain = chain.clone();
                             fixes.push(Box::new(fix::nh::Npt { id, group, chain, baro: b, t_start: ramp.0, t_stop: ramp.1, tdamp: npt.tdamp(), steps, done: start }));
                             (steps, npt.timestep, Some(ramp), &npt.inherent_structures)
+                        }
+                        Stage::Deform(d) => {
+                            // LAMMPS: fix nvt (or fix npt on the barostatted
+                            // components) + fix deform remap x.
+                            let steps = d.steps().map_err(|m| Error::input(&deck.path, m))?;
+                            let ramp = (d.temperature.start(), d.temperature.stop());
+                            let chain = chain.clone();
+                            let targets = d.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
+                            let tilts = d.tilt_targets();
+                            if targets.iter().chain(tilts.iter()).any(|t| t.is_some()) {
+                                let bar = |t: [Option<(f64, f64)>; 3]| t.map(|t| t.map(|(a, b)| (a * BAR_PER_GPA, b * BAR_PER_GPA)));
+                                let couple = match d.couple {
+                                    Some(CoupleSpec::Xyz) => Couple::Xyz,
+                                    Some(CoupleSpec::Xy) => Couple::Xy,
+                                    Some(CoupleSpec::Yz) => Couple::Yz,
+                                    Some(CoupleSpec::Xz) => Couple::Xz,
+                                    _ => Couple::None,
+                                };
+                                let iso = matches!(d.pressure_gpa, Some(crate::config::PressureSpec::Iso(_)));
+                                let deviatoric = d.pressure_gpa.as_ref().is_some_and(|p| p.deviatoric());
+                                let fresh = Barostat::new(bar(targets), d.pdamp(), iso, couple, deviatoric).with_tilts(bar(tilts), d.pdamp());
+                                let b = match baro.clone() {
+                                    Some(b) if start > 0 => b,
+                                    Some(mut b) => {
+                                        b.retarget(&fresh);
+                                        b
+                                    }
+                                    None => fresh,
+                                };
+                                fixes.push(Box::new(fix::nh::Npt { id: "npt".into(), group, chain, baro: b, t_start: ramp.0, t_stop: ramp.1, tdamp: d.tdamp(), steps, done: start }));
+                            } else {
+                                fixes.push(Box::new(fix::nh::Nvt { id: "nvt".into(), group, chain, t_start: ramp.0, t_stop: ramp.1, tdamp: d.tdamp(), steps, done: start }));
+                            }
+                            let spec = d.spec();
+                            fixes.push(Box::new(fix::deform::Deform::new(&id, spec.axes(), spec.tilts())));
+                            (steps, d.timestep, Some(ramp), &None)
                         }
                         Stage::Langevin(l) => {
                             let steps = l.steps().map_err(|m| Error::input(&deck.path, m))?;
