@@ -89,3 +89,53 @@ fn strain_sets_the_length_of_the_stage() {
     assert!((last["lz"] / first["lz"] - 1.02).abs() < 1e-12, "lz {} -> {}", first["lz"], last["lz"]);
     assert_eq!((last["lx"], last["ly"]), (first["lx"], first["ly"]), "axes without a rate or a target keep their length");
 }
+
+/// The stress–strain report of a tension and a compression stage on the
+/// glass: `stress_strain.csv` has a row per thermo row with ε = R t, the
+/// loading stress σzz = −Pzz (tension positive), and results.json holds the
+/// modulus (the least-squares slope over [0, 1 %], recomputed here from the
+/// CSV), the peak and the final state, as magnitudes with `sign`.
+#[test]
+fn stress_strain_report() {
+    for (rate, sign) in [(0.2, 1.0), (-0.2, -1.0)] {
+        let dir = tempdir();
+        let deck = write_deck(
+            dir.path(),
+            &root().join("tests/data/lammps_min/glass300.data"),
+            "p,p,p",
+            "eam/fs",
+            "CuZr_mm.eam.fs",
+            &["Cu", "Zr"],
+            &format!(
+                "[thermo]\nevery = 5\nfile = \"thermo.csv\"\n\n[[stage]]\nkind = \"deform\"\nname = \"pull\"\ntimestep = 0.002\ntemperature = 300.0\n\
+                 erate = {{ z = {rate:?} }}\nstrain = 0.03\npressure_gpa = {{ x = 0.0, y = 0.0 }}\nmodulus_strain = [0.0, 0.01]\nflow_strain = [0.02, 0.03]\n"
+            ),
+        );
+        ok(&glassmd(1, 1, &["run", deck.to_str().unwrap()], dir.path()));
+        let rows = read_thermo_csv(&dir.path().join("stress_strain.csv"));
+        // 0.03 / 0.2 per ps = 0.15 ps = 75 steps: rows at 0, 5, ..., 75.
+        assert_eq!(rows.len(), 16);
+        let thermo = read_thermo_csv(&dir.path().join("thermo.csv"));
+        for r in &rows {
+            let t = thermo.iter().find(|t| t["step"] == r["step"]).unwrap();
+            assert!((r["strain"] - rate * r["time"]).abs() < 1e-12);
+            assert!((r["lz"] / rows[0]["lz"] - 1.0 - r["strain"]).abs() < 1e-12, "strain vs box at step {}", r["step"]);
+            assert!((r["szz"] + t["pzz"] / 1e4).abs() < 1e-12);
+        }
+        let fit: Vec<(f64, f64)> = rows.iter().map(|r| (sign * r["strain"], sign * r["szz"])).filter(|p| p.0 <= 0.01 + 1e-12).collect();
+        let n = fit.len() as f64;
+        let (se, ss, see, ses) = fit.iter().fold((0.0, 0.0, 0.0, 0.0), |a, &(e, s)| (a.0 + e, a.1 + s, a.2 + e * e, a.3 + e * s));
+        let modulus = (n * ses - se * ss) / (n * see - se * se);
+        let res: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("results.json")).unwrap()).unwrap();
+        let pull = &res["pull"];
+        eprintln!("rate {rate}: {pull}");
+        assert_eq!(pull["sign"].as_f64().unwrap(), sign);
+        assert!((pull["modulus_gpa"].as_f64().unwrap() - modulus).abs() < 1e-9 * modulus.abs());
+        // A metallic glass is stiff: tens of GPa even at this rate.
+        assert!(modulus > 20.0 && modulus < 300.0, "modulus {modulus} GPa");
+        assert!((pull["final_strain"].as_f64().unwrap() - 0.03).abs() < 1e-12);
+        let peak = rows.iter().map(|r| sign * r["szz"]).fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(pull["peak_stress_gpa"].as_f64().unwrap(), peak);
+        assert!(pull["flow_stress_gpa"].as_f64().unwrap() > 0.0);
+    }
+}

@@ -75,6 +75,15 @@ pub struct DeformStage {
     /// How atoms follow the box: "x" (affinely, LAMMPS `remap x`).
     #[serde(default = "remap_x")]
     pub remap: String,
+    /// The stress–strain table of the stage.
+    #[serde(default = "stress_strain_csv")]
+    pub stress_strain_file: String,
+    /// Strain window of the modulus fit.
+    #[serde(default = "modulus_window")]
+    pub modulus_strain: [f64; 2],
+    /// Strain window of the mean flow stress.
+    #[serde(default = "flow_window")]
+    pub flow_strain: [f64; 2],
     /// The group this stage integrates (default all).
     #[serde(default)]
     pub group: Option<String>,
@@ -89,6 +98,15 @@ pub struct DeformStage {
 
 fn remap_x() -> String {
     "x".to_string()
+}
+fn stress_strain_csv() -> String {
+    "stress_strain.csv".to_string()
+}
+fn modulus_window() -> [f64; 2] {
+    [0.0, 0.01]
+}
+fn flow_window() -> [f64; 2] {
+    [0.10, 0.20]
 }
 
 impl DeformStage {

@@ -116,6 +116,7 @@ impl Deck {
                 Stage::Tg(t) => Some(&t.file),
                 Stage::Nvt(v) => v.inherent_structures.as_ref().map(|i| &i.file),
                 Stage::Npt(v) => v.inherent_structures.as_ref().map(|i| &i.file),
+                Stage::Deform(v) => Some(&v.stress_strain_file),
                 _ => None,
             };
             if let Some(f) = f {
@@ -407,6 +408,11 @@ impl Deck {
                     if let Some(t) = (0..3).find(|&t| rates.tilts()[t].is_some() && !b[crate::system::TILTS[t].2].is_periodic()) {
                         let (name, _, second) = crate::system::TILTS[t];
                         return serr("erate", format!("tilt {} needs a periodic {} axis (boundary {})", name, ["x", "y", "z"][second], b[second].letter()));
+                    }
+                    for (key, w) in [("modulus_strain", v.modulus_strain), ("flow_strain", v.flow_strain)] {
+                        if !(w[0] >= 0.0 && w[1] > w[0] && w[1].is_finite()) {
+                            return serr(key, format!("{} = [{}, {}] must be a strain window [a, b] with 0 <= a < b", key, N(w[0]), N(w[1])));
+                        }
                     }
                     if v.remap != "x" {
                         return serr("remap", format!("remap = \"{}\": only \"x\" (atoms follow the box affinely) is supported", v.remap));

@@ -44,6 +44,7 @@ mod output;
 mod restart;
 mod signals;
 mod stages;
+mod stress_strain;
 
 pub use setup::replicate;
 pub use forces::{forces, ForcesArgs};

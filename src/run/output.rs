@@ -58,6 +58,8 @@ pub(super) struct Output {
     pub(super) stage_volume0: Option<f64>,
     /// 1-based stage running now (0: set-up), for the thermo rows.
     pub(super) stage: usize,
+    /// The stress–strain record of a running deform stage (checkpointed).
+    pub(super) loading: Option<super::stress_strain::Loading>,
     /// The deck's `thermo.extra` columns.
     pub(super) extras: Vec<Scalar>,
     /// Names of the deck's groups (checkpointed: a restart must agree).
@@ -212,6 +214,7 @@ impl Output {
             thermo_mark,
             trajectories,
             stage_volume0: self.stage_volume0,
+            loading: self.loading.clone(),
             columns: eng.atoms.cols.persistent(),
             groups: self.groups.clone(),
             fixes,
@@ -263,6 +266,9 @@ impl Output {
                 f.write(&t)?;
             }
             console::line(&t.log_line());
+        }
+        if let Some(l) = self.loading.as_mut() {
+            l.record(&t, eng.natoms);
         }
         let n = eng.natoms.max(1) as f64;
         self.rows.push(Row { temperature: target.unwrap_or(t.temperature), volume_per_atom: t.volume / n, pe_per_atom: t.pe / n });

@@ -39,6 +39,9 @@ pub(super) struct RunState {
     /// Volume when the current stage began.
     #[serde(default)]
     pub(super) stage_volume0: Option<f64>,
+    /// The stress–strain record of the deform stage running when it was written.
+    #[serde(default)]
+    pub(super) loading: Option<super::stress_strain::Loading>,
     /// Persistent per-atom columns (name, width), in the file's order.
     #[serde(default)]
     pub(super) columns: Vec<(String, usize)>,

@@ -127,6 +127,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
         nthreads,
         stop_at: opts.stop_at,
         stage_volume0: None,
+        loading: None,
         stage: 0,
         extras,
         groups: groups.names().to_vec(),
@@ -173,6 +174,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             out.results.values = st.results;
             is_rows = st.is_rows;
             out.stage_volume0 = st.stage_volume0;
+            out.loading = st.loading;
             if root {
                 console::line(&Thermo::log_header());
             }
@@ -229,6 +231,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                     let id = stage.name().to_string();
                     // The stage's integrator, first among its fixes.
                     let mut fixes: Vec<Box<dyn Fix>> = Vec::new();
+                    let mut pending_loading = None;
                     let (steps, dt, ramp, is_spec) = match stage {
                         Stage::Nve(nve) => {
                             fixes.push(Box::new(fix::nve::Nve { id, group }));
@@ -305,6 +308,14 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                             }
                             let spec = d.spec();
                             fixes.push(Box::new(fix::deform::Deform::new(&id, spec.axes(), spec.tilts())));
+                            if start == 0 {
+                                // The loading component: the largest |rate| (x y z xy xz yz).
+                                let rates: Vec<f64> = spec.axes().iter().chain(spec.tilts().iter()).map(|r| r.unwrap_or(0.0)).collect();
+                                let component = (0..6).max_by(|&a, &b| rates[a].abs().total_cmp(&rates[b].abs())).unwrap_or(2);
+                                let mut l = super::stress_strain::Loading { component, rate: rates[component], t0: eng.time, rows: Vec::new() };
+                                l.record(&eng.thermo(), eng.natoms);
+                                pending_loading = Some(l);
+                            }
                             (steps, d.timestep, Some(ramp), &None)
                         }
                         Stage::Langevin(l) => {
@@ -320,7 +331,21 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                     };
                     install_fixes(&mut eng, deck, k, fixes, &groups, start, &mut fix_states, &mut redistributed)?;
                     let mut is = sampler(is_spec, ramp.unwrap_or((0.0, 0.0)), steps);
+                    if let Some(l) = pending_loading {
+                        out.loading = Some(l);
+                    }
                     md_stage(&mut eng, steps, dt, every, &label, ramp, &mut out, is.as_mut(), &ctx)?;
+                    if let (Stage::Deform(d), Some(l)) = (stage, out.loading.take()) {
+                        let name = d.name.clone().unwrap_or_else(|| "deform".to_string());
+                        for (key, v) in l.report(d.modulus_strain, d.flow_strain) {
+                            out.results.set(&name, key, v);
+                        }
+                        if root {
+                            let path = out.path(&d.stress_strain_file);
+                            crate::io::write_atomic(&path, |w| w.write_all(l.csv().as_bytes()))?;
+                            out.results.write()?;
+                        }
+                    }
                     // Thermostat and barostat carry on to the next stage.
                     let mut th = ThermostatState { chain: chain.clone(), baro: baro.clone() };
                     eng.fixes.iter().for_each(|f| f.carry(&mut th));

@@ -1,0 +1,119 @@
+//! The stress–strain report of a `deform` stage: `stress_strain.csv` (one
+//! row per thermo row of the stage) and its entry in `results.json`.
+//!
+//! The loading component is the one with the largest |rate|. Its
+//! engineering strain is ε = R t (exactly L/L0 − 1 for a normal axis under
+//! `erate`, the shear γ = Δtilt/L0' for a tilt, flips included), the true
+//! strain ln(1 + ε). Stresses are σ = −P in GPa (tension positive).
+//! Analysis works on magnitudes s = sign·σ, e = sign·ε (sign −1 for
+//! compression, stated as `sign` in the results):
+//!
+//! - `modulus_gpa`: least-squares slope of s against e over
+//!   `modulus_strain` (default [0, 0.01]): Young's modulus for a normal
+//!   component, the shear modulus for a tilt;
+//! - `yield_stress_gpa`, `yield_strain`: the 0.2 %-offset yield point, the
+//!   first crossing of s(e) with E (e − 0.002), interpolated linearly;
+//! - `peak_stress_gpa`, `peak_strain`;
+//! - `flow_stress_gpa`: the mean of s over `flow_strain` (default
+//!   [0.10, 0.20]); NaN where the stage did not reach the window.
+
+use crate::io::thermo::Thermo;
+use crate::units::BAR_PER_GPA;
+
+pub const COLUMNS: &str = "step,time,strain,true_strain,sxx,syy,szz,sxy,sxz,syz,temperature,pe_per_atom,lx,ly,lz,xy,xz,yz";
+
+/// The loading of a running deform stage.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Loading {
+    /// Component 0..6: x, y, z, xy, xz, yz.
+    pub component: usize,
+    /// Its engineering rate, 1/ps.
+    pub rate: f64,
+    /// Time when the stage began, ps.
+    pub t0: f64,
+    pub rows: Vec<[f64; 18]>,
+}
+
+impl Loading {
+    /// Record a thermo row of the stage.
+    pub fn record(&mut self, t: &Thermo, natoms: u64) {
+        let e = self.rate * (t.time - self.t0);
+        let s = |k: usize| -t.ptensor[k] / BAR_PER_GPA;
+        self.rows.push([
+            t.step as f64,
+            t.time,
+            e,
+            (1.0 + e).ln(),
+            s(0),
+            s(1),
+            s(2),
+            s(3),
+            s(4),
+            s(5),
+            t.temperature,
+            t.pe / natoms.max(1) as f64,
+            t.lengths[0],
+            t.lengths[1],
+            t.lengths[2],
+            t.tilt[0],
+            t.tilt[1],
+            t.tilt[2],
+        ]);
+    }
+
+    /// Stress of the loading component in a row (thermo tensor order
+    /// xx yy zz xy xz yz).
+    fn stress(&self, r: &[f64; 18]) -> f64 {
+        r[4 + self.component]
+    }
+
+    /// The analysis above, as (key, value) pairs for results.json.
+    pub fn report(&self, modulus_window: [f64; 2], flow_window: [f64; 2]) -> Vec<(&'static str, f64)> {
+        let sign = if self.rate < 0.0 { -1.0 } else { 1.0 };
+        let pts: Vec<(f64, f64)> = self.rows.iter().map(|r| (sign * r[2], sign * self.stress(r))).collect();
+        let within = |w: [f64; 2]| pts.iter().filter(move |(e, _)| *e >= w[0] - 1e-12 && *e <= w[1] + 1e-12);
+        // Least-squares slope over the modulus window.
+        let (n, se, ss, see, ses) = within(modulus_window).fold((0.0, 0.0, 0.0, 0.0, 0.0), |a, &(e, s)| (a.0 + 1.0, a.1 + e, a.2 + s, a.3 + e * e, a.4 + e * s));
+        let modulus = if n >= 2.0 { (n * ses - se * ss) / (n * see - se * se) } else { f64::NAN };
+        let intercept = if n >= 2.0 { (ss - modulus * se) / n } else { f64::NAN };
+        // 0.2 % offset: first sign change of s − (E (e − 0.002) + s0).
+        let offset = |&(e, s): &(f64, f64)| s - (modulus * (e - 0.002) + intercept);
+        let (mut ys, mut ye) = (f64::NAN, f64::NAN);
+        for w in pts.windows(2) {
+            let (a, b) = (offset(&w[0]), offset(&w[1]));
+            if w[0].0 > 0.002 && a > 0.0 && b <= 0.0 {
+                let f = a / (a - b);
+                ye = w[0].0 + f * (w[1].0 - w[0].0);
+                ys = w[0].1 + f * (w[1].1 - w[0].1);
+                break;
+            }
+        }
+        let peak = pts.iter().copied().fold((f64::NAN, f64::NEG_INFINITY), |m, (e, s)| if s > m.1 { (e, s) } else { m });
+        let flow: Vec<f64> = within(flow_window).map(|p| p.1).collect();
+        let flow = if flow.is_empty() { f64::NAN } else { flow.iter().sum::<f64>() / flow.len() as f64 };
+        let last = pts.last().copied().unwrap_or((f64::NAN, f64::NAN));
+        vec![
+            ("sign", sign),
+            ("modulus_gpa", modulus),
+            ("yield_stress_gpa", ys),
+            ("yield_strain", ye),
+            ("peak_stress_gpa", if peak.1.is_finite() { peak.1 } else { f64::NAN }),
+            ("peak_strain", peak.0),
+            ("flow_stress_gpa", flow),
+            ("final_strain", last.0),
+            ("final_stress_gpa", last.1),
+        ]
+    }
+
+    /// The CSV text.
+    pub fn csv(&self) -> String {
+        let mut s = String::from(COLUMNS);
+        s.push('\n');
+        for r in &self.rows {
+            let v: Vec<String> = r.iter().enumerate().map(|(k, x)| if k == 0 { format!("{}", *x as u64) } else { format!("{:?}", x) }).collect();
+            s.push_str(&v.join(","));
+            s.push('\n');
+        }
+        s
+    }
+}
