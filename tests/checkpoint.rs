@@ -137,6 +137,26 @@ fn triclinic_restart_through_a_flip_is_bitwise() {
     }
 }
 
+/// A deform stage (tension with lateral barostat) stopped half-way and
+/// continued: its stress–strain table and results are those of the
+/// uninterrupted run, byte for byte.
+const TENSION: &str = "[[stage]]\nkind = \"deform\"\nname = \"pull\"\ntemperature = 1200\nerate = { z = 0.1 }\nsteps = 200\npressure_gpa = { x = 0.0, y = 0.0 }\nflow_strain = [0.01, 0.02]\n";
+
+#[test]
+fn deform_restart_keeps_the_stress_strain_record() {
+    for np in [1, 2] {
+        let (a, b) = (tempdir(), tempdir());
+        deck(a.path(), TENSION, 0);
+        deck(b.path(), TENSION, 0);
+        ok(&run(np, a.path(), &[]));
+        assert_eq!(run(np, b.path(), &["--stop-at-step", "130"]).status.code(), Some(75));
+        ok(&run(np, b.path(), &["--restart", "restart.h5"]));
+        for f in ["stress_strain.csv", "results.json", "thermo.csv", "final.data"] {
+            assert!(read(a.path(), f) == read(b.path(), f), "{} differs after a restart on {} rank(s)", f, np);
+        }
+    }
+}
+
 #[test]
 fn periodic_checkpoints_restart_from_the_last() {
     // every = 50: the run writes checkpoints at 50, 100, ...; stopping at
