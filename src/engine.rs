@@ -297,10 +297,7 @@ impl<'c> Engine<'c> {
         // lamda2x); `pbox` is the box those coordinates live in.
         let tri = self.bx.triclinic;
         if tri {
-            let hi = self.bx.h_inv();
-            for x in &mut self.atoms.x[..n] {
-                *x = self.bx.x2lamda_with(&hi, *x);
-            }
+            self.bx.to_lamda(&mut self.atoms.x[..n]);
         }
         let pbox = self.bx.decomposition_box();
         for i in 0..n {
@@ -367,10 +364,7 @@ impl<'c> Engine<'c> {
         let t1 = Instant::now();
         exchange(&mut self.atoms, &self.dom, comm);
         if tri {
-            let h = self.bx.h();
-            for x in &mut self.atoms.x[..self.atoms.nlocal] {
-                *x = self.bx.lamda2x_with(&h, *x);
-            }
+            self.bx.from_lamda(&mut self.atoms.x[..self.atoms.nlocal]);
         }
         let mut count = [self.atoms.nlocal as u64, runaway];
         comm.sum_u64(&mut count);
@@ -402,29 +396,31 @@ impl<'c> Engine<'c> {
         Ok(())
     }
 
+    /// Ghosts of `atoms` (owned atoms only) out to `rc`, and the swaps
+    /// that made them. A triclinic box chooses them in fractional
+    /// coordinates (LAMMPS `borders` in lamda space); the owned positions
+    /// are left exactly as they are, and the ghosts get theirs by the same
+    /// forward communication as every later step (owner + image shift).
+    fn borders(bx: &SimBox, dom: &Domain, comm: &dyn Comm, atoms: &mut Atoms, rc: f64) -> Halo {
+        if !bx.triclinic {
+            return Halo::borders(atoms, dom, comm, [rc; 3]);
+        }
+        let n = atoms.nlocal;
+        let keep = atoms.x[..n].to_vec();
+        bx.to_lamda(&mut atoms.x[..n]);
+        let halo = Halo::borders(atoms, dom, comm, bx.ghost_cut(rc));
+        atoms.x[..n].copy_from_slice(&keep);
+        halo.forward_positions(comm, atoms.x.as_flattened_mut(), bx);
+        halo
+    }
+
     /// Ghosts and the neighbor list for the owned atoms as they are (the
     /// last phase of a reneighboring); remembers positions and box for the
     /// next rebuild check.
     fn build_ghosts_and_list(&mut self) {
         let t3 = Instant::now();
         let rc = self.ghost_cutoff();
-        if self.bx.triclinic {
-            // Ghosts are chosen in fractional coordinates (LAMMPS `borders`
-            // in lamda space); the owned positions are left exactly as they
-            // are and the ghosts get theirs by the same forward
-            // communication as every later step (owner + image shift).
-            let n = self.atoms.nlocal;
-            let keep = self.atoms.x[..n].to_vec();
-            let hi = self.bx.h_inv();
-            for x in &mut self.atoms.x[..n] {
-                *x = self.bx.x2lamda_with(&hi, *x);
-            }
-            self.halo = Halo::borders(&mut self.atoms, &self.dom, self.comm, self.bx.ghost_cut(rc));
-            self.atoms.x[..n].copy_from_slice(&keep);
-            self.halo.forward_positions(self.comm, self.atoms.x.as_flattened_mut(), &self.bx);
-        } else {
-            self.halo = Halo::borders(&mut self.atoms, &self.dom, self.comm, [rc; 3]);
-        }
+        self.halo = Self::borders(&self.bx, &self.dom, self.comm, &mut self.atoms, rc);
         let t4 = Instant::now();
         build_half(&self.atoms.x, self.atoms.nlocal, rc, self.opts.nchunks, &mut self.list);
         self.x_hold.clear();
@@ -532,17 +528,11 @@ impl<'c> Engine<'c> {
             self.atoms.cols.load_persistent(i, &r[LOCAL_WIDTH..]);
         }
         if self.bx.triclinic {
-            let hi = self.bx.h_inv();
-            for x in &mut self.atoms.x {
-                *x = self.bx.x2lamda_with(&hi, *x);
-            }
+            self.bx.to_lamda(&mut self.atoms.x);
         }
         crate::domain::halo::redistribute(&mut self.atoms, &self.dom, self.comm);
         if self.bx.triclinic {
-            let h = self.bx.h();
-            for x in &mut self.atoms.x {
-                *x = self.bx.lamda2x_with(&h, *x);
-            }
+            self.bx.from_lamda(&mut self.atoms.x);
         }
         self.step = step;
         self.time = time;
@@ -1313,21 +1303,8 @@ impl<'c> Engine<'c> {
         for i in 0..self.atoms.nlocal {
             a.push_owned(self.atoms.id[i], self.atoms.typ[i], self.atoms.x[i], [0.0; 3], [0; 3]);
         }
-        let reach = rc + self.opts.skin;
         let n = a.nlocal;
-        let halo = if self.bx.triclinic {
-            let hi = self.bx.h_inv();
-            for x in &mut a.x[..n] {
-                *x = self.bx.x2lamda_with(&hi, *x);
-            }
-            let halo = Halo::borders(&mut a, &self.dom, self.comm, self.bx.ghost_cut(reach));
-            a.x[..n].copy_from_slice(&self.atoms.x[..n]);
-            halo.forward_positions(self.comm, a.x.as_flattened_mut(), &self.bx);
-            halo
-        } else {
-            Halo::borders(&mut a, &self.dom, self.comm, [reach; 3])
-        };
-        drop(halo);
+        Self::borders(&self.bx, &self.dom, self.comm, &mut a, rc + self.opts.skin);
         let mut list = NeighborList::default();
         crate::neighbor::build_full(&a.x, n, rc, self.opts.nchunks, &mut list);
         crate::compute::Neighborhood { nlocal: n, cutoff: rc, x: a.x, typ: a.typ, id: a.id, list }

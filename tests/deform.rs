@@ -13,26 +13,6 @@
 mod common;
 use common::*;
 
-const PAIRS: [(&str, &str); 17] = [
-    ("temperature", "Temp"),
-    ("pe", "PotEng"),
-    ("etotal", "TotEng"),
-    ("pressure", "Press"),
-    ("pxx", "Pxx"),
-    ("pyy", "Pyy"),
-    ("pzz", "Pzz"),
-    ("pxy", "Pxy"),
-    ("pxz", "Pxz"),
-    ("pyz", "Pyz"),
-    ("volume", "Volume"),
-    ("lx", "Lx"),
-    ("ly", "Ly"),
-    ("lz", "Lz"),
-    ("xy", "Xy"),
-    ("xz", "Xz"),
-    ("yz", "Yz"),
-];
-
 fn run_case(case: &str, stage: &str, np: usize) -> f64 {
     let dir = tempdir();
     let deck = write_deck(
@@ -47,19 +27,8 @@ fn run_case(case: &str, stage: &str, np: usize) -> f64 {
     ok(&glassmd(np, 1, &["run", deck.to_str().unwrap()], dir.path()));
     let ours = read_thermo_csv(&dir.path().join("thermo.csv"));
     let lmp = &read_lammps_log(&root().join(format!("tests/data/lammps_deform/{case}.log")))[0];
-    assert_eq!(ours.len(), lmp.len(), "{case}: thermo rows");
-    let mut worst = 0.0f64;
-    for (o, t) in ours.iter().zip(lmp) {
-        assert_eq!(o["step"], t["Step"]);
-        let pscale = ["Press", "Pxx", "Pyy", "Pzz"].iter().map(|k| t[*k].abs()).fold(1.0, f64::max);
-        for (a, b) in PAIRS {
-            let scale = if b.starts_with('P') { pscale } else if ["Xy", "Xz", "Yz"].contains(&b) { t["Lx"] } else { t[b].abs().max(1e-3) };
-            let rel = (o[a] - t[b]).abs() / scale;
-            worst = worst.max(rel);
-            assert!(rel <= 1e-8, "{case} np={np} step {}: {a} = {} vs LAMMPS {b} = {} (rel {rel:e})", t["Step"], o[a], t[b]);
-        }
-    }
-    worst
+    let pairs: Vec<(&str, &str)> = THERMO.iter().chain(CELL.iter()).copied().collect();
+    follow_lammps(&ours, lmp, &pairs, 1e-8, &format!("{case} np={np}"))
 }
 
 #[test]

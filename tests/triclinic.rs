@@ -29,45 +29,6 @@ fn tri_deck(dir: &std::path::Path, case: &str, boundary: &str, body: &str) -> st
     )
 }
 
-/// Follow a LAMMPS thermo block: every pair within `tol` relative (pressures
-/// relative to the largest pressure component of the row, tilts to lx).
-fn follow(ours: &[BTreeMap<String, f64>], lmp: &[BTreeMap<String, f64>], pairs: &[(&str, &str)], tol: f64, tag: &str) -> f64 {
-    assert_eq!(ours.len(), lmp.len(), "{tag}: number of thermo rows");
-    let mut worst = 0.0f64;
-    for (o, t) in ours.iter().zip(lmp) {
-        assert_eq!(o["step"], t["Step"], "{tag}: steps");
-        let pscale = ["Press", "Pxx", "Pyy", "Pzz"].iter().map(|k| t[*k].abs()).fold(1.0, f64::max);
-        for (a, b) in pairs {
-            let scale = if b.starts_with('P') {
-                pscale
-            } else if ["Xy", "Xz", "Yz"].contains(b) {
-                t["Lx"]
-            } else {
-                t[*b].abs().max(1e-3)
-            };
-            let rel = (o[*a] - t[*b]).abs() / scale;
-            worst = worst.max(rel);
-            assert!(rel <= tol, "{tag} step {}: {a} = {} vs LAMMPS {b} = {} (rel {rel:e})", t["Step"], o[*a], t[*b]);
-        }
-    }
-    worst
-}
-
-const THERMO: [(&str, &str); 11] = [
-    ("temperature", "Temp"),
-    ("pe", "PotEng"),
-    ("etotal", "TotEng"),
-    ("pressure", "Press"),
-    ("pxx", "Pxx"),
-    ("pyy", "Pyy"),
-    ("pzz", "Pzz"),
-    ("pxy", "Pxy"),
-    ("pxz", "Pxz"),
-    ("pyz", "Pyz"),
-    ("volume", "Volume"),
-];
-const CELL: [(&str, &str); 6] = [("lx", "Lx"), ("ly", "Ly"), ("lz", "Lz"), ("xy", "Xy"), ("xz", "Xz"), ("yz", "Yz")];
-
 #[test]
 fn nve_follows_lammps_on_ranks_and_threads() {
     for (case, b) in [("cuzr_tri_ppp", "p,p,p"), ("cuzr_tri_spp", "s,p,p")] {
@@ -77,7 +38,7 @@ fn nve_follows_lammps_on_ranks_and_threads() {
             let deck = tri_deck(dir.path(), case, b, "[[stage]]\nkind = \"nve\"\nsteps = 200\ntimestep = 0.001\n");
             ok(&glassmd(np, nt, &["run", deck.to_str().unwrap()], dir.path()));
             let ours = read_thermo_csv(&dir.path().join("thermo.csv"));
-            let w = follow(&ours, lmp, &[("pe", "PotEng"), ("etotal", "TotEng"), ("pressure", "Press"), ("pxy", "Pxy")], 1e-8, &format!("{case} nve np={np} threads={nt}"));
+            let w = follow_lammps(&ours, lmp, &[("pe", "PotEng"), ("etotal", "TotEng"), ("pressure", "Press"), ("pxy", "Pxy")], 1e-8, &format!("{case} nve np={np} threads={nt}"));
             eprintln!("{case} NVE np={np} threads={nt}: worst {w:e}");
         }
     }
@@ -97,7 +58,7 @@ fn npt_tri_follows_lammps_box_included() {
         );
         ok(&glassmd(np, nt, &["run", deck.to_str().unwrap()], dir.path()));
         let ours = read_thermo_csv(&dir.path().join("thermo.csv"));
-        let w = follow(&ours, lmp, &pairs, 1e-8, &format!("npt tri np={np} threads={nt}"));
+        let w = follow_lammps(&ours, lmp, &pairs, 1e-8, &format!("npt tri np={np} threads={nt}"));
         eprintln!("NPT tri np={np} threads={nt}: worst {w:e}");
     }
 }
@@ -120,7 +81,7 @@ fn npt_per_component_targets_follow_lammps() {
         );
         ok(&glassmd(np, nt, &["run", deck.to_str().unwrap()], dir.path()));
         let ours = read_thermo_csv(&dir.path().join("thermo.csv"));
-        let w = follow(&ours, lmp, &pairs, 1e-8, &format!("npt x y z xy xz np={np} threads={nt}"));
+        let w = follow_lammps(&ours, lmp, &pairs, 1e-8, &format!("npt x y z xy xz np={np} threads={nt}"));
         eprintln!("NPT per component on a tilted cell np={np} threads={nt}: worst {w:e}");
     }
 }
@@ -141,7 +102,7 @@ fn simple_shear_flips_like_lammps() {
         );
         ok(&glassmd(np, nt, &["run", deck.to_str().unwrap()], dir.path()));
         let ours = read_thermo_csv(&dir.path().join("thermo.csv"));
-        let w = follow(&ours, lmp, &pairs, 1e-8, &format!("shear np={np} threads={nt}"));
+        let w = follow_lammps(&ours, lmp, &pairs, 1e-8, &format!("shear np={np} threads={nt}"));
         eprintln!("shear with a flip np={np} threads={nt}: worst {w:e}");
     }
 }

@@ -100,6 +100,17 @@ impl DeformSpec {
     pub fn axes(&self) -> [Option<f64>; 3] {
         std::array::from_fn(|d| self.erate.get(["x", "y", "z"][d]).copied())
     }
+    /// Why these rates cannot run with boundaries `b` (LAMMPS forbids a
+    /// rate on a shrink-wrapped axis, and a tilt whose second axis is not
+    /// periodic), if they cannot.
+    pub fn boundary_problem(&self, b: [crate::system::Boundary; 3]) -> Option<String> {
+        if let Some(a) = (0..3).find(|&a| self.axes()[a].is_some() && !b[a].is_periodic()) {
+            return Some(format!("a rate on axis {} with boundary {}: deform needs a periodic axis (LAMMPS forbids a shrink-wrapped one too)", ["x", "y", "z"][a], b[a].letter()));
+        }
+        let t = (0..3).find(|&t| self.tilts()[t].is_some() && !b[crate::system::TILTS[t].2].is_periodic())?;
+        let (name, _, second) = crate::system::TILTS[t];
+        Some(format!("tilt {} needs a periodic {} axis (boundary {})", name, ["x", "y", "z"][second], b[second].letter()))
+    }
     /// The rate of each tilt xy, xz, yz (None: not deformed).
     pub fn tilts(&self) -> [Option<f64>; 3] {
         std::array::from_fn(|k| self.erate.get(["xy", "xz", "yz"][k]).copied())

@@ -294,15 +294,11 @@ impl Deck {
                     return Err(self.stage_error(k, Some(&key("group")), format!("fix {}: unknown group '{}' (groups: {})", f.id(), f.group(), group_list())));
                 }
                 f.check().map_err(|(kk, m)| self.stage_error(k, Some(&key(kk)), format!("fix {}: {}", f.id(), m)))?;
-                if let crate::config::fix::FixSpec::Deform(d) = f {
-                    let b = self.system.boundary();
-                    if let Some(a) = (0..3).find(|&a| d.axes()[a].is_some() && !b[a].is_periodic()) {
-                        return Err(self.stage_error(k, Some(&key("erate")), format!("fix {}: a rate on axis {} with boundary {}: deform needs a periodic axis (LAMMPS forbids a shrink-wrapped one too)", f.id(), ["x", "y", "z"][a], b[a].letter())));
-                    }
-                    if let Some(t) = (0..3).find(|&t| d.tilts()[t].is_some() && !b[crate::system::TILTS[t].2].is_periodic()) {
-                        let (name, _, second) = crate::system::TILTS[t];
-                        return Err(self.stage_error(k, Some(&key("erate")), format!("fix {}: tilt {} needs a periodic {} axis (boundary {})", f.id(), name, ["x", "y", "z"][second], b[second].letter())));
-                    }
+                if let Some(m) = match f {
+                    crate::config::fix::FixSpec::Deform(d) => d.boundary_problem(self.system.boundary()),
+                    _ => None,
+                } {
+                    return Err(self.stage_error(k, Some(&key("erate")), format!("fix {}: {}", f.id(), m)));
                 }
                 if !f.id().chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || f.id().is_empty() {
                     return Err(self.stage_error(k, Some(&key("name")), format!("fix name '{}' must be letters, digits, _ or -", f.id())));
@@ -400,14 +396,8 @@ impl Deck {
                     positive("pdamp", v.pdamp(), "ps")?;
                     let spec = crate::config::FixSpec::Deform(v.spec());
                     spec.check().map_err(|(kk, m)| self.stage_error(k, Some(kk), m))?;
-                    let b = self.system.boundary();
-                    let rates = v.spec();
-                    if let Some(d) = (0..3).find(|&d| rates.axes()[d].is_some() && !b[d].is_periodic()) {
-                        return serr("erate", format!("a rate on axis {} with boundary {}: deform needs a periodic axis (LAMMPS forbids a shrink-wrapped one too)", ["x", "y", "z"][d], b[d].letter()));
-                    }
-                    if let Some(t) = (0..3).find(|&t| rates.tilts()[t].is_some() && !b[crate::system::TILTS[t].2].is_periodic()) {
-                        let (name, _, second) = crate::system::TILTS[t];
-                        return serr("erate", format!("tilt {} needs a periodic {} axis (boundary {})", name, ["x", "y", "z"][second], b[second].letter()));
+                    if let Some(m) = v.spec().boundary_problem(self.system.boundary()) {
+                        return serr("erate", m);
                     }
                     for (key, w) in [("modulus_strain", v.modulus_strain), ("flow_strain", v.flow_strain)] {
                         if !(w[0] >= 0.0 && w[1] > w[0] && w[1].is_finite()) {
@@ -419,23 +409,12 @@ impl Deck {
                     }
                     let targets = v.axis_targets().map_err(|m| self.stage_error(k, Some("pressure_gpa"), m))?;
                     let tilts = v.tilt_targets();
-                    if let Some(p) = targets.iter().chain(tilts.iter()).flatten().flat_map(|(a, c)| [*a, *c]).find(|p| p.abs() > MAX_PRESSURE_GPA) {
-                        return serr("pressure_gpa", format!("pressure_gpa {} is beyond +-{} GPa", p, MAX_PRESSURE_GPA));
-                    }
-                    if let Some(d) = nonperiodic_target(&targets, b) {
-                        return serr("pressure_gpa", format!("pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes", ["x", "y", "z"][d], b[d].letter()));
-                    }
+                    barostat_problem(targets, tilts, v.couple, self.system.boundary()).map_or(Ok(()), |(key, m)| serr(key, m))?;
                     // One box component, one driver: a rate or a target.
                     let baro = crate::fix::BoxChange::axes(targets.map(|t| t.is_some())).union(crate::fix::BoxChange::tilts(tilts.map(|t| t.is_some())));
                     let both = baro.overlap(spec.box_change());
                     if !both.is_empty() {
                         return serr("pressure_gpa", format!("{} has both a rate (erate) and a pressure target; one box component, one driver", both.names().join(", ")));
-                    }
-                    if let Some(axes) = couple_axes(v.couple).map_err(|m| self.stage_error(k, Some("couple"), m))? {
-                        if axes.iter().any(|&a| targets[a].is_none()) {
-                            let c = v.couple.map_or("", |c| c.name());
-                            return serr("couple", format!("couple = \"{}\" needs a pressure target on each of those axes", c));
-                        }
                     }
                     length(v.steps())?;
                 }
@@ -466,30 +445,7 @@ impl Deck {
                     positive("tdamp", v.tdamp(), "ps")?;
                     positive("pdamp", v.pdamp(), "ps")?;
                     let targets = v.axis_targets().map_err(|m| self.stage_error(k, Some("pressure_gpa"), m))?;
-                    if let Some(p) = targets.iter().flatten().flat_map(|(a, b)| [*a, *b]).find(|p| p.abs() > MAX_PRESSURE_GPA) {
-                        return serr("pressure_gpa", format!("pressure_gpa {} is beyond +-{} GPa", p, MAX_PRESSURE_GPA));
-                    }
-                    let b = self.system.boundary();
-                    if let Some(d) = nonperiodic_target(&targets, b) {
-                        return serr(
-                            "pressure_gpa",
-                            format!("pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes", ["x", "y", "z"][d], b[d].letter()),
-                        );
-                    }
-                    let tilts = v.tilt_targets();
-                    if let Some(p) = tilts.iter().flatten().flat_map(|(a, b)| [*a, *b]).find(|p| p.abs() > MAX_PRESSURE_GPA) {
-                        return serr("pressure_gpa", format!("pressure_gpa {} is beyond +-{} GPa", p, MAX_PRESSURE_GPA));
-                    }
-                    if let Some(k2) = (0..3).find(|&t| tilts[t].is_some() && !b[crate::system::TILTS[t].2].is_periodic()) {
-                        let (name, _, second) = crate::system::TILTS[k2];
-                        return serr("pressure_gpa", format!("pressure target on tilt {} needs a periodic {} axis (boundary {})", name, ["x", "y", "z"][second], b[second].letter()));
-                    }
-                    if let Some(axes) = couple_axes(v.couple).map_err(|m| self.stage_error(k, Some("couple"), m))? {
-                        if axes.iter().any(|&a| targets[a].is_none()) {
-                            let c = v.couple.map_or("", |c| c.name());
-                            return serr("couple", format!("couple = \"{}\" needs a pressure target on each of those axes", c));
-                        }
-                    }
+                    barostat_problem(targets, v.tilt_targets(), v.couple, self.system.boundary()).map_or(Ok(()), |(key, m)| serr(key, m))?;
                     length(v.steps())?;
                 }
                 Stage::Minimize(m) => {
@@ -561,5 +517,31 @@ impl Deck {
             }
         }
         Ok(())
+    }
+}
+
+/// What is wrong with barostat targets (GPa: normal axes, tilts xy xz yz)
+/// and their coupling under boundaries `b`, as (key, message): a target
+/// beyond the allowed pressure, on a non-periodic axis, on a tilt whose
+/// second axis is not periodic, or a `couple` naming an axis without one.
+fn barostat_problem(targets: [Option<(f64, f64)>; 3], tilts: [Option<(f64, f64)>; 3], couple: Option<CoupleSpec>, b: [Boundary; 3]) -> Option<(&'static str, String)> {
+    let beyond = |t: &[Option<(f64, f64)>; 3]| t.iter().flatten().flat_map(|(a, c)| [*a, *c]).find(|p| p.abs() > MAX_PRESSURE_GPA);
+    if let Some(p) = beyond(&targets) {
+        return Some(("pressure_gpa", format!("pressure_gpa {} is beyond +-{} GPa", p, MAX_PRESSURE_GPA)));
+    }
+    if let Some(d) = nonperiodic_target(&targets, b) {
+        return Some(("pressure_gpa", format!("pressure target on non-periodic axis {} (boundary {}); barostat only periodic axes", ["x", "y", "z"][d], b[d].letter())));
+    }
+    if let Some(p) = beyond(&tilts) {
+        return Some(("pressure_gpa", format!("pressure_gpa {} is beyond +-{} GPa", p, MAX_PRESSURE_GPA)));
+    }
+    if let Some(t) = (0..3).find(|&t| tilts[t].is_some() && !b[crate::system::TILTS[t].2].is_periodic()) {
+        let (name, _, second) = crate::system::TILTS[t];
+        return Some(("pressure_gpa", format!("pressure target on tilt {} needs a periodic {} axis (boundary {})", name, ["x", "y", "z"][second], b[second].letter())));
+    }
+    match couple_axes(couple) {
+        Err(m) => Some(("couple", m)),
+        Ok(Some(axes)) if axes.iter().any(|&a| targets[a].is_none()) => Some(("couple", format!("couple = \"{}\" needs a pressure target on each of those axes", couple.map_or("", |c| c.name())))),
+        _ => None,
     }
 }

@@ -71,6 +71,31 @@ pub(super) fn md_stage(
     Ok(())
 }
 
+/// The barostat of an NPT-like stage (targets in GPa): a fresh one with
+/// these targets, or, when an earlier stage left one, that one's state
+/// (ω̇, chain) retargeted; a resumed stage keeps the state it restored.
+#[allow(clippy::too_many_arguments)]
+fn stage_barostat(targets_gpa: [Option<(f64, f64)>; 3], tilts_gpa: [Option<(f64, f64)>; 3], pdamp: f64, iso: bool, couple: Option<CoupleSpec>, deviatoric: bool, carried: &Option<Barostat>, start: u64) -> Barostat {
+    let bar = |t: [Option<(f64, f64)>; 3]| t.map(|t| t.map(|(a, b)| (a * BAR_PER_GPA, b * BAR_PER_GPA)));
+    let couple = match couple {
+        Some(CoupleSpec::Xyz) => Couple::Xyz,
+        Some(CoupleSpec::Xy) => Couple::Xy,
+        Some(CoupleSpec::Yz) => Couple::Yz,
+        Some(CoupleSpec::Xz) => Couple::Xz,
+        _ if iso => Couple::Xyz,
+        _ => Couple::None,
+    };
+    let fresh = Barostat::new(bar(targets_gpa), pdamp, iso, couple, deviatoric).with_tilts(bar(tilts_gpa), pdamp);
+    match carried.clone() {
+        Some(b) if start > 0 => b,
+        Some(mut b) => {
+            b.retarget(&fresh);
+            b
+        }
+        None => fresh,
+    }
+}
+
 /// Run the stages of a deck once, writing outputs into `dir`, from the
 /// beginning or from checkpoint `restart`; `step` receives the last step.
 pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &RunOptions, restart: Option<PathBuf>, step: &mut u64) -> Result<()> {
@@ -246,29 +271,8 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                         }
                         Stage::Npt(npt) => {
                             let steps = npt.steps().map_err(|m| Error::input(&deck.path, m))?;
-                            let gpa = npt.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
-                            let targets = gpa.map(|t| t.map(|(a, b)| (a * BAR_PER_GPA, b * BAR_PER_GPA)));
-                            let couple = match npt.couple {
-                                Some(CoupleSpec::Xyz) => Couple::Xyz,
-                                Some(CoupleSpec::Xy) => Couple::Xy,
-                                Some(CoupleSpec::Yz) => Couple::Yz,
-                                Some(CoupleSpec::Xz) => Couple::Xz,
-                                _ if npt.is_iso() => Couple::Xyz,
-                                _ => Couple::None,
-                            };
-                            let per_axis = npt.pressure_gpa.deviatoric();
-                            let tilts = npt.tilt_targets().map(|t| t.map(|(a, b)| (a * BAR_PER_GPA, b * BAR_PER_GPA)));
-                            let fresh = Barostat::new(targets, npt.pdamp(), npt.is_iso(), couple, per_axis).with_tilts(tilts, npt.pdamp());
-                            // The barostat's state carries over from earlier
-                            // NPT stages (a resumed stage restores its own).
-                            let b = match baro.clone() {
-                                Some(b) if start > 0 => b,
-                                Some(mut b) => {
-                                    b.retarget(&fresh);
-                                    b
-                                }
-                                None => fresh,
-                            };
+                            let targets = npt.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
+                            let b = stage_barostat(targets, npt.tilt_targets(), npt.pdamp(), npt.is_iso(), npt.couple, npt.pressure_gpa.deviatoric(), &baro, start);
                             let ramp = (npt.temperature.start(), npt.temperature.stop());
                             let chain = chain.clone();
                             fixes.push(Box::new(fix::nh::Npt { id, group, chain, baro: b, t_start: ramp.0, t_stop: ramp.1, tdamp: npt.tdamp(), steps, done: start }));
@@ -283,25 +287,9 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                             let targets = d.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
                             let tilts = d.tilt_targets();
                             if targets.iter().chain(tilts.iter()).any(|t| t.is_some()) {
-                                let bar = |t: [Option<(f64, f64)>; 3]| t.map(|t| t.map(|(a, b)| (a * BAR_PER_GPA, b * BAR_PER_GPA)));
-                                let couple = match d.couple {
-                                    Some(CoupleSpec::Xyz) => Couple::Xyz,
-                                    Some(CoupleSpec::Xy) => Couple::Xy,
-                                    Some(CoupleSpec::Yz) => Couple::Yz,
-                                    Some(CoupleSpec::Xz) => Couple::Xz,
-                                    _ => Couple::None,
-                                };
                                 let iso = matches!(d.pressure_gpa, Some(crate::config::PressureSpec::Iso(_)));
                                 let deviatoric = d.pressure_gpa.as_ref().is_some_and(|p| p.deviatoric());
-                                let fresh = Barostat::new(bar(targets), d.pdamp(), iso, couple, deviatoric).with_tilts(bar(tilts), d.pdamp());
-                                let b = match baro.clone() {
-                                    Some(b) if start > 0 => b,
-                                    Some(mut b) => {
-                                        b.retarget(&fresh);
-                                        b
-                                    }
-                                    None => fresh,
-                                };
+                                let b = stage_barostat(targets, tilts, d.pdamp(), iso, d.couple, deviatoric, &baro, start);
                                 fixes.push(Box::new(fix::nh::Npt { id: "npt".into(), group, chain, baro: b, t_start: ramp.0, t_stop: ramp.1, tdamp: d.tdamp(), steps, done: start }));
                             } else {
                                 fixes.push(Box::new(fix::nh::Nvt { id: "nvt".into(), group, chain, t_start: ramp.0, t_stop: ramp.1, tdamp: d.tdamp(), steps, done: start }));

@@ -159,6 +159,20 @@ impl SimBox {
     pub fn lamda2x_with(&self, h: &[f64; 6], l: [f64; 3]) -> [f64; 3] {
         [h[0] * l[0] + h[5] * l[1] + h[4] * l[2] + self.lo[0], h[1] * l[1] + h[3] * l[2] + self.lo[1], h[2] * l[2] + self.lo[2]]
     }
+    /// Positions to fractional coordinates, in place.
+    pub fn to_lamda(&self, xs: &mut [[f64; 3]]) {
+        let hi = self.h_inv();
+        for x in xs {
+            *x = self.x2lamda_with(&hi, *x);
+        }
+    }
+    /// Fractional coordinates to positions, in place.
+    pub fn from_lamda(&self, ls: &mut [[f64; 3]]) {
+        let h = self.h();
+        for x in ls {
+            *x = self.lamda2x_with(&h, *x);
+        }
+    }
     pub fn x2lamda(&self, x: [f64; 3]) -> [f64; 3] {
         self.x2lamda_with(&self.h_inv(), x)
     }

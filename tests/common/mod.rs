@@ -261,3 +261,42 @@ pub fn read_data_atoms(path: &Path) -> Vec<DataAtom> {
     }
     out
 }
+
+/// Follow a LAMMPS thermo block: every pair within `tol` relative (pressures
+/// relative to the largest pressure component of the row, tilts to lx).
+pub fn follow_lammps(ours: &[BTreeMap<String, f64>], lmp: &[BTreeMap<String, f64>], pairs: &[(&str, &str)], tol: f64, tag: &str) -> f64 {
+    assert_eq!(ours.len(), lmp.len(), "{tag}: number of thermo rows");
+    let mut worst = 0.0f64;
+    for (o, t) in ours.iter().zip(lmp) {
+        assert_eq!(o["step"], t["Step"], "{tag}: steps");
+        let pscale = ["Press", "Pxx", "Pyy", "Pzz"].iter().map(|k| t[*k].abs()).fold(1.0, f64::max);
+        for (a, b) in pairs {
+            let scale = if b.starts_with('P') {
+                pscale
+            } else if ["Xy", "Xz", "Yz"].contains(b) {
+                t["Lx"]
+            } else {
+                t[*b].abs().max(1e-3)
+            };
+            let rel = (o[*a] - t[*b]).abs() / scale;
+            worst = worst.max(rel);
+            assert!(rel <= tol, "{tag} step {}: {a} = {} vs LAMMPS {b} = {} (rel {rel:e})", t["Step"], o[*a], t[*b]);
+        }
+    }
+    worst
+}
+
+pub const THERMO: [(&str, &str); 11] = [
+    ("temperature", "Temp"),
+    ("pe", "PotEng"),
+    ("etotal", "TotEng"),
+    ("pressure", "Press"),
+    ("pxx", "Pxx"),
+    ("pyy", "Pyy"),
+    ("pzz", "Pzz"),
+    ("pxy", "Pxy"),
+    ("pxz", "Pxz"),
+    ("pyz", "Pyz"),
+    ("volume", "Volume"),
+];
+pub const CELL: [(&str, &str); 6] = [("lx", "Lx"), ("ly", "Ly"), ("lz", "Lz"), ("xy", "Xy"), ("xz", "Xz"), ("yz", "Yz")];
