@@ -820,6 +820,47 @@ impl<'c> Engine<'c> {
 
     /// Replace the box (same boundaries), e.g. to return to a saved one.
     /// Owned atoms are not moved.
+    /// Boundary styles and shrink padding as a checkpoint recorded them
+    /// (before its atoms are restored; no atom moves).
+    pub fn set_boundary(&mut self, boundary: [Boundary; 3], small: [f64; 3]) {
+        self.bx.boundary = boundary;
+        self.bx.small = small;
+        self.box_hold.boundary = boundary;
+        self.dom.periodic = boundary.map(|b| b.is_periodic());
+        self.dom.set_box(&self.bx);
+    }
+
+    /// LAMMPS `change_box all boundary ...` (collective): atoms are first
+    /// wrapped into the current box; along an axis that stops being
+    /// periodic their image flags are reset to 0 (as LAMMPS
+    /// `Domain::set_boundary` resets them) and its shrink padding is
+    /// recomputed from the current length (LAMMPS `set_initial_box`); the
+    /// atoms are then redistributed, an `s` axis shrink-wrapped to them,
+    /// and ghosts, neighbor list and forces rebuilt for the new periodicity.
+    pub fn change_boundary(&mut self, boundary: [Boundary; 3]) -> Result<()> {
+        // LAMMPS: a tilt needs its second axis periodic.
+        if let Some(t) = (0..3).find(|&t| self.bx.tilt[t] != 0.0 && !boundary[crate::system::TILTS[t].2].is_periodic()) {
+            let (name, _, second) = crate::system::TILTS[t];
+            return Err(Error::runtime(format!("the box has tilt {} = {}, which needs a periodic {} axis; boundary {} is refused", name, self.bx.tilt[t], ["x", "y", "z"][second], boundary.iter().map(|b| b.letter()).collect::<String>())));
+        }
+        self.reneighbor()?;
+        let mut small = self.bx.small;
+        for d in 0..3 {
+            if boundary[d] != self.bx.boundary[d] {
+                small[d] = crate::system::SHRINK_SMALL * self.bx.length(d);
+                if !boundary[d].is_periodic() {
+                    for im in &mut self.atoms.image[..self.atoms.nlocal] {
+                        im[d] = 0;
+                    }
+                }
+            }
+        }
+        self.set_boundary(boundary, small);
+        self.reneighbor()?;
+        self.refresh_forces();
+        Ok(())
+    }
+
     pub fn set_box(&mut self, bx: &SimBox) {
         self.bx.lo = bx.lo;
         self.bx.hi = bx.hi;

@@ -329,3 +329,56 @@ fn protocol_state_survives_a_restart() {
         assert!(read(a.path(), f) == read(b.path(), f), "{} differs after restart", f);
     }
 }
+
+/// Ten cryogenic cycles (the issue's `repeat` form: 300 K → 77 K → 300 K
+/// under NPT at 0 GPa, fast here), stopped in the middle of the 4th cycle
+/// (step 130 of 40 per cycle) and restarted: the same bytes as the
+/// uninterrupted run, on 1 and 2 ranks.
+const CRYO: &str = "[[stage]]\nkind = \"repeat\"\ncount = 10\n\
+    [[stage.stage]]\nkind = \"npt\"\ntimestep = 0.002\ntemperature = [300.0, 77.0]\nrate_k_per_ps = 5575.0\npressure_gpa = 0.0\n\
+    [[stage.stage]]\nkind = \"npt\"\ntimestep = 0.002\ntemperature = [77.0, 300.0]\nrate_k_per_ps = 5575.0\npressure_gpa = 0.0\n";
+
+#[test]
+fn repeat_block_restarts_mid_block_bitwise() {
+    for np in [1, 2] {
+        let (a, b) = (tempdir(), tempdir());
+        deck(a.path(), CRYO, 0);
+        deck(b.path(), CRYO, 0);
+        ok(&run(np, a.path(), &[]));
+        let stopped = run(np, b.path(), &["--stop-at-step", "130"]);
+        assert_eq!(stopped.status.code(), Some(75), "stderr: {}", String::from_utf8_lossy(&stopped.stderr));
+        let out = run(np, b.path(), &["--restart", "restart.h5"]);
+        ok(&out);
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(log.contains(".1 (npt, pass 4 of 10) continued from step 10 of it"), "the restart continues pass 4: {log}");
+        for f in ["final.data", "thermo.csv", "traj.lammpstrj"] {
+            assert!(read(a.path(), f) == read(b.path(), f), "{} differs after a restart in pass 4 on {} rank(s)", f, np);
+        }
+        // 400 steps: 20 passes' worth of stages, each ending at its target.
+        let t = read_thermo_csv(&a.path().join("thermo.csv"));
+        assert_eq!(t.last().unwrap()["step"], 400.0);
+        assert_eq!(t.last().unwrap()["stage"], 21.0, "the stage column counts expanded stages (a velocity stage, then 20)");
+        let cold: Vec<f64> = t.iter().filter(|r| r["step"] % 40.0 == 20.0).map(|r| r["target_temperature"]).collect();
+        assert_eq!(cold, vec![77.0; 10], "each pass reaches 77 K half-way");
+    }
+}
+
+/// A restart after a `change_box` stage keeps the changed boundary (it is
+/// in the checkpoint, not re-read from the deck's [system]).
+#[test]
+fn change_box_restart_keeps_the_new_boundary() {
+    const MD: &str = "[[stage]]\nkind = \"nvt\"\ntemperature = 1200\nsteps = 100\n\
+        [[stage]]\nkind = \"change_box\"\nboundary = [\"s\", \"p\", \"p\"]\n\
+        [[stage]]\nkind = \"nvt\"\ntemperature = 1200\nsteps = 100\n";
+    for np in [1, 2] {
+        let (a, b) = (tempdir(), tempdir());
+        deck(a.path(), MD, 0);
+        deck(b.path(), MD, 0);
+        ok(&run(np, a.path(), &[]));
+        assert_eq!(run(np, b.path(), &["--stop-at-step", "150"]).status.code(), Some(75));
+        ok(&run(np, b.path(), &["--restart", "restart.h5"]));
+        for f in ["final.data", "thermo.csv", "traj.lammpstrj"] {
+            assert!(read(a.path(), f) == read(b.path(), f), "{} differs after a restart past change_box on {} rank(s)", f, np);
+        }
+    }
+}

@@ -58,8 +58,13 @@ pub struct Deck {
     /// Named sets of atoms (`[[group]]`), defined in order at the start.
     #[serde(default, rename = "group")]
     pub groups: Vec<GroupSpec>,
+    /// The stages to run, repeat blocks expanded (see [`Deck::origin`]).
     #[serde(default, rename = "stage")]
     pub stages: Vec<Stage>,
+    /// Where each of `stages` is in the deck (its `[[stage]]`, and its
+    /// place and pass in a repeat block).
+    #[serde(skip)]
+    pub origin: Vec<Origin>,
     /// Guards against runaway runs (`[limits]`).
     #[serde(default)]
     pub limits: crate::engine::Limits,
@@ -94,6 +99,8 @@ fn reparse_stage(kind: &str, body: &str) -> Option<toml::de::Error> {
         "write_data" => t::<WriteDataStage>(body),
         "record" => t::<RecordStage>(body),
         "tg" => t::<TgStage>(body),
+        "change_box" => t::<ChangeBoxStage>(body),
+        "repeat" => t::<RepeatStage>(body),
         _ => None,
     }
 }
@@ -142,7 +149,7 @@ pub fn substitute(text: &str, vars: &[(String, String)]) -> std::result::Result<
 }
 
 /// Stage kinds, for messages.
-const STAGE_KINDS: &str = "velocity, nve, nvt, npt, langevin, minimize, write_data, record, tg";
+const STAGE_KINDS: &str = "velocity, nve, nvt, npt, langevin, deform, minimize, write_data, record, tg, change_box, repeat";
 
 /// The error of stage `k` (0-based) parsed on its own as its kind, as one
 /// line naming the stage and the line of the bad key; None if it parses.
@@ -300,6 +307,7 @@ impl Deck {
         if deck.dir.as_os_str().is_empty() {
             deck.dir = PathBuf::from(".");
         }
+        deck.expand()?;
         deck.resolve_temperatures()?;
         deck.validate()?;
         Ok(deck)
@@ -308,6 +316,87 @@ impl Deck {
     /// A path from the deck, relative to the deck's folder.
     pub fn resolve(&self, p: &str) -> PathBuf {
         resolve_in(&self.dir, p)
+    }
+
+    /// Expand repeat blocks into the flat list of stages a run steps
+    /// through, recording each one's [`Origin`]; a `tg` stage's `stage`
+    /// (the deck's numbering) becomes the number of that stage in the flat
+    /// list.
+    fn expand(&mut self) -> Result<()> {
+        let mut flat = Vec::new();
+        let mut origin = Vec::new();
+        // The flat index of each of the deck's stages (its first pass).
+        let mut first = Vec::new();
+        let top = std::mem::take(&mut self.stages);
+        for (k, st) in top.into_iter().enumerate() {
+            first.push(flat.len());
+            let here = Origin { index: k, inner: None };
+            let Stage::Repeat(r) = st else {
+                flat.push(st);
+                origin.push(here);
+                continue;
+            };
+            let err = |key: Option<&str>, m: String| {
+                let l = self.loc.stage_line(k, key).map(|l| format!("line {}: ", l)).unwrap_or_default();
+                Err(Error::input(&self.path, format!("{}stage {} (repeat): {}", l, k + 1, m)))
+            };
+            if r.count == 0 {
+                return err(Some("count"), "count must be at least 1 (the number of passes through the block)".into());
+            }
+            if r.stage.is_empty() {
+                return err(None, "a repeat block needs its stages as [[stage.stage]] tables".into());
+            }
+            if let Some(j) = r.stage.iter().position(|s| matches!(s, Stage::Repeat(_) | Stage::Tg(_))) {
+                let what = if matches!(r.stage[j], Stage::Repeat(_)) { "repeat blocks do not nest" } else { "a tg stage fits one stage; put it after the block" };
+                return err(Some(&format!("stage[{}].kind", j)), format!("inner stage {} ({}): {}", j + 1, r.stage[j].name(), what));
+            }
+            let total = (flat.len() as u64).saturating_add(r.count.saturating_mul(r.stage.len() as u64));
+            if total > MAX_EXPANDED_STAGES {
+                return err(Some("count"), format!("count = {} x {} stages would expand the deck to more than {} stages", r.count, r.stage.len(), MAX_EXPANDED_STAGES));
+            }
+            let records: Vec<String> = r.stage.iter().filter_map(|s| if let Stage::Record(x) = s { Some(x.name.clone()) } else { None }).collect();
+            for pass in 1..=r.count {
+                for (j, inner) in r.stage.iter().enumerate() {
+                    let mut s = inner.clone();
+                    s.for_pass(pass, &records);
+                    flat.push(s);
+                    origin.push(Origin { index: k, inner: Some((j, pass, r.count)) });
+                }
+            }
+        }
+        for st in flat.iter_mut() {
+            if let Stage::Tg(t) = st {
+                if let Some(s) = t.stage {
+                    // A number past the deck's stages stays past the flat
+                    // list, so validation reports it.
+                    t.stage = Some(first.get(s.wrapping_sub(1)).map_or(usize::MAX, |&f| f + 1));
+                }
+            }
+        }
+        self.stages = flat;
+        self.origin = origin;
+        Ok(())
+    }
+
+    /// Where stage `k` (0-based, expanded) is: "3" or "3.2" (inner stage
+    /// 2 of repeat block 3).
+    pub fn stage_number(&self, k: usize) -> String {
+        self.origin.get(k).map_or_else(|| format!("{}", k + 1), |o| o.number())
+    }
+
+    /// The line of `key` of stage `k` (0-based, expanded), else of its table.
+    pub fn stage_line(&self, k: usize, key: Option<&str>) -> Option<usize> {
+        let o = self.origin.get(k).copied().unwrap_or(Origin { index: k, inner: None });
+        self.loc.stage_line(o.index, o.key(key).as_deref())
+    }
+
+    /// The boundary styles in force while stage `k` runs: the deck's,
+    /// changed by the `change_box` stages before it.
+    pub fn boundary_at(&self, k: usize) -> [Boundary; 3] {
+        self.stages[..k.min(self.stages.len())].iter().fold(self.system.boundary(), |b, s| match s {
+            Stage::ChangeBox(c) => c.boundary,
+            _ => b,
+        })
     }
 
     /// Turn `temperature_over_tg` into temperatures with `[glass] tg`.
@@ -323,8 +412,9 @@ impl Deck {
                 Stage::Deform(v) => (&mut v.temperature, v.temperature_over_tg),
                 _ => continue,
             };
-            let line = self.loc.stage_line(k, Some("temperature_over_tg")).map(|l| format!("line {}: ", l)).unwrap_or_default();
-            let bad = |m: &str| Err(Error::input(&path, format!("{}stage {} ({}): {}", line, k + 1, kind, m)));
+            let o = self.origin.get(k).copied().unwrap_or_default();
+            let line = self.loc.stage_line(o.index, o.key(Some("temperature_over_tg")).as_deref()).map(|l| format!("line {}: ", l)).unwrap_or_default();
+            let bad = |m: &str| Err(Error::input(&path, format!("{}stage {} ({}): {}", line, o.number(), kind, m)));
             let given = !matches!(t, Target::Const(x) if x.is_nan());
             match (given, over) {
                 (true, Some(_)) => return bad("give temperature or temperature_over_tg, not both"),

@@ -15,7 +15,7 @@ pub(super) fn default_dt() -> f64 {
 /// (`steps`, `time_ps`, rates) on purpose: serde's `flatten` would share
 /// them but cannot be combined with `deny_unknown_fields`, and rejecting
 /// misspelt keys matters more. Lengths are resolved by [`stage_steps`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Stage {
     Velocity(VelocityStage),
@@ -28,6 +28,88 @@ pub enum Stage {
     Record(RecordStage),
     Tg(TgStage),
     Deform(DeformStage),
+    ChangeBox(ChangeBoxStage),
+    Repeat(RepeatStage),
+}
+
+/// Change the boundary styles mid-deck (LAMMPS `change_box all boundary
+/// s p p`): seed 001 relaxes its glass fully periodic, then opens free
+/// surfaces in x before tension. A periodic axis that becomes `s` or `f`
+/// keeps the atoms where they are (wrapped into the box) with their image
+/// flags along it reset to 0, as LAMMPS resets them; an `s` axis is then
+/// shrink-wrapped to the atoms. A non-periodic axis that becomes periodic
+/// keeps its current length.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeBoxStage {
+    pub boundary: [Boundary; 3],
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+/// Run the inner stages (`[[stage.stage]]`) `count` times: cryogenic
+/// thermal cycling (300 K → 77 K → 300 K, 10 to 100 times; seed 003's
+/// Table 1), load–unload sequences. A deck's repeat blocks are expanded
+/// into one flat list of stages when the deck is read (see
+/// [`Deck::origin`]), so checkpoints, restarts, progress and thermo treat
+/// each pass of each inner stage as a stage of its own, and a run stopped
+/// mid-block restarts where it stopped. Names and output files of the
+/// inner stages get the pass number in pass c (`tension_3` in
+/// results.json, `stress_strain_3.csv`), so no pass overwrites another.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatStage {
+    pub count: u64,
+    /// The stages of one pass, in order.
+    #[serde(default)]
+    pub stage: Vec<Stage>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+/// Most stages a deck may expand to (repeat blocks included).
+pub const MAX_EXPANDED_STAGES: u64 = 100_000;
+
+/// Where a stage of the expanded list comes from: the deck's stage
+/// `index` (0-based), and for a stage inside a repeat block its position
+/// in the block (0-based), the pass (1-based) and the block's count.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Origin {
+    pub index: usize,
+    pub inner: Option<(usize, u64, u64)>,
+}
+
+impl Origin {
+    /// "3", or "3.2" for the second inner stage of repeat stage 3.
+    pub fn number(&self) -> String {
+        match self.inner {
+            None => format!("{}", self.index + 1),
+            Some((j, _, _)) => format!("{}.{}", self.index + 1, j + 1),
+        }
+    }
+    /// The key of the locator for `key` of this stage (`stage[j].key`
+    /// inside a repeat block).
+    pub fn key(&self, key: Option<&str>) -> Option<String> {
+        match (self.inner, key) {
+            (None, k) => k.map(|k| k.to_string()),
+            (Some((j, _, _)), Some(k)) => Some(format!("stage[{}].{}", j, k)),
+            (Some((j, _, _)), None) => Some(format!("stage[{}]", j)),
+        }
+    }
+}
+
+/// `file` with `_N` before its extension (`stress_strain.csv` →
+/// `stress_strain_3.csv`).
+pub fn with_pass(file: &str, pass: u64) -> String {
+    let p = std::path::Path::new(file);
+    match (p.file_stem().and_then(|s| s.to_str()), p.extension().and_then(|e| e.to_str())) {
+        (Some(stem), Some(ext)) => p.with_file_name(format!("{}_{}.{}", stem, pass, ext)).to_string_lossy().into_owned(),
+        _ => format!("{}_{}", file, pass),
+    }
 }
 
 /// Deformation at a constant engineering rate (LAMMPS `fix deform N dim
@@ -39,7 +121,7 @@ pub enum Stage {
 /// compression a negative one; a tilt rate shears (tilt grows by R·L0 of
 /// its second axis per ps). The stage lasts `strain` (of the fastest
 /// component), `steps` or `time_ps`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeformStage {
     /// The stage's name (for its entry in results.json).
@@ -160,7 +242,7 @@ impl DeformStage {
 /// atom (eV), density (g/cm³), volume per atom (Å³), pressure (GPa) and
 /// temperature (K); with `relative_to`, also the differences from that
 /// earlier record (`delta_pe_per_atom`, `delta_density`, ...).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordStage {
     pub name: String,
@@ -177,7 +259,7 @@ pub struct RecordStage {
 /// (default: the last one), by a two-line fit. Windows [T0, T1] in K for
 /// the glass and liquid lines, or automatic. Writes `file` (JSON) and the
 /// results `tg_volume`, `tg_pe`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TgStage {
     /// 1-based index of the MD stage whose thermo rows are fitted.
@@ -209,7 +291,7 @@ pub(super) fn default_tg_file() -> String {
 /// at fixed box, then unloaded to zero pressure with box relaxation and
 /// minimised again; one row per point goes to `file` (CSV). The MD carries
 /// on from the unminimised configuration.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InherentStructures {
     pub every_k: f64,
@@ -227,7 +309,7 @@ pub(super) fn default_is_file() -> String {
 }
 
 /// Langevin dynamics at a (possibly ramped) temperature; lengths as for nvt.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LangevinStage {
     /// K; or give `temperature_over_tg` (× `[glass] tg`).
@@ -271,7 +353,7 @@ impl LangevinStage {
 }
 
 /// Energy minimisation (fixed box).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MinimizeStage {
     /// "sd", "cg" or "fire".
@@ -403,7 +485,7 @@ impl Target {
 /// Nosé–Hoover chain dynamics at a (possibly ramped) temperature, K.
 /// Length: exactly one of `steps`, `time_ps`, or `rate_k_per_ps` (a ramp's
 /// |ΔT| divided by the rate).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NvtStage {
     /// K; or give `temperature_over_tg` (× `[glass] tg`).
@@ -591,7 +673,7 @@ pub(super) fn nonperiodic_target<T>(targets: &[Option<T>; 3], b: [Boundary; 3]) 
 }
 
 /// MTK NPT (LAMMPS fix npt) at a (possibly ramped) temperature and pressure.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NptStage {
     /// K; or give `temperature_over_tg` (× `[glass] tg`).
@@ -666,7 +748,7 @@ impl NptStage {
 }
 
 /// Maxwell–Boltzmann velocities at `temperature` (K) from `seed`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VelocityStage {
     pub temperature: f64,
@@ -678,7 +760,7 @@ pub struct VelocityStage {
 }
 
 /// Constant-energy velocity-Verlet dynamics.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NveStage {
     pub steps: u64,
@@ -699,7 +781,7 @@ pub struct NveStage {
 }
 
 /// Write the current configuration as a LAMMPS data file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WriteDataStage {
     pub file: String,
@@ -710,6 +792,28 @@ pub struct WriteDataStage {
 }
 
 impl Stage {
+    /// This stage as pass `pass` of a repeat block runs it: names and
+    /// output files get the pass number; `relative_to` of a record that
+    /// names a record of the same block (`block`) follows it.
+    pub fn for_pass(&mut self, pass: u64, block: &[String]) {
+        let name = |n: &mut String| *n = format!("{}_{}", n, pass);
+        match self {
+            Stage::Record(r) => {
+                name(&mut r.name);
+                if let Some(rel) = r.relative_to.as_mut().filter(|rel| block.contains(rel)) {
+                    name(rel);
+                }
+            }
+            Stage::Deform(d) => {
+                d.name = Some(format!("{}_{}", d.name.as_deref().unwrap_or("deform"), pass));
+                d.stress_strain_file = with_pass(&d.stress_strain_file, pass);
+            }
+            Stage::WriteData(w) => w.file = with_pass(&w.file, pass),
+            Stage::Tg(t) => t.file = with_pass(&t.file, pass),
+            Stage::Nvt(NvtStage { inherent_structures: Some(i), .. }) | Stage::Npt(NptStage { inherent_structures: Some(i), .. }) => i.file = with_pass(&i.file, pass),
+            _ => {}
+        }
+    }
     /// Does the stage run molecular dynamics (and so produce thermo rows)?
     pub fn is_md(&self) -> bool {
         matches!(self, Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_) | Stage::Deform(_))
@@ -777,6 +881,8 @@ impl Stage {
             Stage::Record(_) => "record",
             Stage::Tg(_) => "tg",
             Stage::Deform(_) => "deform",
+            Stage::ChangeBox(_) => "change_box",
+            Stage::Repeat(_) => "repeat",
         }
     }
 }

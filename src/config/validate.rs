@@ -70,9 +70,10 @@ impl Deck {
     /// the stage's header): `deck: line N: stage k+1 (kind): msg`.
     pub fn stage_error(&self, k: usize, key: Option<&str>, msg: impl std::fmt::Display) -> Error {
         let kind = self.stages.get(k).map(|s| s.name()).unwrap_or("?");
-        match self.loc.stage_line(k, key) {
-            Some(l) => Error::input(&self.path, format!("line {}: stage {} ({}): {}", l, k + 1, kind, msg)),
-            None => Error::input(&self.path, format!("stage {} ({}): {}", k + 1, kind, msg)),
+        let n = self.stage_number(k);
+        match self.stage_line(k, key) {
+            Some(l) => Error::input(&self.path, format!("line {}: stage {} ({}): {}", l, n, kind, msg)),
+            None => Error::input(&self.path, format!("stage {} ({}): {}", n, kind, msg)),
         }
     }
 
@@ -295,7 +296,7 @@ impl Deck {
                 }
                 f.check().map_err(|(kk, m)| self.stage_error(k, Some(&key(kk)), format!("fix {}: {}", f.id(), m)))?;
                 if let Some(m) = match f {
-                    crate::config::fix::FixSpec::Deform(d) => d.boundary_problem(self.system.boundary()),
+                    crate::config::fix::FixSpec::Deform(d) => d.boundary_problem(self.boundary_at(k)),
                     _ => None,
                 } {
                     return Err(self.stage_error(k, Some(&key("erate")), format!("fix {}: {}", f.id(), m)));
@@ -358,7 +359,7 @@ impl Deck {
                 Ok(())
             };
             let length = |r: std::result::Result<u64, String>| -> Result<()> {
-                let key = ["steps", "time_ps", "rate_k_per_ps", "rate_gpa_per_ps"].into_iter().find(|kk| self.loc.stage_line(k, Some(kk)) != self.loc.stage_line(k, None));
+                let key = ["steps", "time_ps", "rate_k_per_ps", "rate_gpa_per_ps"].into_iter().find(|kk| self.stage_line(k, Some(kk)) != self.stage_line(k, None));
                 let n = r.map_err(|m| self.stage_error(k, key, m))?;
                 if n > MAX_STEPS {
                     return Err(self.stage_error(k, key, format!("the stage lasts {} steps, more than {} (check the timestep and the length)", n, MAX_STEPS)));
@@ -396,7 +397,7 @@ impl Deck {
                     positive("pdamp", v.pdamp(), "ps")?;
                     let spec = crate::config::FixSpec::Deform(v.spec());
                     spec.check().map_err(|(kk, m)| self.stage_error(k, Some(kk), m))?;
-                    if let Some(m) = v.spec().boundary_problem(self.system.boundary()) {
+                    if let Some(m) = v.spec().boundary_problem(self.boundary_at(k)) {
                         return serr("erate", m);
                     }
                     for (key, w) in [("modulus_strain", v.modulus_strain), ("flow_strain", v.flow_strain)] {
@@ -409,7 +410,7 @@ impl Deck {
                     }
                     let targets = v.axis_targets().map_err(|m| self.stage_error(k, Some("pressure_gpa"), m))?;
                     let tilts = v.tilt_targets();
-                    barostat_problem(targets, tilts, v.couple, self.system.boundary()).map_or(Ok(()), |(key, m)| serr(key, m))?;
+                    barostat_problem(targets, tilts, v.couple, self.boundary_at(k)).map_or(Ok(()), |(key, m)| serr(key, m))?;
                     // One box component, one driver: a rate or a target.
                     let baro = crate::fix::BoxChange::axes(targets.map(|t| t.is_some())).union(crate::fix::BoxChange::tilts(tilts.map(|t| t.is_some())));
                     let both = baro.overlap(spec.box_change());
@@ -445,12 +446,12 @@ impl Deck {
                     positive("tdamp", v.tdamp(), "ps")?;
                     positive("pdamp", v.pdamp(), "ps")?;
                     let targets = v.axis_targets().map_err(|m| self.stage_error(k, Some("pressure_gpa"), m))?;
-                    barostat_problem(targets, v.tilt_targets(), v.couple, self.system.boundary()).map_or(Ok(()), |(key, m)| serr(key, m))?;
+                    barostat_problem(targets, v.tilt_targets(), v.couple, self.boundary_at(k)).map_or(Ok(()), |(key, m)| serr(key, m))?;
                     length(v.steps())?;
                 }
                 Stage::Minimize(m) => {
                     if let Some((targets, _)) = m.box_targets().map_err(|e| self.stage_error(k, Some("box_pressure_gpa"), e))? {
-                        let b = self.system.boundary();
+                        let b = self.boundary_at(k);
                         if let Some(d) = nonperiodic_target(&targets, b) {
                             return serr(
                                 "box_pressure_gpa",
@@ -514,6 +515,12 @@ impl Deck {
                     }
                 }
                 Stage::WriteData(_) => {}
+                Stage::ChangeBox(c) => {
+                    if c.boundary == self.boundary_at(k) {
+                        return serr("boundary", format!("boundary {} is the boundary in force already; the stage would change nothing", c.boundary.iter().map(|b| b.letter()).collect::<String>()));
+                    }
+                }
+                Stage::Repeat(_) => unreachable!("repeat blocks are expanded when the deck is read"),
             }
         }
         Ok(())

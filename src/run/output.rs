@@ -219,6 +219,8 @@ impl Output {
             groups: self.groups.clone(),
             fixes,
             potential_totals,
+            boundary: Some(eng.bx.boundary.iter().map(|b| b.letter()).collect()),
+            small: Some(eng.bx.small),
         };
         let json = serde_json::to_string(&st).map_err(|e| Error::runtime(format!("checkpoint state: {}", e)))?;
         checkpoint::write(eng.comm, &path, &json, &eng.save_local(), eng.atoms.cols.persistent_width())?;

@@ -55,6 +55,12 @@ pub(super) struct RunState {
     /// over ranks.
     #[serde(default)]
     pub(super) potential_totals: Option<[f64; 7]>,
+    /// Boundary styles (`"spp"`) and shrink padding when it was written
+    /// (a `change_box` stage may have changed the deck's).
+    #[serde(default)]
+    pub(super) boundary: Option<String>,
+    #[serde(default)]
+    pub(super) small: Option<[f64; 3]>,
 }
 
 /// Restore a run from checkpoint `path` (collective): the atoms (exactly on
@@ -69,6 +75,13 @@ pub(super) fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Pat
     }
     if st.natoms != eng.natoms || reader.natoms() as u64 != eng.natoms {
         return Err(Error::input(path, format!("holds {} atoms, the deck's system {}", reader.natoms(), eng.natoms)));
+    }
+    if let (Some(b), Some(small)) = (&st.boundary, st.small) {
+        let styles: Vec<Boundary> = b.chars().filter_map(|c| Boundary::parse(&c.to_string())).collect();
+        let Ok(styles) = <[Boundary; 3]>::try_from(styles) else {
+            return Err(Error::input(path, format!("not a usable glassmd checkpoint: boundary '{}'", b)));
+        };
+        eng.set_boundary(styles, small);
     }
     let comm = eng.comm;
     let width = crate::engine::LOCAL_WIDTH + st.columns.iter().map(|c| c.1).sum::<usize>();

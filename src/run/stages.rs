@@ -219,11 +219,16 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             out.checkpoint(&mut eng, k, 0, ThermostatState { chain: chain.clone(), baro: baro.clone() }, &stage_rows, Vec::new())?;
             return Err(out.interrupted());
         }
+        let number = deck.stage_number(k);
+        let pass = match deck.origin.get(k).and_then(|o| o.inner) {
+            Some((_, p, n)) => format!(", pass {} of {}", p, n),
+            None => String::new(),
+        };
         if root {
             if start == 0 {
-                log::info!("stage {} ({}) from step {}", k + 1, stage.name(), eng.step);
+                log::info!("stage {} ({}{}) from step {}", number, stage.name(), pass, eng.step);
             } else {
-                log::info!("stage {} ({}) continued from step {} of it (step {})", k + 1, stage.name(), start, eng.step);
+                log::info!("stage {} ({}{}) continued from step {} of it (step {})", number, stage.name(), pass, start, eng.step);
             }
         }
         if start == 0 {
@@ -235,7 +240,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
         }
         let after = deck.stages[k + 1..].iter().map(|s| s.md_steps()).sum();
         let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows, after };
-        let label = format!("stage {} {}", k + 1, stage.name());
+        let label = format!("stage {} {}{}", number, stage.name(), pass);
         // A stage's runtime failure (a blow-up, lost atoms) is reported at
         // the stage's line in the deck.
         let res = (|| -> Result<()> {
@@ -357,7 +362,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                     // The deck's extra thermo columns are recorded too
                     // (those with a value now: group temperatures).
                     let extra = eng.thermo_extras(&out.extras);
-                    out.results.record(&r.name, &t, eng.natoms, r.relative_to.as_deref()).map_err(|m| Error::input(&deck.path, format!("stage {} (record): {}", k + 1, m)))?;
+                    out.results.record(&r.name, &t, eng.natoms, r.relative_to.as_deref()).map_err(|m| Error::input(&deck.path, format!("stage {} (record): {}", number, m)))?;
                     for (name, x) in deck.thermo.extra.iter().zip(extra).filter(|(_, x)| x.is_finite()) {
                         out.results.set(&r.name, name, x);
                     }
@@ -368,11 +373,18 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                         out.results.write()?;
                     }
                 }
+                Stage::ChangeBox(c) => {
+                    eng.change_boundary(c.boundary)?;
+                    if root {
+                        log::info!("boundary {} , box {:?}", eng.bx.boundary_string(), eng.bx.lengths());
+                    }
+                }
+                Stage::Repeat(_) => unreachable!("repeat blocks are expanded when the deck is read"),
                 Stage::Tg(tg) => {
                     let src = tg.stage.map(|s| s - 1).or_else(|| (0..k).rev().find(|&j| deck.stages[j].is_md()));
                     let rows = src.and_then(|j| stage_rows.get(j)).filter(|r| !r.is_empty());
                     let Some(rows) = rows else {
-                        return Err(Error::input(&deck.path, format!("stage {} (tg): no earlier MD stage with thermo rows to fit", k + 1)));
+                        return Err(Error::input(&deck.path, format!("stage {} (tg): no earlier MD stage with thermo rows to fit", number)));
                     };
                     tg_stage(deck, k, &mut out, tg, rows, src.unwrap_or(0) + 1)?;
                 }
