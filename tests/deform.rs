@@ -9,7 +9,13 @@
 //! - simple shear: `erate = { xy = 0.05 }` under Nosé–Hoover (LAMMPS `fix
 //!   nvt` + `fix deform 1 xy erate remap x` on a box made triclinic);
 //!
-//! and a stage given by `strain` runs strain/|rate| of time.
+//! - true rate: `trate = { z = 0.05 }` with the lateral barostat (LAMMPS
+//!   `fix deform 1 z trate 0.05`);
+//! - final values: `final = { x = 34.1, xy = 2.0 }` under Nosé–Hoover (LAMMPS
+//!   `x final -0.81 33.29 xy final 2.0`, the same length about the centre);
+//!
+//! and a stage given by `strain` runs strain/|rate| of time; a stage with
+//! `until_pressure_gpa` stops when the stress reaches its target.
 mod common;
 use common::*;
 
@@ -37,6 +43,8 @@ fn deform_stages_follow_lammps() {
         ("tension", "erate = { z = 0.05 }\npressure_gpa = { x = 0.0, y = 0.0 }\npdamp = 1.0"),
         ("compression", "erate = { z = -0.05 }\npressure_gpa = { x = 0.0, y = 0.0 }\npdamp = 1.0"),
         ("shear", "erate = { xy = 0.05 }"),
+        ("trate", "trate = { z = 0.05 }\npressure_gpa = { x = 0.0, y = 0.0 }\npdamp = 1.0"),
+        ("final", "final = { x = 34.1, xy = 2.0 }"),
     ];
     for (case, stage) in cases {
         for np in [1, 2] {
@@ -107,4 +115,30 @@ fn stress_strain_report() {
         assert_eq!(pull["peak_stress_gpa"].as_f64().unwrap(), peak);
         assert!(pull["flow_stress_gpa"].as_f64().unwrap() > 0.0);
     }
+}
+
+/// `until_pressure_gpa = { z = -4.0 }`: the glass starts at pzz ≈ −2.8 GPa
+/// and tension at a high rate lowers it; the stage stops at the first check
+/// (every 10 steps) where pzz has come down to −4 GPa, well before its
+/// strain limit, and the thermo row before the stop is still above.
+#[test]
+fn until_pressure_stops_the_stage() {
+    let dir = tempdir();
+    let deck = write_deck(
+        dir.path(),
+        &root().join("tests/data/lammps_min/glass300.data"),
+        "p,p,p",
+        "eam/fs",
+        "CuZr_mm.eam.fs",
+        &["Cu", "Zr"],
+        "[thermo]\nevery = 10\nfile = \"thermo.csv\"\n\n[[stage]]\nkind = \"deform\"\nname = \"load\"\ntimestep = 0.002\ntemperature = 300.0\n\
+         erate = { z = 0.5 }\npressure_gpa = { x = 0.0, y = 0.0 }\nuntil_pressure_gpa = { z = -4.0 }\nstrain = 0.2\n",
+    );
+    ok(&glassmd(1, 1, &["run", deck.to_str().unwrap()], dir.path()));
+    let t = read_thermo_csv(&dir.path().join("thermo.csv"));
+    let last = t.last().unwrap();
+    let gpa = |r: &std::collections::BTreeMap<String, f64>| r["pzz"] / 1e4;
+    assert!(gpa(last) <= -4.0, "stopped at pzz = {} GPa", gpa(last));
+    assert!(gpa(&t[t.len() - 2]) > -4.0, "the row before the stop is above the target");
+    assert!(last["step"] < 200.0 && last["step"] % 10.0 == 0.0, "stopped early, at a check: step {}", last["step"]);
 }

@@ -135,10 +135,24 @@ pub struct DeformStage {
     #[serde(default)]
     pub temperature_over_tg: Option<Target>,
     /// Engineering rate per component, 1/ps: `{ z = 1.0e-4 }`, `{ xy = 1.0e-3 }`.
+    #[serde(default)]
     pub erate: std::collections::BTreeMap<String, f64>,
+    /// True strain rate per component, 1/ps (LAMMPS `trate`): L0 exp(R t).
+    #[serde(default)]
+    pub trate: std::collections::BTreeMap<String, f64>,
+    /// Final length (normal axes) or tilt (xy, xz, yz) in Å, reached at
+    /// the end of the stage (LAMMPS `final`); give `steps` or `time_ps`.
+    #[serde(default, rename = "final")]
+    pub final_value: std::collections::BTreeMap<String, f64>,
     /// Strain to reach (of the component with the largest rate).
     #[serde(default)]
     pub strain: Option<f64>,
+    /// Stop when a pressure component (GPa; x, y, z, xy, xz, yz) reaches
+    /// its target from the side it starts on: `{ z = -1.0 }` stops a
+    /// tension test at σzz = 1 GPa. Checked every 10 steps. Without
+    /// strain, steps or time_ps, the stage may run to a strain of 1.
+    #[serde(default)]
+    pub until_pressure_gpa: Option<std::collections::BTreeMap<String, f64>>,
     #[serde(default)]
     pub steps: Option<u64>,
     #[serde(default)]
@@ -198,9 +212,66 @@ impl DeformStage {
     pub fn pdamp(&self) -> f64 {
         self.pdamp.unwrap_or(1000.0 * self.timestep)
     }
-    /// The rates as a deform fix takes them.
+    /// The deformed components as a deform fix's deck form: `erate`
+    /// rates, and 0 for components that follow `trate` or `final` (for
+    /// the box-change and boundary checks, which look at names only).
     pub fn spec(&self) -> crate::config::fix::DeformSpec {
-        crate::config::fix::DeformSpec { name: Some("deform".into()), erate: self.erate.clone() }
+        let mut erate = self.erate.clone();
+        for k in self.trate.keys().chain(self.final_value.keys()) {
+            erate.entry(k.clone()).or_insert(0.0);
+        }
+        crate::config::fix::DeformSpec { name: Some("deform".into()), erate }
+    }
+    /// How each component (x, y, z, xy, xz, yz) moves over a stage of
+    /// `duration` ps; a component in two styles is an error (key, message).
+    pub fn motions(&self, duration: f64) -> std::result::Result<[Option<crate::fix::deform::Motion>; 6], (&'static str, String)> {
+        use crate::fix::deform::Motion;
+        const NAMES: [&str; 6] = ["x", "y", "z", "xy", "xz", "yz"];
+        let mut out: [Option<Motion>; 6] = [None; 6];
+        let styles: [(&'static str, &std::collections::BTreeMap<String, f64>); 3] = [("erate", &self.erate), ("trate", &self.trate), ("final", &self.final_value)];
+        for (key, map) in styles {
+            for (c, &v) in map {
+                let k = NAMES.iter().position(|n| n == c).ok_or_else(|| (key, format!("component '{}' (expected x, y, z, xy, xz or yz)", c)))?;
+                if out[k].is_some() {
+                    return Err((key, format!("component {} is given in two of erate, trate, final; one style per component", c)));
+                }
+                out[k] = Some(match key {
+                    "erate" => Motion::Erate(v),
+                    "trate" => {
+                        if !(v.abs() <= 1.0) {
+                            return Err((key, format!("trate.{} = {} /ps is beyond +-1 /ps", c, v)));
+                        }
+                        Motion::Trate(v)
+                    }
+                    _ => {
+                        if k < 3 && !(v > 0.0) || !(v.abs() <= 1e6) {
+                            return Err((key, format!("final.{} = {} A must be a length > 0 (a tilt: any finite value) below 1e6 A", c, v)));
+                        }
+                        Motion::Final { value: v, duration }
+                    }
+                });
+            }
+        }
+        if out.iter().all(|m| m.is_none()) {
+            return Err(("erate", "names no component: give e.g. erate = { z = 1.0e-4 } (1/ps), trate or final".into()));
+        }
+        Ok(out)
+    }
+    /// The stop targets of `until_pressure_gpa` in bar, per component
+    /// (thermo tensor order xx yy zz xy xz yz).
+    pub fn until_bar(&self) -> std::result::Result<[Option<f64>; 6], String> {
+        let mut out = [None; 6];
+        for (c, &v) in self.until_pressure_gpa.iter().flatten() {
+            let k = ["x", "y", "z", "xy", "xz", "yz"].iter().position(|n| n == c).ok_or_else(|| format!("until_pressure_gpa component '{}' (expected x, y, z, xy, xz or yz)", c))?;
+            if !(v.abs() <= validate::MAX_PRESSURE_GPA) {
+                return Err(format!("until_pressure_gpa.{} = {} GPa is beyond +-{} GPa", c, v, validate::MAX_PRESSURE_GPA));
+            }
+            out[k] = Some(v * crate::units::BAR_PER_GPA);
+        }
+        if self.until_pressure_gpa.is_some() && out.iter().all(|o| o.is_none()) {
+            return Err("until_pressure_gpa names no component".into());
+        }
+        Ok(out)
     }
     /// Barostat targets of the normal axes (start, stop) in GPa.
     pub fn axis_targets(&self) -> std::result::Result<[Option<(f64, f64)>; 3], String> {
@@ -213,11 +284,19 @@ impl DeformStage {
     pub fn tilt_targets(&self) -> [Option<(f64, f64)>; 3] {
         self.pressure_gpa.as_ref().map_or([None; 3], |p| p.tilts().map(|t| t.map(|t| (t.start(), t.stop()))))
     }
-    /// Steps from exactly one of `strain`, `steps`, `time_ps`.
+    /// Steps from exactly one of `strain`, `steps`, `time_ps` (with
+    /// `until_pressure_gpa`, at most one: the limit, by default a strain of 1).
     pub fn steps(&self) -> std::result::Result<u64, String> {
-        let fastest = self.erate.values().map(|r| r.abs()).fold(0.0, f64::max);
-        if [self.strain.is_some(), self.steps.is_some(), self.time_ps.is_some()].iter().filter(|&&g| g).count() != 1 {
+        let fastest = self.erate.values().chain(self.trate.values()).map(|r| r.abs()).fold(0.0, f64::max);
+        let given = [self.strain.is_some(), self.steps.is_some(), self.time_ps.is_some()].iter().filter(|&&g| g).count();
+        if given == 0 && self.until_pressure_gpa.is_some() && fastest > 0.0 {
+            return stage_steps(self.timestep, None, Some(1.0 / fastest), &[]);
+        }
+        if given != 1 {
             return Err("give exactly one of strain, steps, time_ps".into());
+        }
+        if self.strain.is_some() && !self.final_value.is_empty() {
+            return Err("a stage with final lengths lasts steps or time_ps, not strain".into());
         }
         let time = match self.strain {
             Some(e) => {

@@ -395,6 +395,8 @@ impl Deck {
                     timestep(v.timestep)?;
                     positive("tdamp", v.tdamp(), "ps")?;
                     positive("pdamp", v.pdamp(), "ps")?;
+                    v.motions(1.0).map_err(|(kk, m)| self.stage_error(k, Some(kk), m))?;
+                    v.until_bar().map_err(|m| self.stage_error(k, Some("until_pressure_gpa"), m))?;
                     let spec = crate::config::FixSpec::Deform(v.spec());
                     spec.check().map_err(|(kk, m)| self.stage_error(k, Some(kk), m))?;
                     if let Some(m) = v.spec().boundary_problem(self.boundary_at(k)) {

@@ -24,12 +24,72 @@ use super::{BoxChange, Fix};
 use crate::engine::Engine;
 use crate::integrate::barostat::flip_tilts;
 
+/// A periodic waveform of strain (or of stress, for a stress-controlled
+/// cycle): mean + amplitude × shape, shape a sine or a triangle with
+/// period `period` ps, both starting at 0 and rising first.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Wave {
+    pub amplitude: f64,
+    pub mean: f64,
+    pub period: f64,
+    pub triangle: bool,
+}
+
+impl Wave {
+    /// The shape at time t (ps): sin(2πt/P), or the triangle through 0 →
+    /// 1 → 0 → −1 → 0 over a period.
+    pub fn shape(&self, t: f64) -> f64 {
+        let phase = (t / self.period).rem_euclid(1.0);
+        if !self.triangle {
+            return (2.0 * std::f64::consts::PI * t / self.period).sin();
+        }
+        if phase < 0.25 {
+            4.0 * phase
+        } else if phase < 0.75 {
+            2.0 - 4.0 * phase
+        } else {
+            4.0 * phase - 4.0
+        }
+    }
+    /// The value at time t: the mean (reached over the first quarter
+    /// period) plus amplitude × shape.
+    pub fn value(&self, t: f64) -> f64 {
+        self.mean * (4.0 * t / self.period).min(1.0) + self.amplitude * self.shape(t)
+    }
+}
+
+/// How one box component moves with the time t since the stage began.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Motion {
+    /// Engineering rate R, 1/ps: L0 (1 + R t); a tilt T0 + R t L0'.
+    Erate(f64),
+    /// True rate R, 1/ps: L0 exp(R t); a tilt T0 exp(R t).
+    Trate(f64),
+    /// From the start value to `value` (Å) over `duration` ps.
+    Final { value: f64, duration: f64 },
+    /// Strain ε(t) of a waveform: L0 (1 + ε); a tilt T0 + ε L0'.
+    Wave(Wave),
+}
+
+impl Motion {
+    /// The component at time t from its start value `v0` (a length or a
+    /// tilt) and the start length `l0` of the axis that scales it (the
+    /// axis itself, or a tilt's second axis).
+    fn at(&self, t: f64, v0: f64, l0: f64, tilt: bool) -> f64 {
+        match *self {
+            Motion::Erate(r) => v0 + t * r * l0,
+            Motion::Trate(r) => v0 * (r * t).exp(),
+            Motion::Final { value, duration } => v0 + (value - v0) * (t / duration).min(1.0),
+            Motion::Wave(w) if tilt => v0 + w.value(t) * l0,
+            Motion::Wave(w) => l0 * (1.0 + w.value(t)),
+        }
+    }
+}
+
 pub struct Deform {
     id: String,
-    /// 1/ps per normal axis (None: not deformed).
-    erate: [Option<f64>; 3],
-    /// 1/ps per tilt xy, xz, yz (None: not deformed).
-    tilt_rate: [Option<f64>; 3],
+    /// Per component x, y, z, xy, xz, yz (None: not deformed).
+    motion: [Option<Motion>; 6],
     state: DeformState,
 }
 
@@ -48,8 +108,13 @@ struct DeformState {
 }
 
 impl Deform {
-    pub fn new(id: &str, erate: [Option<f64>; 3], tilt_rate: [Option<f64>; 3]) -> Deform {
-        Deform { id: id.to_string(), erate, tilt_rate, state: DeformState { lo: [0.0; 3], hi: [0.0; 3], step: 0, tilt: [0.0; 3], flip: None } }
+    pub fn new(id: &str, motion: [Option<Motion>; 6]) -> Deform {
+        Deform { id: id.to_string(), motion, state: DeformState { lo: [0.0; 3], hi: [0.0; 3], step: 0, tilt: [0.0; 3], flip: None } }
+    }
+    /// Engineering rates of the normal axes and the tilts (a deck's
+    /// `erate`).
+    pub fn erates(id: &str, axes: [Option<f64>; 3], tilts: [Option<f64>; 3]) -> Deform {
+        Deform::new(id, std::array::from_fn(|k| if k < 3 { axes[k] } else { tilts[k - 3] }.map(Motion::Erate)))
     }
 }
 
@@ -58,7 +123,7 @@ impl Fix for Deform {
         &self.id
     }
     fn box_change(&self) -> BoxChange {
-        BoxChange::axes(self.erate.map(|r| r.is_some())).union(BoxChange::tilts(self.tilt_rate.map(|r| r.is_some())))
+        BoxChange::axes(std::array::from_fn(|d| self.motion[d].is_some())).union(BoxChange::tilts(std::array::from_fn(|k| self.motion[3 + k].is_some())))
     }
     fn setup(&mut self, eng: &mut Engine) {
         self.state = DeformState { lo: eng.bx.lo, hi: eng.bx.hi, step: eng.step, tilt: eng.bx.tilt, flip: None };
@@ -69,19 +134,29 @@ impl Fix for Deform {
         }
     }
     fn end_of_step(&mut self, eng: &mut Engine, dt: f64) {
-        // LAMMPS: delt = (step − beginstep)·dt; lo = lo0 − ½ delt R L0.
+        // LAMMPS: delt = (step − beginstep)·dt; the faces move
+        // symmetrically about the centre: lo = mid − ½ L(t).
         let delt = (eng.step - self.state.step) as f64 * dt;
         let (mut lo, mut hi, mut tilt) = (eng.bx.lo, eng.bx.hi, eng.bx.tilt);
         for d in 0..3 {
-            if let Some(r) = self.erate[d] {
+            if let Some(m) = self.motion[d] {
                 let (l0, h0) = (self.state.lo[d], self.state.hi[d]);
-                lo[d] = l0 - 0.5 * delt * r * (h0 - l0);
-                hi[d] = h0 + 0.5 * delt * r * (h0 - l0);
+                if let Motion::Erate(r) = m {
+                    // LAMMPS's own arithmetic for erate, kept bit for bit.
+                    lo[d] = l0 - 0.5 * delt * r * (h0 - l0);
+                    hi[d] = h0 + 0.5 * delt * r * (h0 - l0);
+                } else {
+                    let (mid, len) = (0.5 * (l0 + h0), m.at(delt, h0 - l0, h0 - l0, false));
+                    lo[d] = mid - 0.5 * len;
+                    hi[d] = mid + 0.5 * len;
+                }
             }
         }
+        let mut tilted = false;
         for (k, &(_, along, second)) in crate::system::TILTS.iter().enumerate() {
-            let Some(r) = self.tilt_rate[k] else { continue };
-            let mut target = self.state.tilt[k] + delt * r * (self.state.hi[second] - self.state.lo[second]);
+            let Some(m) = self.motion[3 + k] else { continue };
+            tilted = true;
+            let mut target = m.at(delt, self.state.tilt[k], self.state.hi[second] - self.state.lo[second], true);
             // The image of the target nearest the current tilt (in units
             // of the new length of the axis it leans along).
             let denom = hi[along] - lo[along];
@@ -97,7 +172,7 @@ impl Fix for Deform {
         }
         let new = eng.bx.with_shape(lo, hi, tilt);
         eng.remap_box_to(&new);
-        if self.tilt_rate.iter().any(|r| r.is_some()) {
+        if tilted {
             self.state.flip = flip_tilts(&eng.bx, 0.5, false);
             if self.state.flip.is_some() {
                 eng.force_reneighbor = true;
@@ -110,5 +185,36 @@ impl Fix for Deform {
     fn restore(&mut self, v: &serde_json::Value) -> Result<(), String> {
         self.state = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waves_start_at_zero_and_reach_the_amplitude() {
+        for triangle in [false, true] {
+            let w = Wave { amplitude: 0.02, mean: 0.0, period: 10.0, triangle };
+            assert_eq!(w.value(0.0), 0.0);
+            assert!((w.value(2.5) - 0.02).abs() < 1e-15, "{triangle}: peak at a quarter period");
+            assert!((w.value(7.5) + 0.02).abs() < 1e-15, "{triangle}: trough at three quarters");
+            assert!(w.value(10.0).abs() < 1e-15 && w.value(5.0).abs() < 1e-15);
+        }
+        // Triangle: linear between the turning points.
+        let t = Wave { amplitude: 1.0, mean: 0.0, period: 4.0, triangle: true };
+        assert!((t.value(0.5) - 0.5).abs() < 1e-15 && (t.value(1.5) - 0.5).abs() < 1e-15 && (t.value(3.5) + 0.5).abs() < 1e-15);
+        // The mean arrives over the first quarter period, then stays.
+        let m = Wave { amplitude: 0.0, mean: 0.01, period: 4.0, triangle: false };
+        assert_eq!((m.value(0.0), m.value(0.5), m.value(1.0), m.value(3.0)), (0.0, 0.005, 0.01, 0.01));
+    }
+
+    #[test]
+    fn motions() {
+        assert!((Motion::Trate(0.1).at(2.0, 10.0, 10.0, false) - 10.0 * 0.2f64.exp()).abs() < 1e-12);
+        assert_eq!(Motion::Final { value: 12.0, duration: 4.0 }.at(1.0, 10.0, 10.0, false), 10.5);
+        assert_eq!(Motion::Final { value: 12.0, duration: 4.0 }.at(8.0, 10.0, 10.0, false), 12.0);
+        let w = Wave { amplitude: 0.1, mean: 0.0, period: 4.0, triangle: true };
+        assert!((Motion::Wave(w).at(1.0, 1.0, 20.0, true) - 3.0).abs() < 1e-12, "a tilt moves by strain × L0'");
     }
 }

@@ -151,6 +151,6 @@ pub fn build(spec: &FixSpec, groups: &Groups) -> Result<Box<dyn Fix>, String> {
     Ok(match spec {
         FixSpec::Setforce(s) => Box::new(setforce::SetForce::new(spec.id(), sel(&s.group)?, s.components())),
         FixSpec::Addforce(s) => Box::new(addforce::AddForce::new(spec.id(), sel(&s.group)?, s.force, s.energy, s.virial)),
-        FixSpec::Deform(s) => Box::new(deform::Deform::new(spec.id(), s.axes(), s.tilts())),
+        FixSpec::Deform(s) => Box::new(deform::Deform::erates(spec.id(), s.axes(), s.tilts())),
     })
 }

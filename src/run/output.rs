@@ -269,7 +269,7 @@ impl Output {
             }
             console::line(&t.log_line());
         }
-        if let Some(l) = self.loading.as_mut() {
+        if let Some(l) = self.loading.as_mut().filter(|l| l.every.is_none()) {
             l.record(&t, eng.natoms);
         }
         let n = eng.natoms.max(1) as f64;

@@ -16,7 +16,13 @@ pub(super) struct StageCtx<'a> {
     pub(super) stage_rows: &'a [Vec<Row>],
     /// MD steps of the stages after this one (the deck's ETA).
     pub(super) after: u64,
+    /// Stop targets per pressure component (bar; xx yy zz xy xz yz),
+    /// reached from the side the stage's first stress–strain row is on.
+    pub(super) until: [Option<f64>; 6],
 }
+
+/// Steps between checks of `until_pressure_gpa`.
+const UNTIL_CHECK_STEPS: u64 = 10;
 
 /// Run `steps` MD steps with the engine's fixes, with thermo output and
 /// progress. `ramp` is the (start, stop) target temperature, if the stage
@@ -42,11 +48,48 @@ pub(super) fn md_stage(
     let mut prog = Progress::new(eng.comm.is_root(), steps, label, ctx.start, ctx.after);
     // The volume the stage began with (a resumed stage has it from its checkpoint).
     let v0 = *out.stage_volume0.get_or_insert_with(|| eng.bx.volume());
+    // The pressures the stage started from, for `until` (the first row of
+    // its stress–strain record holds σ = −P).
+    let p0: Option<[f64; 6]> = out.loading.as_ref().and_then(|l| l.rows.first()).map(|r| std::array::from_fn(|k| -r[4 + k] * crate::units::BAR_PER_GPA));
     for s in ctx.start + 1..=steps {
         eng.md_step(dt)?;
+        let mut emitted = false;
         if eng.step % every == 0 || s == steps {
             let t = eng.thermo();
             out.emit(eng, t, target(s))?;
+            emitted = true;
+        }
+        if let Some(n) = out.loading.as_ref().and_then(|l| l.every) {
+            if s % n == 0 || s == steps {
+                let t = eng.thermo();
+                let natoms = eng.natoms;
+                if let Some(l) = out.loading.as_mut() {
+                    l.record(&t, natoms);
+                }
+            }
+        }
+        if let (Some(p0), true) = (p0, ctx.until.iter().any(|u| u.is_some()) && s % UNTIL_CHECK_STEPS == 0) {
+            let t = eng.thermo();
+            let reached = (0..6).find(|&k| ctx.until[k].is_some_and(|u| (t.ptensor[k] - u) * (p0[k] - u) <= 0.0));
+            if let Some(k) = reached {
+                if !emitted {
+                    out.emit(eng, t.clone(), target(s))?;
+                }
+                if eng.comm.is_root() {
+                    log::info!(
+                        "{}: p{} = {:.6} GPa reached its target {} GPa at step {} of {}; the stage ends here",
+                        label,
+                        ["xx", "yy", "zz", "xy", "xz", "yz"][k],
+                        t.ptensor[k] / crate::units::BAR_PER_GPA,
+                        ctx.until[k].unwrap_or(0.0) / crate::units::BAR_PER_GPA,
+                        s,
+                        steps
+                    );
+                }
+                out.frames(eng)?;
+                prog.finish();
+                return Ok(());
+            }
         }
         out.frames(eng)?;
         if let Some(is) = is.as_deref_mut() {
@@ -239,7 +282,11 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             out.stage_volume0 = None;
         }
         let after = deck.stages[k + 1..].iter().map(|s| s.md_steps()).sum();
-        let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows, after };
+        let until = match stage {
+            Stage::Deform(d) => d.until_bar().map_err(|m| deck.stage_error(k, Some("until_pressure_gpa"), m))?,
+            _ => [None; 6],
+        };
+        let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows, after, until };
         let label = format!("stage {} {}{}", number, stage.name(), pass);
         // A stage's runtime failure (a blow-up, lost atoms) is reported at
         // the stage's line in the deck.
@@ -299,15 +346,10 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                             } else {
                                 fixes.push(Box::new(fix::nh::Nvt { id: "nvt".into(), group, chain, t_start: ramp.0, t_stop: ramp.1, tdamp: d.tdamp(), steps, done: start }));
                             }
-                            let spec = d.spec();
-                            fixes.push(Box::new(fix::deform::Deform::new(&id, spec.axes(), spec.tilts())));
+                            let motions = d.motions(steps as f64 * d.timestep).map_err(|(key, m)| deck.stage_error(k, Some(key), m))?;
+                            fixes.push(Box::new(fix::deform::Deform::new(&id, motions)));
                             if start == 0 {
-                                // The loading component: the largest |rate| (x y z xy xz yz).
-                                let rates: Vec<f64> = spec.axes().iter().chain(spec.tilts().iter()).map(|r| r.unwrap_or(0.0)).collect();
-                                let component = (0..6).max_by(|&a, &b| rates[a].abs().total_cmp(&rates[b].abs())).unwrap_or(2);
-                                let mut l = super::stress_strain::Loading { component, rate: rates[component], t0: eng.time, rows: Vec::new() };
-                                l.record(&eng.thermo(), eng.natoms);
-                                pending_loading = Some(l);
+                                pending_loading = Some(super::stress_strain::Loading::start(&eng, &motions, None));
                             }
                             (steps, d.timestep, Some(ramp), &None)
                         }

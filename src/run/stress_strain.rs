@@ -17,6 +17,7 @@
 //! - `flow_stress_gpa`: the mean of s over `flow_strain` (default
 //!   [0.10, 0.20]); NaN where the stage did not reach the window.
 
+use crate::fix::deform::Motion;
 use crate::io::thermo::Thermo;
 use crate::units::BAR_PER_GPA;
 
@@ -32,12 +33,51 @@ pub struct Loading {
     /// Time when the stage began, ps.
     pub t0: f64,
     pub rows: Vec<[f64; 18]>,
+    /// For a component that does not follow `erate`: its start value (a
+    /// length or a tilt) and the start length that scales it; the strain
+    /// is then read from the box, (value − v0)/l0.
+    #[serde(default)]
+    pub reference: Option<[f64; 2]>,
+    /// Record every this many steps instead of at thermo rows (a cyclic
+    /// stage samples its loops on its own clock).
+    #[serde(default)]
+    pub every: Option<u64>,
 }
 
 impl Loading {
+    /// The record of a stage that begins now with these component motions
+    /// (x y z xy xz yz), with its first row. The
+    /// loading component is the fastest: the largest |rate|, a final
+    /// value's mean rate, a waveform's amplitude over a quarter period.
+    pub fn start(eng: &crate::engine::Engine, motions: &[Option<Motion>; 6], every: Option<u64>) -> Loading {
+        let bx = &eng.bx;
+        let l0 = |k: usize| if k < 3 { bx.length(k) } else { bx.length(crate::system::TILTS[k - 3].2) };
+        let v0 = |k: usize| if k < 3 { bx.length(k) } else { bx.tilt[k - 3] };
+        let rate = |k: usize| match motions[k] {
+            None => 0.0,
+            Some(Motion::Erate(r)) | Some(Motion::Trate(r)) => r,
+            Some(Motion::Final { value, duration }) => (value - v0(k)) / (l0(k) * duration),
+            Some(Motion::Wave(w)) => (w.amplitude.abs() + w.mean.abs()) * 4.0 / w.period,
+        };
+        let component = (0..6).max_by(|&a, &b| rate(a).abs().total_cmp(&rate(b).abs())).unwrap_or(2);
+        let reference = match motions[component] {
+            Some(Motion::Erate(_)) => None,
+            _ => Some([v0(component), l0(component)]),
+        };
+        let mut l = Loading { component, rate: rate(component), t0: eng.time, rows: Vec::new(), reference, every };
+        l.record(&eng.thermo(), eng.natoms);
+        l
+    }
+
     /// Record a thermo row of the stage.
     pub fn record(&mut self, t: &Thermo, natoms: u64) {
-        let e = self.rate * (t.time - self.t0);
+        let e = match self.reference {
+            None => self.rate * (t.time - self.t0),
+            Some([v0, l0]) => {
+                let v = if self.component < 3 { t.lengths[self.component] } else { t.tilt[self.component - 3] };
+                (v - v0) / l0
+            }
+        };
         let s = |k: usize| -t.ptensor[k] / BAR_PER_GPA;
         self.rows.push([
             t.step as f64,
