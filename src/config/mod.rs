@@ -101,6 +101,7 @@ fn reparse_stage(kind: &str, body: &str) -> Option<toml::de::Error> {
         "tg" => t::<TgStage>(body),
         "change_box" => t::<ChangeBoxStage>(body),
         "repeat" => t::<RepeatStage>(body),
+        "cyclic" => t::<CyclicStage>(body),
         _ => None,
     }
 }
@@ -149,7 +150,7 @@ pub fn substitute(text: &str, vars: &[(String, String)]) -> std::result::Result<
 }
 
 /// Stage kinds, for messages.
-const STAGE_KINDS: &str = "velocity, nve, nvt, npt, langevin, deform, minimize, write_data, record, tg, change_box, repeat";
+const STAGE_KINDS: &str = "velocity, nve, nvt, npt, langevin, deform, minimize, write_data, record, tg, change_box, repeat, cyclic";
 
 /// The error of stage `k` (0-based) parsed on its own as its kind, as one
 /// line naming the stage and the line of the bad key; None if it parses.
@@ -410,6 +411,7 @@ impl Deck {
                 Stage::Npt(v) => (&mut v.temperature, v.temperature_over_tg),
                 Stage::Langevin(v) => (&mut v.temperature, v.temperature_over_tg),
                 Stage::Deform(v) => (&mut v.temperature, v.temperature_over_tg),
+                Stage::Cyclic(v) => (&mut v.temperature, v.temperature_over_tg),
                 _ => continue,
             };
             let o = self.origin.get(k).copied().unwrap_or_default();

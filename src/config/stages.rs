@@ -30,6 +30,186 @@ pub enum Stage {
     Deform(DeformStage),
     ChangeBox(ChangeBoxStage),
     Repeat(RepeatStage),
+    Cyclic(CyclicStage),
+}
+
+/// Cyclic loading (seed 003 reviews it as a rejuvenation route), for
+/// `cycles` periods of `period_ps`:
+///
+/// - strain-controlled (`strain_amplitude`, optionally `strain_mean`, per
+///   normal axis or tilt): the component follows ε(t) = mean + A w(t) with
+///   w a sine or a triangle starting at 0 and rising (LAMMPS `fix deform
+///   ... wiggle` for a sine; see `fix::deform::Wave`), under Nosé–Hoover or,
+///   with `pressure_gpa`, MTK NPT on the other axes;
+/// - stress-controlled (`stress_amplitude_gpa` per normal axis): the
+///   barostat target of that axis (its `pressure_gpa`, the mean) moves as
+///   P(t) = P_mean − A w(t), so the stress σ = −P swings by ±A about
+///   −P_mean, tension first.
+///
+/// The stress–strain loop is sampled `samples_per_cycle` times a cycle into
+/// `stress_strain_file`; `cycles_file` gets one row per cycle with its loop
+/// area ∮σ dε (the energy dissipated per volume), and results.json the
+/// first, last and mean loop areas and the residual strain and stress.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CyclicStage {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default = "default_dt")]
+    pub timestep: f64,
+    #[serde(default = "unset_target")]
+    pub temperature: Target,
+    #[serde(default)]
+    pub temperature_over_tg: Option<Target>,
+    /// Strain amplitude per component (x, y, z, xy, xz, yz).
+    #[serde(default)]
+    pub strain_amplitude: Option<std::collections::BTreeMap<String, f64>>,
+    /// Mean strain per component, reached over the first quarter period.
+    #[serde(default)]
+    pub strain_mean: Option<std::collections::BTreeMap<String, f64>>,
+    /// Stress amplitude per normal axis, GPa (stress-controlled).
+    #[serde(default)]
+    pub stress_amplitude_gpa: Option<std::collections::BTreeMap<String, f64>>,
+    pub period_ps: f64,
+    pub cycles: u64,
+    #[serde(default)]
+    pub waveform: Waveform,
+    #[serde(default)]
+    pub pressure_gpa: Option<PressureSpec>,
+    #[serde(default)]
+    pub couple: Option<CoupleSpec>,
+    #[serde(default)]
+    pub tdamp: Option<f64>,
+    #[serde(default)]
+    pub pdamp: Option<f64>,
+    #[serde(default = "default_samples")]
+    pub samples_per_cycle: u64,
+    #[serde(default = "stress_strain_csv")]
+    pub stress_strain_file: String,
+    #[serde(default = "cycles_csv")]
+    pub cycles_file: String,
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub fix: Vec<FixSpec>,
+    /// The tag; read by serde only when a stage table is parsed on its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    kind: Option<String>,
+}
+
+fn default_samples() -> u64 {
+    100
+}
+fn cycles_csv() -> String {
+    "cycles.csv".to_string()
+}
+
+/// The shape of a cycle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Waveform {
+    #[default]
+    Sine,
+    Triangle,
+}
+
+impl CyclicStage {
+    pub fn tdamp(&self) -> f64 {
+        self.tdamp.unwrap_or(100.0 * self.timestep)
+    }
+    pub fn pdamp(&self) -> f64 {
+        self.pdamp.unwrap_or(1000.0 * self.timestep)
+    }
+    /// Steps per cycle (the period must be a whole number of timesteps).
+    pub fn steps_per_cycle(&self) -> std::result::Result<u64, String> {
+        let n = self.period_ps / self.timestep;
+        if !(self.period_ps > 0.0) || !n.is_finite() || n.round() < 4.0 {
+            return Err(format!("period_ps = {} must be > 0 and at least 4 timesteps", self.period_ps));
+        }
+        if (n - n.round()).abs() > 1e-6 * n {
+            return Err(format!("period_ps = {} is {} timesteps of {} ps: give a whole number of timesteps", self.period_ps, n, self.timestep));
+        }
+        Ok(n.round() as u64)
+    }
+    pub fn steps(&self) -> std::result::Result<u64, String> {
+        if self.cycles == 0 {
+            return Err("cycles must be at least 1".into());
+        }
+        let n = self.steps_per_cycle()?.saturating_mul(self.cycles);
+        if n > validate::MAX_STEPS {
+            return Err(format!("the stage lasts {} steps, more than {}", n, validate::MAX_STEPS));
+        }
+        Ok(n)
+    }
+    /// Steps between two samples of the loop: the largest divisor of a
+    /// cycle's steps that still gives `samples_per_cycle` samples, so every
+    /// cycle starts and ends on a sample.
+    pub fn sample_every(&self) -> std::result::Result<u64, String> {
+        let spc = self.steps_per_cycle()?;
+        if self.samples_per_cycle < 4 || self.samples_per_cycle > spc {
+            return Err(format!("samples_per_cycle = {} must be at least 4 and at most the {} steps of a cycle", self.samples_per_cycle, spc));
+        }
+        Ok((1..=spc / self.samples_per_cycle).rev().find(|d| spc % d == 0).unwrap_or(1))
+    }
+    fn wave(&self, amplitude: f64, mean: f64) -> crate::fix::deform::Wave {
+        crate::fix::deform::Wave { amplitude, mean, period: self.period_ps, triangle: self.waveform == Waveform::Triangle }
+    }
+    /// Strain waves per component (x, y, z, xy, xz, yz), as the deform
+    /// fix takes them; all None for a stress-controlled stage.
+    pub fn motions(&self) -> std::result::Result<[Option<crate::fix::deform::Motion>; 6], (&'static str, String)> {
+        const NAMES: [&str; 6] = ["x", "y", "z", "xy", "xz", "yz"];
+        let mut out = [None; 6];
+        let empty = std::collections::BTreeMap::new();
+        let means = self.strain_mean.as_ref().unwrap_or(&empty);
+        if let Some(c) = means.keys().find(|c| !self.strain_amplitude.as_ref().is_some_and(|a| a.contains_key(*c))) {
+            return Err(("strain_mean", format!("strain_mean.{} has no strain_amplitude.{}", c, c)));
+        }
+        for (c, &a) in self.strain_amplitude.iter().flatten() {
+            let k = NAMES.iter().position(|n| n == c).ok_or_else(|| ("strain_amplitude", format!("component '{}' (expected x, y, z, xy, xz or yz)", c)))?;
+            let m = means.get(c).copied().unwrap_or(0.0);
+            if !(a >= 0.0 && a <= 10.0) || !(m.abs() <= 10.0) {
+                return Err(("strain_amplitude", format!("strain_amplitude.{} = {} must be >= 0 (and the mean within +-10)", c, a)));
+            }
+            // The box would turn inside out at 1 + mean − A ≤ 0.
+            if k < 3 && 1.0 + m - a <= 0.05 {
+                return Err(("strain_amplitude", format!("strain_amplitude.{} = {} with mean {} would shrink axis {} to {:.3} of its length (inverting the box); keep mean - amplitude above -0.95", c, a, m, c, 1.0 + m - a)));
+            }
+            out[k] = Some(crate::fix::deform::Motion::Wave(self.wave(a, m)));
+        }
+        Ok(out)
+    }
+    /// Stress amplitudes per normal axis, bar (stress-controlled).
+    pub fn stress_amplitudes(&self) -> std::result::Result<[Option<f64>; 3], String> {
+        let mut out = [None; 3];
+        for (c, &a) in self.stress_amplitude_gpa.iter().flatten() {
+            let d = ["x", "y", "z"].iter().position(|n| n == c).ok_or_else(|| format!("stress_amplitude_gpa component '{}' (expected x, y or z: the barostat drives normal axes)", c))?;
+            if !(a >= 0.0 && a <= validate::MAX_PRESSURE_GPA) {
+                return Err(format!("stress_amplitude_gpa.{} = {} must be >= 0 and at most {} GPa", c, a, validate::MAX_PRESSURE_GPA));
+            }
+            out[d] = Some(a * crate::units::BAR_PER_GPA);
+        }
+        Ok(out)
+    }
+    /// The waveform of a stress-controlled stage (unit amplitude).
+    pub fn unit_wave(&self) -> crate::fix::deform::Wave {
+        self.wave(1.0, 0.0)
+    }
+    /// Barostat targets of the normal axes (start, stop) in GPa.
+    pub fn axis_targets(&self) -> std::result::Result<[Option<(f64, f64)>; 3], String> {
+        match &self.pressure_gpa {
+            Some(p) => Ok(p.axes("pressure_gpa")?.map(|t| t.map(|t| (t.start(), t.stop())))),
+            None => Ok([None; 3]),
+        }
+    }
+    pub fn tilt_targets(&self) -> [Option<(f64, f64)>; 3] {
+        self.pressure_gpa.as_ref().map_or([None; 3], |p| p.tilts().map(|t| t.map(|t| (t.start(), t.stop()))))
+    }
+    /// The deformed components as a deform fix's deck form (names only,
+    /// for the box-change and boundary checks).
+    pub fn spec(&self) -> crate::config::fix::DeformSpec {
+        crate::config::fix::DeformSpec { name: Some("deform".into()), erate: self.strain_amplitude.iter().flatten().map(|(c, _)| (c.clone(), 0.0)).collect() }
+    }
 }
 
 /// Change the boundary styles mid-deck (LAMMPS `change_box all boundary
@@ -771,6 +951,11 @@ pub struct NptStage {
     pub rate_k_per_ps: Option<f64>,
     #[serde(default)]
     pub rate_gpa_per_ps: Option<f64>,
+    /// Take the current cell as the reference of the deviatoric stress
+    /// every this many steps (LAMMPS `nreset`), so unequal per-axis
+    /// targets stay exact while the box creeps (elastostatic holds).
+    #[serde(default)]
+    pub nreset: Option<u64>,
     /// Thermostat damping, ps (default 100 timesteps).
     #[serde(default)]
     pub tdamp: Option<f64>,
@@ -887,6 +1072,11 @@ impl Stage {
                 d.name = Some(format!("{}_{}", d.name.as_deref().unwrap_or("deform"), pass));
                 d.stress_strain_file = with_pass(&d.stress_strain_file, pass);
             }
+            Stage::Cyclic(c) => {
+                c.name = Some(format!("{}_{}", c.name.as_deref().unwrap_or("cyclic"), pass));
+                c.stress_strain_file = with_pass(&c.stress_strain_file, pass);
+                c.cycles_file = with_pass(&c.cycles_file, pass);
+            }
             Stage::WriteData(w) => w.file = with_pass(&w.file, pass),
             Stage::Tg(t) => t.file = with_pass(&t.file, pass),
             Stage::Nvt(NvtStage { inherent_structures: Some(i), .. }) | Stage::Npt(NptStage { inherent_structures: Some(i), .. }) => i.file = with_pass(&i.file, pass),
@@ -895,7 +1085,7 @@ impl Stage {
     }
     /// Does the stage run molecular dynamics (and so produce thermo rows)?
     pub fn is_md(&self) -> bool {
-        matches!(self, Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_) | Stage::Deform(_))
+        matches!(self, Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_) | Stage::Deform(_) | Stage::Cyclic(_))
     }
     /// MD steps the stage runs (0 for other stages; for progress and ETAs).
     pub fn md_steps(&self) -> u64 {
@@ -905,6 +1095,7 @@ impl Stage {
             Stage::Npt(v) => v.steps().unwrap_or(0),
             Stage::Langevin(v) => v.steps().unwrap_or(0),
             Stage::Deform(v) => v.steps().unwrap_or(0),
+            Stage::Cyclic(v) => v.steps().unwrap_or(0),
             _ => 0,
         }
     }
@@ -916,6 +1107,7 @@ impl Stage {
             Stage::Npt(v) => &v.fix,
             Stage::Langevin(v) => &v.fix,
             Stage::Deform(v) => &v.fix,
+            Stage::Cyclic(v) => &v.fix,
             Stage::Minimize(v) => &v.fix,
             _ => &[],
         }
@@ -928,6 +1120,7 @@ impl Stage {
             Stage::Npt(v) => &v.group,
             Stage::Langevin(v) => &v.group,
             Stage::Deform(v) => &v.group,
+            Stage::Cyclic(v) => &v.group,
             _ => return None,
         };
         Some(g.as_deref().unwrap_or("all"))
@@ -941,6 +1134,11 @@ impl Stage {
                 .map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some())))
                 .union(crate::fix::BoxChange::tilts(v.pressure_gpa.tilts().map(|a| a.is_some()))),
             Stage::Deform(v) => v
+                .axis_targets()
+                .map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some())))
+                .union(crate::fix::BoxChange::tilts(v.tilt_targets().map(|a| a.is_some())))
+                .union(FixSpec::Deform(v.spec()).box_change()),
+            Stage::Cyclic(v) => v
                 .axis_targets()
                 .map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some())))
                 .union(crate::fix::BoxChange::tilts(v.tilt_targets().map(|a| a.is_some())))
@@ -962,6 +1160,7 @@ impl Stage {
             Stage::Deform(_) => "deform",
             Stage::ChangeBox(_) => "change_box",
             Stage::Repeat(_) => "repeat",
+            Stage::Cyclic(_) => "cyclic",
         }
     }
 }

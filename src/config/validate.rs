@@ -112,15 +112,16 @@ impl Deck {
             out.push(("output.checkpoint.file".into(), c.file.clone()));
         }
         for (k, st) in self.stages.iter().enumerate() {
-            let f = match st {
-                Stage::WriteData(w) => Some(&w.file),
-                Stage::Tg(t) => Some(&t.file),
-                Stage::Nvt(v) => v.inherent_structures.as_ref().map(|i| &i.file),
-                Stage::Npt(v) => v.inherent_structures.as_ref().map(|i| &i.file),
-                Stage::Deform(v) => Some(&v.stress_strain_file),
-                _ => None,
+            let files: Vec<&String> = match st {
+                Stage::WriteData(w) => vec![&w.file],
+                Stage::Tg(t) => vec![&t.file],
+                Stage::Nvt(v) => v.inherent_structures.iter().map(|i| &i.file).collect(),
+                Stage::Npt(v) => v.inherent_structures.iter().map(|i| &i.file).collect(),
+                Stage::Deform(v) => vec![&v.stress_strain_file],
+                Stage::Cyclic(v) => vec![&v.stress_strain_file, &v.cycles_file],
+                _ => Vec::new(),
             };
-            if let Some(f) = f {
+            for f in files {
                 out.push((format!("stage {} ({}) file", k + 1, st.name()), f.clone()));
             }
         }
@@ -420,6 +421,39 @@ impl Deck {
                         return serr("pressure_gpa", format!("{} has both a rate (erate) and a pressure target; one box component, one driver", both.names().join(", ")));
                     }
                     length(v.steps())?;
+                }
+                Stage::Cyclic(v) => {
+                    temps("temperature", v.temperature, f64::MIN_POSITIVE)?;
+                    timestep(v.timestep)?;
+                    positive("tdamp", v.tdamp(), "ps")?;
+                    positive("pdamp", v.pdamp(), "ps")?;
+                    v.steps().map_err(|m| self.stage_error(k, Some(if v.cycles == 0 { "cycles" } else { "period_ps" }), m))?;
+                    v.sample_every().map_err(|m| self.stage_error(k, Some("samples_per_cycle"), m))?;
+                    let strain = v.motions().map_err(|(kk, m)| self.stage_error(k, Some(kk), m))?;
+                    let stress = v.stress_amplitudes().map_err(|m| self.stage_error(k, Some("stress_amplitude_gpa"), m))?;
+                    let (has_strain, has_stress) = (strain.iter().any(|m| m.is_some()), stress.iter().any(|a| a.is_some()));
+                    if has_strain == has_stress {
+                        let key = if has_strain { "stress_amplitude_gpa" } else { "strain_amplitude" };
+                        return serr(key, "give strain_amplitude (strain-controlled) or stress_amplitude_gpa (stress-controlled), one of them".into());
+                    }
+                    let spec = v.spec();
+                    if let Some(m) = spec.boundary_problem(self.boundary_at(k)) {
+                        return serr("strain_amplitude", m);
+                    }
+                    let targets = v.axis_targets().map_err(|m| self.stage_error(k, Some("pressure_gpa"), m))?;
+                    let tilts = v.tilt_targets();
+                    barostat_problem(targets, tilts, v.couple, self.boundary_at(k)).map_or(Ok(()), |(key, m)| serr(key, m))?;
+                    let baro = crate::fix::BoxChange::axes(targets.map(|t| t.is_some())).union(crate::fix::BoxChange::tilts(tilts.map(|t| t.is_some())));
+                    let both = baro.overlap(crate::config::FixSpec::Deform(spec).box_change());
+                    if !both.is_empty() {
+                        return serr("pressure_gpa", format!("{} has both a strain amplitude and a pressure target; one box component, one driver", both.names().join(", ")));
+                    }
+                    if let Some(d) = (0..3).find(|&d| stress[d].is_some() && targets[d].is_none()) {
+                        return serr("stress_amplitude_gpa", format!("stress_amplitude_gpa.{} needs a pressure target on {} in pressure_gpa (the mean the stress swings about)", ["x", "y", "z"][d], ["x", "y", "z"][d]));
+                    }
+                    if let Some(d) = (0..3).find(|&d| stress[d].is_some() && matches!(v.pressure_gpa, Some(crate::config::PressureSpec::Iso(_)))) {
+                        return serr("pressure_gpa", format!("stress_amplitude_gpa.{} needs per-axis targets (pressure_gpa = {{ x = .., y = .., z = .. }}), not an isotropic one", ["x", "y", "z"][d]));
+                    }
                 }
                 Stage::Velocity(v) => {
                     if !(v.temperature >= 0.0) || v.temperature > lim.max_temperature {

@@ -96,6 +96,9 @@ pub struct Npt {
     pub tdamp: f64,
     pub steps: u64,
     pub done: u64,
+    /// A stress-controlled cycle: the targets of the normal axes move by
+    /// −amp·w(t) bar (σ = −P swings by ±amp, tension first).
+    pub wave: Option<([f64; 3], crate::fix::deform::Wave)>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -156,7 +159,14 @@ impl Fix for Npt {
         let f = self.chain.half_step(dt);
         eng.scale_velocities_group(f, self.group);
         let mvv = self.measure(eng);
+        if self.baro.nreset > 0 && self.done % self.baro.nreset == 0 {
+            self.baro.reset_reference(&eng.bx);
+        }
         self.baro.press_target(delta);
+        if let Some((amp, w)) = self.wave {
+            let shape = w.shape(self.done as f64 * dt);
+            self.baro.offset_targets(amp.map(|a| -a * shape));
+        }
         let (tdof, natoms) = (eng.tdof(), eng.natoms);
         self.baro.omega_dot_update(dt, &eng.bx, tdof, self.chain.t_current, mvv, natoms);
         self.apply_v_press(eng, dt);

@@ -107,6 +107,10 @@ pub struct Barostat {
     /// Tilt components (absent in checkpoints of orthogonal runs).
     #[serde(default)]
     pub tri: TiltBaro,
+    /// Reset the reference cell every this many steps of a stage (LAMMPS
+    /// `nreset`; 0: never).
+    #[serde(default)]
+    pub nreset: u64,
 }
 
 impl Barostat {
@@ -129,6 +133,7 @@ impl Barostat {
             etap_mass: [0.0; PCHAIN],
             p_target: [0.0; 3],
             p_hydro: 0.0,
+            nreset: 0,
             p_current: [0.0; 3],
             vol0: 0.0,
             l0: [0.0; 3],
@@ -178,6 +183,7 @@ impl Barostat {
         self.iso = other.iso;
         self.couple = other.couple;
         self.deviatoric = other.deviatoric;
+        self.nreset = other.nreset;
     }
 
     pub fn pdim(&self) -> usize {
@@ -249,6 +255,33 @@ impl Barostat {
             if self.tri.p_flag[j] {
                 self.tri.p_target[j] = self.tri.p_start[j] + delta * (self.tri.p_stop[j] - self.tri.p_start[j]);
             }
+        }
+    }
+
+    /// Take the current cell as the reference of the deviatoric force
+    /// (LAMMPS `compute_sigma` with `nreset`): σ = V₀ h₀⁻¹ (P_t − P_h) h₀⁻ᵀ
+    /// is exact for the reference cell only, so a box that creeps far from
+    /// it under unequal targets drifts off them.
+    pub fn reset_reference(&mut self, bx: &SimBox) {
+        let l = bx.lengths();
+        self.vol0 = l[0] * l[1] * l[2];
+        self.l0 = l;
+        if bx.triclinic {
+            self.tri.h0_inv = Some(bx.h_inv());
+        }
+    }
+
+    /// Move the targets of the barostatted normal axes by `offset` bar
+    /// (a stress-controlled cycle on top of the stage's targets).
+    pub fn offset_targets(&mut self, offset: [f64; 3]) {
+        for d in 0..3 {
+            if self.p_flag[d] {
+                self.p_target[d] += offset[d];
+            }
+        }
+        let pdim = self.pdim();
+        if pdim > 0 {
+            self.p_hydro = (0..3).filter(|&d| self.p_flag[d]).map(|d| self.p_target[d]).sum::<f64>() / pdim as f64;
         }
     }
 

@@ -277,6 +277,19 @@ impl Output {
         eng.timers.output += t0.elapsed().as_secs_f64();
         Ok(())
     }
+    /// A loading stage's stress–strain table (and a cyclic stage's cycle
+    /// table) and the results file (rank 0).
+    pub(super) fn write_loading(&self, l: &super::stress_strain::Loading, file: &str, cycles: Option<(&str, &[super::stress_strain::Cycle])>) -> Result<()> {
+        if !self.root {
+            return Ok(());
+        }
+        crate::io::write_atomic(&self.path(file), |w| w.write_all(l.csv().as_bytes()))?;
+        if let Some((f, c)) = cycles {
+            crate::io::write_atomic(&self.path(f), |w| w.write_all(super::stress_strain::cycles_csv(c).as_bytes()))?;
+        }
+        self.results.write()
+    }
+
     pub(super) fn path(&self, file: &str) -> PathBuf {
         resolve_in(&self.dir, file)
     }

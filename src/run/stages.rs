@@ -139,6 +139,37 @@ fn stage_barostat(targets_gpa: [Option<(f64, f64)>; 3], tilts_gpa: [Option<(f64,
     }
 }
 
+/// The thermostat (LAMMPS `fix nvt`) or, with pressure targets, the MTK
+/// barostat (`fix npt` on the barostatted components) of a loading stage
+/// (`deform`, `cyclic`).
+struct LoadingNh<'a> {
+    pressure: &'a Option<crate::config::PressureSpec>,
+    targets: [Option<(f64, f64)>; 3],
+    tilts: [Option<(f64, f64)>; 3],
+    couple: Option<CoupleSpec>,
+    tdamp: f64,
+    pdamp: f64,
+    ramp: (f64, f64),
+    steps: u64,
+    start: u64,
+}
+
+impl LoadingNh<'_> {
+    /// The integrator fix, continuing the deck's thermostat chain and
+    /// barostat; `wave` moves the barostat targets (stress control).
+    fn integrator(&self, group: Sel, chain: &NoseHooverChain, baro: &Option<Barostat>, wave: Option<([f64; 3], fix::deform::Wave)>) -> Box<dyn Fix> {
+        let (chain, (t_start, t_stop), steps, done) = (chain.clone(), self.ramp, self.steps, self.start);
+        if self.targets.iter().chain(self.tilts.iter()).any(|t| t.is_some()) {
+            let iso = matches!(self.pressure, Some(crate::config::PressureSpec::Iso(_)));
+            let deviatoric = self.pressure.as_ref().is_some_and(|p| p.deviatoric());
+            let b = stage_barostat(self.targets, self.tilts, self.pdamp, iso, self.couple, deviatoric, baro, self.start);
+            Box::new(fix::nh::Npt { id: "npt".into(), group, chain, baro: b, t_start, t_stop, tdamp: self.tdamp, steps, done, wave })
+        } else {
+            Box::new(fix::nh::Nvt { id: "nvt".into(), group, chain, t_start, t_stop, tdamp: self.tdamp, steps, done })
+        }
+    }
+}
+
 /// Run the stages of a deck once, writing outputs into `dir`, from the
 /// beginning or from checkpoint `restart`; `step` receives the last step.
 pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: u64, opts: &RunOptions, restart: Option<PathBuf>, step: &mut u64) -> Result<()> {
@@ -303,7 +334,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             };
             match stage {
                 Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed.wrapping_add(seed_offset)),
-                Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_) | Stage::Deform(_) => {
+                Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_) | Stage::Deform(_) | Stage::Cyclic(_) => {
                     let group = groups.sel(stage.group().unwrap_or("all")).unwrap_or(Sel::ALL);
                     let id = stage.name().to_string();
                     // The stage's integrator, first among its fixes.
@@ -324,10 +355,13 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                         Stage::Npt(npt) => {
                             let steps = npt.steps().map_err(|m| Error::input(&deck.path, m))?;
                             let targets = npt.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
-                            let b = stage_barostat(targets, npt.tilt_targets(), npt.pdamp(), npt.is_iso(), npt.couple, npt.pressure_gpa.deviatoric(), &baro, start);
+                            let mut b = stage_barostat(targets, npt.tilt_targets(), npt.pdamp(), npt.is_iso(), npt.couple, npt.pressure_gpa.deviatoric(), &baro, start);
+                            if start == 0 {
+                                b.nreset = npt.nreset.unwrap_or(0);
+                            }
                             let ramp = (npt.temperature.start(), npt.temperature.stop());
                             let chain = chain.clone();
-                            fixes.push(Box::new(fix::nh::Npt { id, group, chain, baro: b, t_start: ramp.0, t_stop: ramp.1, tdamp: npt.tdamp(), steps, done: start }));
+                            fixes.push(Box::new(fix::nh::Npt { id, group, chain, baro: b, t_start: ramp.0, t_stop: ramp.1, tdamp: npt.tdamp(), steps, done: start, wave: None }));
                             (steps, npt.timestep, Some(ramp), &npt.inherent_structures)
                         }
                         Stage::Deform(d) => {
@@ -335,23 +369,41 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                             // components) + fix deform remap x.
                             let steps = d.steps().map_err(|m| Error::input(&deck.path, m))?;
                             let ramp = (d.temperature.start(), d.temperature.stop());
-                            let chain = chain.clone();
                             let targets = d.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
-                            let tilts = d.tilt_targets();
-                            if targets.iter().chain(tilts.iter()).any(|t| t.is_some()) {
-                                let iso = matches!(d.pressure_gpa, Some(crate::config::PressureSpec::Iso(_)));
-                                let deviatoric = d.pressure_gpa.as_ref().is_some_and(|p| p.deviatoric());
-                                let b = stage_barostat(targets, tilts, d.pdamp(), iso, d.couple, deviatoric, &baro, start);
-                                fixes.push(Box::new(fix::nh::Npt { id: "npt".into(), group, chain, baro: b, t_start: ramp.0, t_stop: ramp.1, tdamp: d.tdamp(), steps, done: start }));
-                            } else {
-                                fixes.push(Box::new(fix::nh::Nvt { id: "nvt".into(), group, chain, t_start: ramp.0, t_stop: ramp.1, tdamp: d.tdamp(), steps, done: start }));
-                            }
+                            let lp = LoadingNh { pressure: &d.pressure_gpa, targets, tilts: d.tilt_targets(), couple: d.couple, tdamp: d.tdamp(), pdamp: d.pdamp(), ramp, steps, start };
+                            fixes.push(lp.integrator(group, &chain, &baro, None));
                             let motions = d.motions(steps as f64 * d.timestep).map_err(|(key, m)| deck.stage_error(k, Some(key), m))?;
                             fixes.push(Box::new(fix::deform::Deform::new(&id, motions)));
                             if start == 0 {
                                 pending_loading = Some(super::stress_strain::Loading::start(&eng, &motions, None));
                             }
                             (steps, d.timestep, Some(ramp), &None)
+                        }
+                        Stage::Cyclic(c) => {
+                            // Strain-controlled: fix deform with a waveform
+                            // beside fix nvt/npt; stress-controlled: fix npt
+                            // whose targets follow the waveform.
+                            let steps = c.steps().map_err(|m| Error::input(&deck.path, m))?;
+                            let ramp = (c.temperature.start(), c.temperature.stop());
+                            let targets = c.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
+                            let lp = LoadingNh { pressure: &c.pressure_gpa, targets, tilts: c.tilt_targets(), couple: c.couple, tdamp: c.tdamp(), pdamp: c.pdamp(), ramp, steps, start };
+                            let mut motions = c.motions().map_err(|(key, m)| deck.stage_error(k, Some(key), m))?;
+                            let stress = c.stress_amplitudes().map_err(|m| deck.stage_error(k, Some("stress_amplitude_gpa"), m))?;
+                            if motions.iter().any(|m| m.is_some()) {
+                                fixes.push(lp.integrator(group, &chain, &baro, None));
+                                fixes.push(Box::new(fix::deform::Deform::new(&id, motions)));
+                            } else {
+                                fixes.push(lp.integrator(group, &chain, &baro, Some((stress.map(|a| a.unwrap_or(0.0)), c.unit_wave()))));
+                                // The loading axis (largest stress amplitude)
+                                // is measured from the box.
+                                let d = (0..3).max_by(|&a, &b| stress[a].unwrap_or(0.0).total_cmp(&stress[b].unwrap_or(0.0))).unwrap_or(2);
+                                motions[d] = Some(fix::deform::Motion::Wave(c.unit_wave()));
+                            }
+                            if start == 0 {
+                                let every = c.sample_every().map_err(|m| deck.stage_error(k, Some("samples_per_cycle"), m))?;
+                                pending_loading = Some(super::stress_strain::Loading::start(&eng, &motions, Some(every)));
+                            }
+                            (steps, c.timestep, Some(ramp), &None)
                         }
                         Stage::Langevin(l) => {
                             let steps = l.steps().map_err(|m| Error::input(&deck.path, m))?;
@@ -370,16 +422,23 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                         out.loading = Some(l);
                     }
                     md_stage(&mut eng, steps, dt, every, &label, ramp, &mut out, is.as_mut(), &ctx)?;
-                    if let (Stage::Deform(d), Some(l)) = (stage, out.loading.take()) {
-                        let name = d.name.clone().unwrap_or_else(|| "deform".to_string());
-                        for (key, v) in l.report(d.modulus_strain, d.flow_strain) {
-                            out.results.set(&name, key, v);
+                    match (stage, out.loading.take()) {
+                        (Stage::Deform(d), Some(l)) => {
+                            let name = d.name.clone().unwrap_or_else(|| "deform".to_string());
+                            for (key, v) in l.report(d.modulus_strain, d.flow_strain) {
+                                out.results.set(&name, key, v);
+                            }
+                            out.write_loading(&l, &d.stress_strain_file, None)?;
                         }
-                        if root {
-                            let path = out.path(&d.stress_strain_file);
-                            crate::io::write_atomic(&path, |w| w.write_all(l.csv().as_bytes()))?;
-                            out.results.write()?;
+                        (Stage::Cyclic(c), Some(l)) => {
+                            let name = c.name.clone().unwrap_or_else(|| "cyclic".to_string());
+                            let cycles = l.cycles(c.period_ps);
+                            for (key, v) in super::stress_strain::cycles_report(&cycles, &l) {
+                                out.results.set(&name, key, v);
+                            }
+                            out.write_loading(&l, &c.stress_strain_file, Some((&c.cycles_file, &cycles)))?;
                         }
+                        _ => {}
                     }
                     // Thermostat and barostat carry on to the next stage.
                     let mut th = ThermostatState { chain: chain.clone(), baro: baro.clone() };

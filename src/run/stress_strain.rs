@@ -42,6 +42,9 @@ pub struct Loading {
     /// stage samples its loops on its own clock).
     #[serde(default)]
     pub every: Option<u64>,
+    /// Atoms of the system (volume per atom of a cycle).
+    #[serde(default)]
+    pub natoms: u64,
 }
 
 impl Loading {
@@ -64,7 +67,7 @@ impl Loading {
             Some(Motion::Erate(_)) => None,
             _ => Some([v0(component), l0(component)]),
         };
-        let mut l = Loading { component, rate: rate(component), t0: eng.time, rows: Vec::new(), reference, every };
+        let mut l = Loading { component, rate: rate(component), t0: eng.time, rows: Vec::new(), reference, every, natoms: eng.natoms };
         l.record(&eng.thermo(), eng.natoms);
         l
     }
@@ -103,7 +106,7 @@ impl Loading {
 
     /// Stress of the loading component in a row (thermo tensor order
     /// xx yy zz xy xz yz).
-    fn stress(&self, r: &[f64; 18]) -> f64 {
+    pub fn stress(&self, r: &[f64; 18]) -> f64 {
         r[4 + self.component]
     }
 
@@ -155,5 +158,97 @@ impl Loading {
             s.push('\n');
         }
         s
+    }
+}
+
+/// One cycle of a cyclic stage: its strain and stress ranges, its loop
+/// area A = ∮σ dε (GPa; trapezoids over the samples in time order, so a
+/// loop run clockwise in the (ε, σ) plane — stress leading strain, energy
+/// dissipated — is positive), and the state at its end.
+#[derive(Clone, Debug)]
+pub struct Cycle {
+    pub strain: [f64; 2],
+    pub stress: [f64; 2],
+    pub area_gpa: f64,
+    /// Volume per atom at the cycle's start, Å³ (to turn A into eV/atom).
+    pub volume_per_atom: f64,
+    pub strain_end: f64,
+    pub stress_end: f64,
+}
+
+/// 1 GPa × 1 Å³ in eV.
+const GPA_A3_EV: f64 = 1e-21 / 1.602176634e-19;
+
+/// The per-cycle table.
+pub fn cycles_csv(cycles: &[Cycle]) -> String {
+    let mut s = String::from("cycle,strain_min,strain_max,stress_min_gpa,stress_max_gpa,loop_area_mj_per_m3,loop_area_ev_per_atom,strain_end,stress_end_gpa\n");
+    for (k, c) in cycles.iter().enumerate() {
+        s.push_str(&format!(
+            "{},{:?},{:?},{:?},{:?},{:?},{:?},{:?},{:?}\n",
+            k + 1,
+            c.strain[0],
+            c.strain[1],
+            c.stress[0],
+            c.stress[1],
+            c.area_gpa * 1e3,
+            c.area_gpa * c.volume_per_atom * GPA_A3_EV,
+            c.strain_end,
+            c.stress_end
+        ));
+    }
+    s
+}
+
+/// results.json entries of a cyclic stage: loop areas (MJ/m³, first, last,
+/// mean over cycles, and the mean in eV/atom), the residual strain and
+/// stress at the end of the last cycle, and the measured half ranges of
+/// strain and stress in the last cycle.
+pub fn cycles_report(cycles: &[Cycle], l: &Loading) -> Vec<(&'static str, f64)> {
+    let n = cycles.len() as f64;
+    let mean = |f: &dyn Fn(&Cycle) -> f64| if cycles.is_empty() { f64::NAN } else { cycles.iter().map(f).sum::<f64>() / n };
+    let last = cycles.last();
+    let end = l.rows.last().map(|r| (r[2], l.stress(r))).unwrap_or((f64::NAN, f64::NAN));
+    vec![
+        ("cycles", n),
+        ("loop_area_first_mj_per_m3", cycles.first().map_or(f64::NAN, |c| c.area_gpa * 1e3)),
+        ("loop_area_last_mj_per_m3", last.map_or(f64::NAN, |c| c.area_gpa * 1e3)),
+        ("loop_area_mean_mj_per_m3", mean(&|c| c.area_gpa * 1e3)),
+        ("loop_area_mean_ev_per_atom", mean(&|c| c.area_gpa * c.volume_per_atom * GPA_A3_EV)),
+        ("residual_strain", end.0),
+        ("residual_stress_gpa", end.1),
+        ("strain_amplitude", last.map_or(f64::NAN, |c| 0.5 * (c.strain[1] - c.strain[0]))),
+        ("stress_amplitude_gpa", last.map_or(f64::NAN, |c| 0.5 * (c.stress[1] - c.stress[0]))),
+    ]
+}
+
+impl Loading {
+    /// The loop of each whole cycle of period `period` ps: a sample at a
+    /// cycle boundary ends one cycle and starts the next.
+    pub fn cycles(&self, period: f64) -> Vec<Cycle> {
+        let phase = |r: &[f64; 18]| (r[1] - self.t0) / period;
+        let total = self.rows.last().map_or(0.0, phase);
+        let ncycles = (total + 1e-6).floor() as usize;
+        (0..ncycles)
+            .map(|c| {
+                let rows: Vec<&[f64; 18]> = self.rows.iter().filter(|r| phase(r) >= c as f64 - 1e-6 && phase(r) <= (c + 1) as f64 + 1e-6).collect();
+                let (mut area, mut strain, mut stress) = (0.0, [f64::INFINITY, f64::NEG_INFINITY], [f64::INFINITY, f64::NEG_INFINITY]);
+                for w in rows.windows(2) {
+                    area += 0.5 * (self.stress(w[0]) + self.stress(w[1])) * (w[1][2] - w[0][2]);
+                }
+                for r in &rows {
+                    strain = [strain[0].min(r[2]), strain[1].max(r[2])];
+                    stress = [stress[0].min(self.stress(r)), stress[1].max(self.stress(r))];
+                }
+                let (first, last) = (rows.first(), rows.last());
+                Cycle {
+                    strain,
+                    stress,
+                    area_gpa: area,
+                    volume_per_atom: first.map_or(f64::NAN, |r| r[12] * r[13] * r[14] / self.natoms.max(1) as f64),
+                    strain_end: last.map_or(f64::NAN, |r| r[2]),
+                    stress_end: last.map_or(f64::NAN, |r| self.stress(r)),
+                }
+            })
+            .collect()
     }
 }
