@@ -38,12 +38,22 @@ impl Results {
         v.insert("volume_per_atom".to_string(), t.volume / n);
         v.insert("pressure_gpa".to_string(), t.pressure / BAR_PER_GPA);
         v.insert("temperature".to_string(), t.temperature);
+        for (d, a) in ["lx", "ly", "lz"].into_iter().enumerate() {
+            v.insert(a.to_string(), t.lengths[d]);
+        }
         if let Some(r) = relative_to {
             let base = self.values.get(r).ok_or_else(|| format!("relative_to '{}': no such record yet", r))?;
             for q in ["pe_per_atom", "density", "volume_per_atom"] {
                 v.insert(format!("delta_{}", q), v[q] - base[q]);
             }
             v.insert("delta_density_rel".to_string(), v["density"] / base["density"] - 1.0);
+            // Engineering strain of each axis against the reference box
+            // (the residual strain after a load–unload sequence).
+            for (a, e) in [("lx", "strain_x"), ("ly", "strain_y"), ("lz", "strain_z")] {
+                if let Some(b) = base.get(a) {
+                    v.insert(e.to_string(), v[a] / b - 1.0);
+                }
+            }
         }
         self.values.insert(name.to_string(), v);
         Ok(&self.values[name])

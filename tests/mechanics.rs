@@ -123,3 +123,79 @@ fn stress_controlled_cycles_dissipate() {
     assert!(a[1]["stress_max_gpa"] > 0.8 && a[1]["stress_min_gpa"] < -0.8, "the stress swings by about 1 GPa: {:?}", a[1]);
     assert!(a[1]["strain_max"] - a[1]["strain_min"] > 0.01, "the strain follows: {:?}", a[1]);
 }
+
+/// A shipped mechanics deck shrunk for CI: 1 ps holds, 1 % strain, one
+/// 2 ps cycle, two passes of a repeat block, 20× faster temperature ramps,
+/// inputs made absolute.
+fn shrunk_deck(name: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let inputs = root().join("inputs");
+    let text = std::fs::read_to_string(inputs.join(name).join("deck.toml")).unwrap();
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let Some((k, v)) = l.split_once('=') else { return l.to_string() };
+            let (k, v) = (k.trim(), v.split('#').next().unwrap().trim());
+            match k {
+                "time_ps" => "time_ps = 1.0".to_string(),
+                "strain" => "strain = 0.01".to_string(),
+                "cycles" => "cycles = 1".to_string(),
+                "period_ps" => "period_ps = 2.0".to_string(),
+                "count" => "count = 2".to_string(),
+                "modulus_strain" | "flow_strain" => String::new(),
+                "rate_k_per_ps" => format!("rate_k_per_ps = {}", v.parse::<f64>().unwrap() * 20.0),
+                "read_data" | "file" if v.contains("../") => l.replace("../", &format!("{}/", inputs.display())),
+                _ => l.to_string(),
+            }
+        })
+        .collect();
+    let deck = dir.join("deck.toml");
+    std::fs::write(&deck, out.join("\n")).unwrap();
+    deck
+}
+
+/// Every shipped mechanics deck (inputs/tension, compression, elastostatic,
+/// shear, cyclic, cryo_cycling) runs shrunk under mpirun on 1, 2 and 4
+/// ranks and reports what its comments promise.
+#[test]
+fn shipped_mechanics_decks_on_1_2_4_ranks() {
+    for name in ["tension", "compression", "elastostatic", "shear", "cyclic", "cryo_cycling"] {
+        for np in [1, 2, 4] {
+            let dir = tempdir();
+            let deck = shrunk_deck(name, dir.path());
+            let mut args = vec!["run", deck.to_str().unwrap()];
+            if name == "elastostatic" {
+                args.extend(["--var", "sigma_gpa=0.3"]);
+            }
+            ok(&glassmd_mpirun(np, &args, dir.path()));
+            let r = results(dir.path());
+            let f = |e: &str, k: &str| r[e][k].as_f64().unwrap_or_else(|| panic!("{name} np={np}: {e}.{k} in {r}"));
+            match name {
+                "tension" | "compression" | "shear" => {
+                    assert!(f(name, "modulus_gpa") > 5.0, "{name} np={np}: modulus {}", f(name, "modulus_gpa"));
+                    assert!((f(name, "final_strain") - 0.01).abs() < 1e-9);
+                    assert_eq!(f(name, "sign"), if name == "compression" { -1.0 } else { 1.0 });
+                    assert!(dir.path().join("stress_strain.csv").exists());
+                }
+                "elastostatic" => {
+                    // The load stopped at -pzz = sigma (checked every 10 steps).
+                    let load = read_thermo_csv(&dir.path().join("load.csv"));
+                    let szz = load.last().unwrap()["szz"];
+                    assert!((-0.45..=-0.3).contains(&szz), "np={np}: loading stopped at szz = {szz} GPa");
+                    assert!(f("after", "strain_z").is_finite() && f("after", "delta_pe_per_atom").is_finite());
+                    assert!(f("yield", "modulus_gpa") > 5.0);
+                }
+                "cyclic" => {
+                    assert_eq!(f("cyclic", "cycles"), 1.0);
+                    assert!(f("cyclic", "loop_area_mean_mj_per_m3").is_finite() && f("after", "strain_z").is_finite());
+                }
+                "cryo_cycling" => {
+                    assert!(f("after", "delta_pe_per_atom").is_finite());
+                    let t = read_thermo_csv(&dir.path().join("thermo.csv"));
+                    let cold = t.iter().filter(|r| r["target_temperature"] == 77.0).count();
+                    assert_eq!(cold, 2, "np={np}: two passes reach 77 K");
+                }
+                _ => unreachable!(),
+            }
+        }
+    }
+}
