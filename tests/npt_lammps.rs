@@ -24,7 +24,7 @@ fn run_case(name: &str, baro: Barostat, t: (f64, f64)) -> f64 {
     let mut eng = Engine::new(&comm, &data, &data_path, [Boundary::Periodic; 3], Box::new(pot), masses, opts).unwrap();
     eng.setup(ForceFlags::default()).unwrap();
     let lmp = &read_lammps_log(&root().join(format!("tests/data/lammps_npt/{name}.log")))[0];
-    let npt = Npt { id: "npt".into(), group: Sel::ALL, chain: NoseHooverChain::new(), baro, t_start: t.0, t_stop: t.1, tdamp: 0.1, steps: 300, done: 0 };
+    let npt = Npt { id: "npt".into(), group: Sel::ALL, chain: NoseHooverChain::new(), baro, t_start: t.0, t_stop: t.1, tdamp: 0.1, steps: 300, done: 0, wave: None };
     eng.fixes = vec![Box::new(npt)];
     eng.setup_fixes().unwrap();
     let mut worst = 0.0f64;
