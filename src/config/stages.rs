@@ -197,13 +197,10 @@ impl CyclicStage {
     }
     /// Barostat targets of the normal axes (start, stop) in GPa.
     pub fn axis_targets(&self) -> std::result::Result<[Option<(f64, f64)>; 3], String> {
-        match &self.pressure_gpa {
-            Some(p) => Ok(p.axes("pressure_gpa")?.map(|t| t.map(|t| (t.start(), t.stop())))),
-            None => Ok([None; 3]),
-        }
+        optional_axis_targets(&self.pressure_gpa)
     }
     pub fn tilt_targets(&self) -> [Option<(f64, f64)>; 3] {
-        self.pressure_gpa.as_ref().map_or([None; 3], |p| p.tilts().map(|t| t.map(|t| (t.start(), t.stop()))))
+        optional_tilt_targets(&self.pressure_gpa)
     }
     /// The deformed components as a deform fix's deck form (names only,
     /// for the box-change and boundary checks).
@@ -280,6 +277,15 @@ impl Origin {
             (Some((j, _, _)), None) => Some(format!("stage[{}]", j)),
         }
     }
+}
+
+/// Box components a loading stage (`deform`, `cyclic`) changes: its
+/// barostatted components and its deformed ones.
+fn loading_box_change(p: &Option<PressureSpec>, spec: crate::config::fix::DeformSpec) -> crate::fix::BoxChange {
+    optional_axis_targets(p)
+        .map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some())))
+        .union(crate::fix::BoxChange::tilts(optional_tilt_targets(p).map(|a| a.is_some())))
+        .union(FixSpec::Deform(spec).box_change())
 }
 
 /// `file` with `_N` before its extension (`stress_strain.csv` →
@@ -372,6 +378,20 @@ pub struct DeformStage {
     kind: Option<String>,
 }
 
+/// (start, stop) targets in GPa of the normal axes of an optional
+/// `pressure_gpa` (a loading stage's barostat; None: no barostat).
+fn optional_axis_targets(p: &Option<PressureSpec>) -> std::result::Result<[Option<(f64, f64)>; 3], String> {
+    match p {
+        Some(p) => Ok(p.axes("pressure_gpa")?.map(|t| t.map(|t| (t.start(), t.stop())))),
+        None => Ok([None; 3]),
+    }
+}
+
+/// The same for the tilts (xy, xz, yz).
+fn optional_tilt_targets(p: &Option<PressureSpec>) -> [Option<(f64, f64)>; 3] {
+    p.as_ref().map_or([None; 3], |p| p.tilts().map(|t| t.map(|t| (t.start(), t.stop()))))
+}
+
 fn remap_x() -> String {
     "x".to_string()
 }
@@ -455,14 +475,11 @@ impl DeformStage {
     }
     /// Barostat targets of the normal axes (start, stop) in GPa.
     pub fn axis_targets(&self) -> std::result::Result<[Option<(f64, f64)>; 3], String> {
-        match &self.pressure_gpa {
-            Some(p) => Ok(p.axes("pressure_gpa")?.map(|t| t.map(|t| (t.start(), t.stop())))),
-            None => Ok([None; 3]),
-        }
+        optional_axis_targets(&self.pressure_gpa)
     }
     /// Barostat targets of the tilts (xy, xz, yz) in GPa.
     pub fn tilt_targets(&self) -> [Option<(f64, f64)>; 3] {
-        self.pressure_gpa.as_ref().map_or([None; 3], |p| p.tilts().map(|t| t.map(|t| (t.start(), t.stop()))))
+        optional_tilt_targets(&self.pressure_gpa)
     }
     /// Steps from exactly one of `strain`, `steps`, `time_ps` (with
     /// `until_pressure_gpa`, at most one: the limit, by default a strain of 1).
@@ -1133,16 +1150,8 @@ impl Stage {
                 .axis_targets()
                 .map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some())))
                 .union(crate::fix::BoxChange::tilts(v.pressure_gpa.tilts().map(|a| a.is_some()))),
-            Stage::Deform(v) => v
-                .axis_targets()
-                .map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some())))
-                .union(crate::fix::BoxChange::tilts(v.tilt_targets().map(|a| a.is_some())))
-                .union(FixSpec::Deform(v.spec()).box_change()),
-            Stage::Cyclic(v) => v
-                .axis_targets()
-                .map_or(crate::fix::BoxChange::default(), |t| crate::fix::BoxChange::axes(t.map(|a| a.is_some())))
-                .union(crate::fix::BoxChange::tilts(v.tilt_targets().map(|a| a.is_some())))
-                .union(FixSpec::Deform(v.spec()).box_change()),
+            Stage::Deform(v) => loading_box_change(&v.pressure_gpa, v.spec()),
+            Stage::Cyclic(v) => loading_box_change(&v.pressure_gpa, v.spec()),
             _ => crate::fix::BoxChange::default(),
         }
     }

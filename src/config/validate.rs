@@ -86,6 +86,22 @@ impl Deck {
         }
     }
 
+    /// The barostat of loading stage `k` (targets, tilts, couple) under the
+    /// boundary in force, and one driver per box component: the deformed
+    /// components of `deform` (called `what` in the message) may not also
+    /// have a pressure target.
+    fn loading_drivers(&self, k: usize, targets: [Option<(f64, f64)>; 3], tilts: [Option<(f64, f64)>; 3], couple: Option<CoupleSpec>, deform: &crate::config::FixSpec, what: &str) -> Result<()> {
+        if let Some((key, m)) = barostat_problem(targets, tilts, couple, self.boundary_at(k)) {
+            return Err(self.stage_error(k, Some(key), m));
+        }
+        let baro = crate::fix::BoxChange::axes(targets.map(|t| t.is_some())).union(crate::fix::BoxChange::tilts(tilts.map(|t| t.is_some())));
+        let both = baro.overlap(deform.box_change());
+        if !both.is_empty() {
+            return Err(self.stage_error(k, Some("pressure_gpa"), format!("{} has both {} and a pressure target; one box component, one driver", both.names().join(", "), what)));
+        }
+        Ok(())
+    }
+
     /// A failure while stage `k` ran, at the stage's line; errors that
     /// already name a file (and a signal's stop) pass through.
     pub fn runtime_error(&self, k: usize, e: Error) -> Error {
@@ -412,14 +428,7 @@ impl Deck {
                         return serr("remap", format!("remap = \"{}\": only \"x\" (atoms follow the box affinely) is supported", v.remap));
                     }
                     let targets = v.axis_targets().map_err(|m| self.stage_error(k, Some("pressure_gpa"), m))?;
-                    let tilts = v.tilt_targets();
-                    barostat_problem(targets, tilts, v.couple, self.boundary_at(k)).map_or(Ok(()), |(key, m)| serr(key, m))?;
-                    // One box component, one driver: a rate or a target.
-                    let baro = crate::fix::BoxChange::axes(targets.map(|t| t.is_some())).union(crate::fix::BoxChange::tilts(tilts.map(|t| t.is_some())));
-                    let both = baro.overlap(spec.box_change());
-                    if !both.is_empty() {
-                        return serr("pressure_gpa", format!("{} has both a rate (erate) and a pressure target; one box component, one driver", both.names().join(", ")));
-                    }
+                    self.loading_drivers(k, targets, v.tilt_targets(), v.couple, &spec, "a rate (erate)")?;
                     length(v.steps())?;
                 }
                 Stage::Cyclic(v) => {
@@ -441,13 +450,7 @@ impl Deck {
                         return serr("strain_amplitude", m);
                     }
                     let targets = v.axis_targets().map_err(|m| self.stage_error(k, Some("pressure_gpa"), m))?;
-                    let tilts = v.tilt_targets();
-                    barostat_problem(targets, tilts, v.couple, self.boundary_at(k)).map_or(Ok(()), |(key, m)| serr(key, m))?;
-                    let baro = crate::fix::BoxChange::axes(targets.map(|t| t.is_some())).union(crate::fix::BoxChange::tilts(tilts.map(|t| t.is_some())));
-                    let both = baro.overlap(crate::config::FixSpec::Deform(spec).box_change());
-                    if !both.is_empty() {
-                        return serr("pressure_gpa", format!("{} has both a strain amplitude and a pressure target; one box component, one driver", both.names().join(", ")));
-                    }
+                    self.loading_drivers(k, targets, v.tilt_targets(), v.couple, &crate::config::FixSpec::Deform(spec), "a strain amplitude")?;
                     if let Some(d) = (0..3).find(|&d| stress[d].is_some() && targets[d].is_none()) {
                         return serr("stress_amplitude_gpa", format!("stress_amplitude_gpa.{} needs a pressure target on {} in pressure_gpa (the mean the stress swings about)", ["x", "y", "z"][d], ["x", "y", "z"][d]));
                     }

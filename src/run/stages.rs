@@ -53,15 +53,16 @@ pub(super) fn md_stage(
     let p0: Option<[f64; 6]> = out.loading.as_ref().and_then(|l| l.rows.first()).map(|r| std::array::from_fn(|k| -r[4 + k] * crate::units::BAR_PER_GPA));
     for s in ctx.start + 1..=steps {
         eng.md_step(dt)?;
-        let mut emitted = false;
+        // The thermo of this step, computed (collectively) at most once.
+        let mut emitted: Option<crate::io::thermo::Thermo> = None;
         if eng.step % every == 0 || s == steps {
             let t = eng.thermo();
-            out.emit(eng, t, target(s))?;
-            emitted = true;
+            out.emit(eng, t.clone(), target(s))?;
+            emitted = Some(t);
         }
         if let Some(n) = out.loading.as_ref().and_then(|l| l.every) {
             if s % n == 0 || s == steps {
-                let t = eng.thermo();
+                let t = emitted.clone().unwrap_or_else(|| eng.thermo());
                 let natoms = eng.natoms;
                 if let Some(l) = out.loading.as_mut() {
                     l.record(&t, natoms);
@@ -69,7 +70,10 @@ pub(super) fn md_stage(
             }
         }
         if let (Some(p0), true) = (p0, ctx.until.iter().any(|u| u.is_some()) && s % UNTIL_CHECK_STEPS == 0) {
-            let t = eng.thermo();
+            let (t, emitted) = match emitted {
+                Some(t) => (t, true),
+                None => (eng.thermo(), false),
+            };
             let reached = (0..6).find(|&k| ctx.until[k].is_some_and(|u| (t.ptensor[k] - u) * (p0[k] - u) <= 0.0));
             if let Some(k) = reached {
                 if !emitted {
