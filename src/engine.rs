@@ -150,6 +150,11 @@ pub struct Engine<'c> {
     /// Set by a fix (a tilt flip) to reneighbor at the next step whatever
     /// the atoms did (LAMMPS `next_reneighbor`).
     pub force_reneighbor: bool,
+    /// The cell's rate of change (x, y, z, xy, xz, yz; Å/ps) set by a
+    /// `remap v` deformation for the reneighboring that follows: an atom
+    /// wrapped across a periodic face takes the velocity of the image it
+    /// becomes (LAMMPS `Domain::pbc` with `deform_vremap`). Used once.
+    pub vremap: Option<[f64; 6]>,
     /// A fix's hook found the run cannot go on (hooks return nothing);
     /// the step reports it as an error on every rank.
     pub fault: Option<String>,
@@ -271,6 +276,7 @@ impl<'c> Engine<'c> {
             box_hold: SimBox::new([0.0; 3], [0.0; 3], boundary),
             last_sort: None,
             force_reneighbor: false,
+            vremap: None,
             fault: None,
             compute_settings: crate::compute::Settings::default(),
             compute_values: std::collections::HashMap::new(),
@@ -300,10 +306,21 @@ impl<'c> Engine<'c> {
             self.bx.to_lamda(&mut self.atoms.x[..n]);
         }
         let pbox = self.bx.decomposition_box();
+        let h_rate = self.vremap.take();
         for i in 0..n {
             let (x, im) = (&mut self.atoms.x[i], &mut self.atoms.image[i]);
+            let before = *im;
             if !pbox.wrap(x, im) {
                 runaway += 1;
+            }
+            if let (Some(h), true) = (h_rate, *im != before) {
+                // Moving by −n edge vectors (image flag up by n) takes
+                // the velocity of that image: v −= n · ḣ (rows a, b, c).
+                let n = [(im[0] - before[0]) as f64, (im[1] - before[1]) as f64, (im[2] - before[2]) as f64];
+                let v = &mut self.atoms.v[i];
+                v[0] -= n[0] * h[0] + n[1] * h[3] + n[2] * h[4];
+                v[1] -= n[1] * h[1] + n[2] * h[5];
+                v[2] -= n[2] * h[2];
             }
         }
         // Fixed non-periodic faces: atoms beyond them are lost (LAMMPS).
@@ -1099,6 +1116,14 @@ impl<'c> Engine<'c> {
                 }
             }
         }
+        self.dom.set_box(&self.bx);
+    }
+
+    /// Give the box new bounds and tilts without moving any atom (LAMMPS
+    /// `fix deform ... remap v`): the periodic images, and so the ghosts at
+    /// the next forward communication, move with the cell.
+    pub fn reshape_box(&mut self, new: &SimBox) {
+        self.bx = self.bx.with_shape(new.lo, new.hi, new.tilt);
         self.dom.set_box(&self.bx);
     }
 

@@ -8,7 +8,8 @@
 //! - compression: the same at −0.05;
 //! - simple shear: `erate = { xy = 0.05 }` under Nosé–Hoover (LAMMPS `fix
 //!   nvt` + `fix deform 1 xy erate remap x` on a box made triclinic);
-//!
+//! - shear flow: the same with `remap = "v"` (LAMMPS `remap v`: atoms stay,
+//!   and take their image's velocity when wrapped across the sheared face);
 //! - true rate: `trate = { z = 0.05 }` with the lateral barostat (LAMMPS
 //!   `fix deform 1 z trate 0.05`);
 //! - final values: `final = { x = 34.1, xy = 2.0 }` under Nosé–Hoover (LAMMPS
@@ -28,7 +29,10 @@ fn run_case(case: &str, stage: &str, np: usize) -> f64 {
         "eam/fs",
         "CuZr_mm.eam.fs",
         &["Cu", "Zr"],
-        &format!("[neighbor]\nskin = 1.0\n\n[thermo]\nevery = 10\nfile = \"thermo.csv\"\n\n[[stage]]\nkind = \"deform\"\nname = \"{case}\"\ntimestep = 0.001\ntemperature = 300.0\ntdamp = 0.1\nsteps = 300\nremap = \"x\"\n{stage}\n"),
+        &format!(
+            "[neighbor]\nskin = 1.0\n\n[thermo]\nevery = 10\nfile = \"thermo.csv\"\n\n[[stage]]\nkind = \"deform\"\nname = \"{case}\"\ntimestep = 0.001\ntemperature = 300.0\ntdamp = 0.1\nsteps = 300\n{}{stage}\n",
+            if stage.contains("remap") { "" } else { "remap = \"x\"\n" }
+        ),
     );
     ok(&glassmd(np, 1, &["run", deck.to_str().unwrap()], dir.path()));
     let ours = read_thermo_csv(&dir.path().join("thermo.csv"));
@@ -43,6 +47,7 @@ fn deform_stages_follow_lammps() {
         ("tension", "erate = { z = 0.05 }\npressure_gpa = { x = 0.0, y = 0.0 }\npdamp = 1.0"),
         ("compression", "erate = { z = -0.05 }\npressure_gpa = { x = 0.0, y = 0.0 }\npdamp = 1.0"),
         ("shear", "erate = { xy = 0.05 }"),
+        ("shear_v", "erate = { xy = 0.05 }\nremap = \"v\""),
         ("trate", "trate = { z = 0.05 }\npressure_gpa = { x = 0.0, y = 0.0 }\npdamp = 1.0"),
         ("final", "final = { x = 34.1, xy = 2.0 }"),
     ];

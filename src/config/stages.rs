@@ -354,7 +354,9 @@ pub struct DeformStage {
     /// Barostat damping, ps (default 1000 timesteps).
     #[serde(default)]
     pub pdamp: Option<f64>,
-    /// How atoms follow the box: "x" (affinely, LAMMPS `remap x`).
+    /// How atoms follow the box: "x" (affinely, LAMMPS `remap x`) or "v"
+    /// (they stay; an atom wrapped across a periodic face takes its image's
+    /// velocity, LAMMPS `remap v`, for shear flow).
     #[serde(default = "remap_x")]
     pub remap: String,
     /// The stress–strain table of the stage.

@@ -424,8 +424,8 @@ impl Deck {
                             return serr(key, format!("{} = [{}, {}] must be a strain window [a, b] with 0 <= a < b", key, N(w[0]), N(w[1])));
                         }
                     }
-                    if v.remap != "x" {
-                        return serr("remap", format!("remap = \"{}\": only \"x\" (atoms follow the box affinely) is supported", v.remap));
+                    if v.remap != "x" && v.remap != "v" {
+                        return serr("remap", format!("remap = \"{}\" must be \"x\" (atoms follow the box affinely) or \"v\" (atoms stay; velocities change at periodic wraps, for shear flow)", v.remap));
                     }
                     let targets = v.axis_targets().map_err(|m| self.stage_error(k, Some("pressure_gpa"), m))?;
                     self.loading_drivers(k, targets, v.tilt_targets(), v.couple, &spec, "a rate (erate)")?;

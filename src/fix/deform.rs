@@ -15,10 +15,21 @@
 //!   flags, so energy and forces are continuous across it.
 //!
 //! Atoms are carried affinely with the box (`remap x`: fractional
-//! coordinates kept, `Engine::remap_box_to`). The start box, step and a
-//! pending flip are the fix's state, so a restart continues the same ramp.
-//! The mechanics issue extends this with true rates, final lengths and stop
-//! conditions.
+//! coordinates kept, `Engine::remap_box_to`), or left where they are
+//! (`remap v`, LAMMPS `fix deform ... remap v`, for shear flow): only the
+//! cell moves, the periodic images move with it, and an atom that crosses a
+//! periodic face at a reneighboring has the velocity of the image it
+//! becomes added — the rate of change of the cell's edge vectors,
+//! `h_rate` (LAMMPS `Domain::pbc` with `deform_vremap`; the Lees–Edwards
+//! boundary condition of a homogeneous shear flow, Evans & Morriss,
+//! *Statistical Mechanics of Nonequilibrium Liquids*, ch. 6). The fix hands
+//! its `h_rate` to the engine in `pre_exchange`, right before the wrap.
+//!
+//! Other styles: true rate L0 exp(R t), a final value reached linearly over
+//! the stage, and a waveform (cyclic loading), all as [`Motion`]s. The start
+//! box, step, the last `h_rate` and a pending flip are the fix's state, so a
+//! restart continues the same ramp. To add a style, add a `Motion` variant
+//! with its value and its time derivative.
 
 use super::{BoxChange, Fix};
 use crate::engine::Engine;
@@ -84,12 +95,33 @@ impl Motion {
             Motion::Wave(w) => l0 * (1.0 + w.value(t)),
         }
     }
+    /// The rate of change of the component, Å/ps, at time t (LAMMPS
+    /// `h_rate`): constant for erate (R L0) and final ((value − v0) /
+    /// duration, over the whole stage as LAMMPS takes it); R × the current
+    /// value `now` for trate (as LAMMPS, from the box before the step's
+    /// update); dε/dt × L0 for a waveform.
+    fn rate(&self, t: f64, v0: f64, l0: f64, now: f64) -> f64 {
+        match *self {
+            Motion::Erate(r) => r * l0,
+            Motion::Trate(r) => r * now,
+            Motion::Final { value, duration } => (value - v0) / duration,
+            Motion::Wave(w) => {
+                // Central difference of the waveform over a tiny interval:
+                // exact for the triangle away from its corners and to
+                // O(h²) for the sine.
+                let h = 1e-6 * w.period;
+                (w.value(t + h) - w.value((t - h).max(0.0))) / (t + h - (t - h).max(0.0)) * l0
+            }
+        }
+    }
 }
 
 pub struct Deform {
     id: String,
     /// Per component x, y, z, xy, xz, yz (None: not deformed).
     motion: [Option<Motion>; 6],
+    /// `remap v`: atoms stay put; velocities change at periodic wraps.
+    remap_v: bool,
     state: DeformState,
 }
 
@@ -105,11 +137,33 @@ struct DeformState {
     /// reneighboring: the new tilts and the flips (xy, xz, yz).
     #[serde(default)]
     flip: Option<([f64; 3], [i32; 3])>,
+    /// The cell's rate of change (x, y, z, xy, xz, yz), Å/ps, from the last
+    /// end of step (LAMMPS `h_rate`), used by `remap v`.
+    #[serde(default)]
+    h_rate: [f64; 6],
 }
 
 impl Deform {
     pub fn new(id: &str, motion: [Option<Motion>; 6]) -> Deform {
-        Deform { id: id.to_string(), motion, state: DeformState { lo: [0.0; 3], hi: [0.0; 3], step: 0, tilt: [0.0; 3], flip: None } }
+        Deform { id: id.to_string(), motion, remap_v: false, state: DeformState { lo: [0.0; 3], hi: [0.0; 3], step: 0, tilt: [0.0; 3], flip: None, h_rate: [0.0; 6] } }
+    }
+    /// Leave atoms in place as the box deforms (`remap v`).
+    pub fn remap_v(mut self, on: bool) -> Deform {
+        self.remap_v = on;
+        self
+    }
+    /// `h_rate` at time t since the start, from the box `bx` before the
+    /// step's update.
+    fn h_rate(&self, t: f64, bx: &crate::system::SimBox) -> [f64; 6] {
+        let s = &self.state;
+        std::array::from_fn(|c| match self.motion[c] {
+            None => 0.0,
+            Some(m) if c < 3 => m.rate(t, s.hi[c] - s.lo[c], s.hi[c] - s.lo[c], bx.length(c)),
+            Some(m) => {
+                let second = crate::system::TILTS[c - 3].2;
+                m.rate(t, s.tilt[c - 3], s.hi[second] - s.lo[second], bx.tilt[c - 3])
+            }
+        })
     }
     /// Engineering rates of the normal axes and the tilts (a deck's
     /// `erate`).
@@ -126,17 +180,22 @@ impl Fix for Deform {
         BoxChange::axes(std::array::from_fn(|d| self.motion[d].is_some())).union(BoxChange::tilts(std::array::from_fn(|k| self.motion[3 + k].is_some())))
     }
     fn setup(&mut self, eng: &mut Engine) {
-        self.state = DeformState { lo: eng.bx.lo, hi: eng.bx.hi, step: eng.step, tilt: eng.bx.tilt, flip: None };
+        self.state = DeformState { lo: eng.bx.lo, hi: eng.bx.hi, step: eng.step, tilt: eng.bx.tilt, flip: None, h_rate: [0.0; 6] };
+        self.state.h_rate = self.h_rate(0.0, &eng.bx);
     }
     fn pre_exchange(&mut self, eng: &mut Engine) {
         if let Some((tilt, flips)) = self.state.flip.take() {
             eng.flip_tilts(tilt, flips);
+        }
+        if self.remap_v {
+            eng.vremap = Some(self.state.h_rate);
         }
     }
     fn end_of_step(&mut self, eng: &mut Engine, dt: f64) {
         // LAMMPS: delt = (step − beginstep)·dt; the faces move
         // symmetrically about the centre: lo = mid − ½ L(t).
         let delt = (eng.step - self.state.step) as f64 * dt;
+        self.state.h_rate = self.h_rate(delt, &eng.bx);
         let (mut lo, mut hi, mut tilt) = (eng.bx.lo, eng.bx.hi, eng.bx.tilt);
         for d in 0..3 {
             if let Some(m) = self.motion[d] {
@@ -171,7 +230,11 @@ impl Fix for Deform {
             tilt[k] = target;
         }
         let new = eng.bx.with_shape(lo, hi, tilt);
-        eng.remap_box_to(&new);
+        if self.remap_v {
+            eng.reshape_box(&new);
+        } else {
+            eng.remap_box_to(&new);
+        }
         if tilted {
             self.state.flip = flip_tilts(&eng.bx, 0.5, false);
             if self.state.flip.is_some() {
@@ -216,5 +279,13 @@ mod tests {
         assert_eq!(Motion::Final { value: 12.0, duration: 4.0 }.at(8.0, 10.0, 10.0, false), 12.0);
         let w = Wave { amplitude: 0.1, mean: 0.0, period: 4.0, triangle: true };
         assert!((Motion::Wave(w).at(1.0, 1.0, 20.0, true) - 3.0).abs() < 1e-12, "a tilt moves by strain × L0'");
+        // h_rate: the time derivative of `at`.
+        assert_eq!(Motion::Erate(0.05).rate(3.0, 1.0, 32.0, 9.0), 1.6);
+        assert_eq!(Motion::Trate(0.1).rate(3.0, 10.0, 10.0, 12.0), 1.2000000000000002);
+        assert_eq!(Motion::Final { value: 12.0, duration: 4.0 }.rate(1.0, 10.0, 10.0, 10.5), 0.5);
+        let s = Wave { amplitude: 0.01, mean: 0.0, period: 8.0, triangle: false };
+        let exact = 0.01 * 2.0 * std::f64::consts::PI / 8.0 * (2.0 * std::f64::consts::PI * 1.0 / 8.0).cos() * 30.0;
+        assert!((Motion::Wave(s).rate(1.0, 30.0, 30.0, 0.0) - exact).abs() < 1e-9 * exact);
+        assert!((Motion::Wave(w).rate(0.5, 20.0, 20.0, 0.0) - 0.1 * 4.0 / 4.0 * 20.0).abs() < 1e-9, "triangle slope 4A/P");
     }
 }

@@ -370,14 +370,14 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                         }
                         Stage::Deform(d) => {
                             // LAMMPS: fix nvt (or fix npt on the barostatted
-                            // components) + fix deform remap x.
+                            // components) + fix deform remap x (or v).
                             let steps = d.steps().map_err(|m| Error::input(&deck.path, m))?;
                             let ramp = (d.temperature.start(), d.temperature.stop());
                             let targets = d.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
                             let lp = LoadingNh { pressure: &d.pressure_gpa, targets, tilts: d.tilt_targets(), couple: d.couple, tdamp: d.tdamp(), pdamp: d.pdamp(), ramp, steps, start };
                             fixes.push(lp.integrator(group, &chain, &baro, None));
                             let motions = d.motions(steps as f64 * d.timestep).map_err(|(key, m)| deck.stage_error(k, Some(key), m))?;
-                            fixes.push(Box::new(fix::deform::Deform::new(&id, motions)));
+                            fixes.push(Box::new(fix::deform::Deform::new(&id, motions).remap_v(d.remap == "v")));
                             if start == 0 {
                                 pending_loading = Some(super::stress_strain::Loading::start(&eng, &motions, None));
                             }
