@@ -1209,6 +1209,8 @@ impl<'c> Engine<'c> {
                     });
                     local.push(v.unwrap_or(f64::NAN));
                 }
+                // The run's output fills box strains in (it keeps the boxes).
+                Scalar::Strain { .. } => {}
             }
         }
         self.comm.sum_f64(&mut local);
@@ -1224,6 +1226,7 @@ impl<'c> Engine<'c> {
                     out.push(local[k]);
                     k += 1;
                 }
+                Scalar::Strain { .. } => out.push(f64::NAN),
             }
         }
         out

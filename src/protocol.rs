@@ -41,6 +41,13 @@ impl Results {
         for (d, a) in ["lx", "ly", "lz"].into_iter().enumerate() {
             v.insert(a.to_string(), t.lengths[d]);
         }
+        // Tilts only of a tilted box (an orthogonal one has none), so
+        // records of orthogonal runs keep their keys.
+        if t.tilt.iter().any(|&x| x != 0.0) {
+            for (k, a) in ["xy", "xz", "yz"].into_iter().enumerate() {
+                v.insert(a.to_string(), t.tilt[k]);
+            }
+        }
         if let Some(r) = relative_to {
             let base = self.values.get(r).ok_or_else(|| format!("relative_to '{}': no such record yet", r))?;
             for q in ["pe_per_atom", "density", "volume_per_atom"] {

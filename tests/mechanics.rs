@@ -199,3 +199,56 @@ fn shipped_mechanics_decks_on_1_2_4_ranks() {
         }
     }
 }
+
+/// Creep-strain columns: `strain_<c>` against the box the stage began with
+/// and `strain_<c>_<record>` against a record's box follow the box
+/// lengths in the same rows (tension at 0.1/ps with a lateral barostat,
+/// then NVT), and a run stopped mid-tension and restarted writes the same
+/// thermo CSV byte for byte (the stage's box is in the checkpoint).
+#[test]
+fn strain_columns_follow_the_box() {
+    let stages = "[[stage]]\nkind = \"record\"\nname = \"start\"\n\n\
+        [[stage]]\nkind = \"deform\"\ntemperature = 300.0\ntimestep = 0.001\nerate = { z = 0.1 }\nsteps = 200\npressure_gpa = { x = 0.0, y = 0.0 }\n\n\
+        [[stage]]\nkind = \"nvt\"\ntemperature = 300.0\ntimestep = 0.001\nsteps = 50\n";
+    let make = |dir: &std::path::Path| {
+        let deck = glass_deck(dir, stages);
+        let text = std::fs::read_to_string(&deck).unwrap().replace(
+            "file = \"thermo.csv\"\n",
+            "file = \"thermo.csv\"\nextra = [\"strain_x\", \"strain_z\", \"strain_x_start\", \"strain_z_start\"]\n\n[output]\ncheckpoint = { file = \"restart.h5\", every = 0 }\n",
+        );
+        std::fs::write(&deck, text).unwrap();
+        deck
+    };
+    let (a, b) = (tempdir(), tempdir());
+    let (da, db) = (make(a.path()), make(b.path()));
+    ok(&glassmd(1, 1, &["run", da.to_str().unwrap()], a.path()));
+    let rows = read_thermo_csv(&a.path().join("thermo.csv"));
+    let first = &rows[0];
+    let (lx0, lz0) = (first["lx"], first["lz"]);
+    let close = |a: f64, b: f64, what: &str, step: f64| assert!((a - b).abs() < 1e-12, "step {step}: {what} = {a} vs {b}");
+    let mut seen = (0, 0);
+    // The initial row comes before the record stage: no reference yet.
+    assert!(first["strain_z_start"].is_nan() && first["strain_z"] == 0.0, "{first:?}");
+    for r in &rows[1..] {
+        let step = r["step"];
+        close(r["strain_x_start"], r["lx"] / lx0 - 1.0, "strain_x_start", step);
+        close(r["strain_z_start"], r["lz"] / lz0 - 1.0, "strain_z_start", step);
+        if step > 0.0 && step <= 200.0 {
+            // The tension stage began with the start box.
+            close(r["strain_z"], 0.1 * step * 0.001, "strain_z (erate × t)", step);
+            close(r["strain_x"], r["lx"] / lx0 - 1.0, "strain_x", step);
+            seen.0 += 1;
+        } else if step > 200.0 {
+            // NVT: the box of the stage's start is the strained one.
+            assert_eq!(r["strain_z"], 0.0, "step {step}: NVT keeps the box");
+            close(r["strain_z_start"], 0.02, "strain_z_start after the pull", step);
+            seen.1 += 1;
+        }
+    }
+    assert!(seen.0 >= 20 && seen.1 >= 5, "rows in both stages: {seen:?}");
+    assert!(rows.iter().any(|r| r["strain_x"] < -1e-4), "the barostat lets x contract");
+    // Stopped mid-tension and restarted: the same CSV.
+    assert_eq!(glassmd(1, 1, &["run", db.to_str().unwrap(), "--stop-at-step", "130"], b.path()).status.code(), Some(75));
+    ok(&glassmd(1, 1, &["run", db.to_str().unwrap(), "--restart", "restart.h5"], b.path()));
+    assert!(std::fs::read(a.path().join("thermo.csv")).unwrap() == std::fs::read(b.path().join("thermo.csv")).unwrap(), "thermo.csv differs after a restart");
+}

@@ -138,12 +138,51 @@ pub enum Scalar {
     /// `<fix id>_<name>`: a value a fix of the running stage offers (NaN
     /// while no fix offers it).
     Fix(String),
+    /// `strain_<c>` or `strain_<c>_<record>`: engineering strain of box
+    /// component c (x, y, z: L/L0 − 1; xy, xz, yz: (T − T0)/L0 of the
+    /// tilt's second axis, as the deform stage measures shear) against the
+    /// box the running stage began with, or the box a `record` stage of
+    /// that name saw (NaN before it runs). Creep strain against time in
+    /// the thermo CSV. Filled by the run's output, which keeps the boxes.
+    Strain { component: usize, reference: Option<String> },
+}
+
+/// Box components in thermo order: x, y, z, xy, xz, yz.
+pub const STRAIN_COMPONENTS: [&str; 6] = ["x", "y", "z", "xy", "xz", "yz"];
+
+/// Parse `strain_<c>[_<record>]` into (component, record name).
+pub fn parse_strain(name: &str) -> Option<(usize, Option<&str>)> {
+    let rest = name.strip_prefix("strain_")?;
+    // Two-letter components first, so `strain_xy` is the tilt.
+    let mut order: Vec<usize> = (0..6).collect();
+    order.sort_by_key(|&c| std::cmp::Reverse(STRAIN_COMPONENTS[c].len()));
+    order.into_iter().find_map(|c| {
+        let tail = rest.strip_prefix(STRAIN_COMPONENTS[c])?;
+        match tail {
+            "" => Some((c, None)),
+            t => t.strip_prefix('_').filter(|r| !r.is_empty()).map(|r| (c, Some(r))),
+        }
+    })
+}
+
+/// The engineering strain of component c of a box (lengths, tilts)
+/// against a reference box (lx, ly, lz, xy, xz, yz).
+pub fn box_strain(c: usize, lengths: [f64; 3], tilt: [f64; 3], reference: [f64; 6]) -> f64 {
+    if c < 3 {
+        lengths[c] / reference[c] - 1.0
+    } else {
+        let second = crate::system::TILTS[c - 3].2;
+        (tilt[c - 3] - reference[c]) / reference[second]
+    }
 }
 
 impl Scalar {
     /// The scalar a `thermo.extra` name asks for (names were checked when
     /// the deck was validated): `temp_<group>`, else a fix value.
     pub fn parse(name: &str, groups: &crate::system::group::Groups) -> Scalar {
+        if let Some((component, reference)) = parse_strain(name) {
+            return Scalar::Strain { component, reference: reference.map(str::to_string) };
+        }
         match name.strip_prefix("temp_").and_then(|g| groups.sel(g)) {
             Some(g) => Scalar::Temp(g),
             None => Scalar::Fix(name.to_string()),

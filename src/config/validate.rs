@@ -344,6 +344,17 @@ impl Deck {
             if fixed.contains(&c.as_str()) || self.thermo.extra[..i].contains(c) {
                 return kerr("thermo.extra", format!("column '{}' is already in the thermo output", c));
             }
+            if let Some((_, reference)) = crate::compute::parse_strain(c) {
+                let records: Vec<&str> = self.stages.iter().filter_map(|s| if let Stage::Record(r) = s { Some(r.name.as_str()) } else { None }).collect();
+                if let Some(r) = reference.filter(|r| !records.contains(r)) {
+                    let have = if records.is_empty() { "none".to_string() } else { records.join(", ") };
+                    return kerr("thermo.extra", format!("'{}': no record stage named '{}' gives its reference box (records: {})", c, r, have));
+                }
+                continue;
+            }
+            if c.starts_with("strain_") {
+                return kerr("thermo.extra", format!("'{}': expected strain_<x|y|z|xy|xz|yz> or strain_<component>_<record name>", c));
+            }
             if let Some(g) = c.strip_prefix("temp_") {
                 if !known(g) {
                     return kerr("thermo.extra", format!("'{}': unknown group '{}' (groups: {})", c, g, group_list()));
@@ -354,7 +365,7 @@ impl Deck {
                 self.stages.iter().flat_map(|st| crate::fix::integrator_columns(st.name()).into_iter().chain(st.fixes().iter().flat_map(crate::fix::offered_columns))).collect();
             if !offered.contains(c) {
                 let o = if offered.is_empty() { "none".to_string() } else { offered.join(", ") };
-                return kerr("thermo.extra", format!("unknown column '{}': expected temp_<group> or a value a fix of the deck offers ({})", c, o));
+                return kerr("thermo.extra", format!("unknown column '{}': expected temp_<group>, strain_<component>[_<record>] or a value a fix of the deck offers ({})", c, o));
             }
         }
         let mut records: Vec<&str> = Vec::new();

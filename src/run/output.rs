@@ -56,6 +56,9 @@ pub(super) struct Output {
     pub(super) stop_at: Option<u64>,
     /// Volume when the current MD stage began (checkpointed).
     pub(super) stage_volume0: Option<f64>,
+    /// The box (lx, ly, lz, xy, xz, yz) when the current stage began: the
+    /// reference of the `strain_<c>` thermo columns.
+    pub(super) stage_box0: Option<[f64; 6]>,
     /// 1-based stage running now (0: set-up), for the thermo rows.
     pub(super) stage: usize,
     /// The stress–strain record of a running deform stage (checkpointed).
@@ -214,6 +217,7 @@ impl Output {
             thermo_mark,
             trajectories,
             stage_volume0: self.stage_volume0,
+            stage_box0: self.stage_box0,
             loading: self.loading.clone(),
             columns: eng.atoms.cols.persistent(),
             groups: self.groups.clone(),
@@ -249,6 +253,24 @@ impl Output {
         Ok(())
     }
 
+    /// The `strain_<c>[_<record>]` columns of a thermo row, against the box
+    /// the stage began with or a record's box (lengths, and tilts where the
+    /// record has them: an orthogonal box has none).
+    fn fill_strains(&self, t: &mut Thermo) {
+        let now = [t.lengths[0], t.lengths[1], t.lengths[2], t.tilt[0], t.tilt[1], t.tilt[2]];
+        for (e, v) in self.extras.iter().zip(t.extra.iter_mut()) {
+            let Scalar::Strain { component, reference } = e else { continue };
+            let base = match reference {
+                None => Some(self.stage_box0.unwrap_or(now)),
+                Some(r) => self.results.values.get(r).and_then(|b| {
+                    let get = |k: &str, default: Option<f64>| b.get(k).copied().or(default);
+                    Some([get("lx", None)?, get("ly", None)?, get("lz", None)?, get("xy", Some(0.0))?, get("xz", Some(0.0))?, get("yz", Some(0.0))?])
+                }),
+            };
+            *v = base.map_or(f64::NAN, |b| crate::compute::box_strain(*component, t.lengths, t.tilt, b));
+        }
+    }
+
     /// A thermo line; `target` is the stage's target temperature.
     /// Values that are not finite stop the run (every rank sees the same
     /// global values, so all stop together).
@@ -258,6 +280,7 @@ impl Output {
         t.target_temperature = target.unwrap_or(f64::NAN);
         if !self.extras.is_empty() {
             t.extra = eng.thermo_extras(&self.extras);
+            self.fill_strains(&mut t);
         }
         if let Some((name, v)) = [("temperature", t.temperature), ("potential energy", t.pe), ("pressure", t.pressure)].into_iter().find(|(_, v)| !v.is_finite()) {
             return Err(Error::runtime(format!("at step {}: the {} is {}: the system blew up", t.step, name, v)));

@@ -39,6 +39,9 @@ pub(super) struct RunState {
     /// Volume when the current stage began.
     #[serde(default)]
     pub(super) stage_volume0: Option<f64>,
+    /// The box when the current stage began (strain columns).
+    #[serde(default)]
+    pub(super) stage_box0: Option<[f64; 6]>,
     /// The stress–strain record of the deform stage running when it was written.
     #[serde(default)]
     pub(super) loading: Option<super::stress_strain::Loading>,

@@ -230,6 +230,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
         nthreads,
         stop_at: opts.stop_at,
         stage_volume0: None,
+        stage_box0: None,
         loading: None,
         stage: 0,
         extras,
@@ -277,6 +278,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             out.results.values = st.results;
             is_rows = st.is_rows;
             out.stage_volume0 = st.stage_volume0;
+            out.stage_box0 = st.stage_box0;
             out.loading = st.loading;
             if root {
                 console::line(&Thermo::log_header());
@@ -315,6 +317,8 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
         out.stage = k + 1;
         if start == 0 {
             out.stage_volume0 = None;
+            let (l, t) = (eng.bx.lengths(), eng.bx.tilt);
+            out.stage_box0 = Some([l[0], l[1], l[2], t[0], t[1], t[2]]);
         }
         let after = deck.stages[k + 1..].iter().map(|s| s.md_steps()).sum();
         let until = match stage {
