@@ -78,6 +78,10 @@ pub struct CyclicStage {
     pub pressure_gpa: Option<PressureSpec>,
     #[serde(default)]
     pub couple: Option<CoupleSpec>,
+    /// Barostat: take the current cell as the deviatoric reference every
+    /// this many steps (LAMMPS `nreset`, as on `npt`).
+    #[serde(default)]
+    pub nreset: Option<u64>,
     #[serde(default)]
     pub tdamp: Option<f64>,
     #[serde(default)]
@@ -348,6 +352,10 @@ pub struct DeformStage {
     pub pressure_gpa: Option<PressureSpec>,
     #[serde(default)]
     pub couple: Option<CoupleSpec>,
+    /// Barostat: take the current cell as the deviatoric reference every
+    /// this many steps (LAMMPS `nreset`, as on `npt`).
+    #[serde(default)]
+    pub nreset: Option<u64>,
     /// Thermostat damping, ps (default 100 timesteps).
     #[serde(default)]
     pub tdamp: Option<f64>,

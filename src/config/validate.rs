@@ -419,6 +419,9 @@ impl Deck {
             }
             match st {
                 Stage::Deform(v) => {
+                    if v.nreset.is_some() && v.pressure_gpa.is_none() {
+                        return serr("nreset", "nreset resets a barostat's reference cell; the stage has none (give pressure_gpa)".to_string());
+                    }
                     temps("temperature", v.temperature, f64::MIN_POSITIVE)?;
                     timestep(v.timestep)?;
                     positive("tdamp", v.tdamp(), "ps")?;
@@ -443,6 +446,9 @@ impl Deck {
                     length(v.steps())?;
                 }
                 Stage::Cyclic(v) => {
+                    if v.nreset.is_some() && v.pressure_gpa.is_none() {
+                        return serr("nreset", "nreset resets a barostat's reference cell; the stage has none (give pressure_gpa)".to_string());
+                    }
                     temps("temperature", v.temperature, f64::MIN_POSITIVE)?;
                     timestep(v.timestep)?;
                     positive("tdamp", v.tdamp(), "ps")?;

@@ -156,6 +156,7 @@ struct LoadingNh<'a> {
     ramp: (f64, f64),
     steps: u64,
     start: u64,
+    nreset: Option<u64>,
 }
 
 impl LoadingNh<'_> {
@@ -166,7 +167,10 @@ impl LoadingNh<'_> {
         if self.targets.iter().chain(self.tilts.iter()).any(|t| t.is_some()) {
             let iso = matches!(self.pressure, Some(crate::config::PressureSpec::Iso(_)));
             let deviatoric = self.pressure.as_ref().is_some_and(|p| p.deviatoric());
-            let b = stage_barostat(self.targets, self.tilts, self.pdamp, iso, self.couple, deviatoric, baro, self.start);
+            let mut b = stage_barostat(self.targets, self.tilts, self.pdamp, iso, self.couple, deviatoric, baro, self.start);
+            if self.start == 0 {
+                b.nreset = self.nreset.unwrap_or(0);
+            }
             Box::new(fix::nh::Npt { id: "npt".into(), group, chain, baro: b, t_start, t_stop, tdamp: self.tdamp, steps, done, wave })
         } else {
             Box::new(fix::nh::Nvt { id: "nvt".into(), group, chain, t_start, t_stop, tdamp: self.tdamp, steps, done })
@@ -378,7 +382,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                             let steps = d.steps().map_err(|m| Error::input(&deck.path, m))?;
                             let ramp = (d.temperature.start(), d.temperature.stop());
                             let targets = d.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
-                            let lp = LoadingNh { pressure: &d.pressure_gpa, targets, tilts: d.tilt_targets(), couple: d.couple, tdamp: d.tdamp(), pdamp: d.pdamp(), ramp, steps, start };
+                            let lp = LoadingNh { pressure: &d.pressure_gpa, targets, tilts: d.tilt_targets(), couple: d.couple, tdamp: d.tdamp(), pdamp: d.pdamp(), ramp, steps, start, nreset: d.nreset };
                             fixes.push(lp.integrator(group, &chain, &baro, None));
                             let motions = d.motions(steps as f64 * d.timestep).map_err(|(key, m)| deck.stage_error(k, Some(key), m))?;
                             fixes.push(Box::new(fix::deform::Deform::new(&id, motions).remap_v(d.remap == "v")));
@@ -394,7 +398,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                             let steps = c.steps().map_err(|m| Error::input(&deck.path, m))?;
                             let ramp = (c.temperature.start(), c.temperature.stop());
                             let targets = c.axis_targets().map_err(|m| Error::input(&deck.path, m))?;
-                            let lp = LoadingNh { pressure: &c.pressure_gpa, targets, tilts: c.tilt_targets(), couple: c.couple, tdamp: c.tdamp(), pdamp: c.pdamp(), ramp, steps, start };
+                            let lp = LoadingNh { pressure: &c.pressure_gpa, targets, tilts: c.tilt_targets(), couple: c.couple, tdamp: c.tdamp(), pdamp: c.pdamp(), ramp, steps, start, nreset: c.nreset };
                             let mut motions = c.motions().map_err(|(key, m)| deck.stage_error(k, Some(key), m))?;
                             let stress = c.stress_amplitudes().map_err(|m| deck.stage_error(k, Some("stress_amplitude_gpa"), m))?;
                             if motions.iter().any(|m| m.is_some()) {
