@@ -19,6 +19,34 @@ pub struct Cli {
     pub cmd: Cmd,
 }
 
+/// What `glassmd plot` draws.
+#[derive(Subcommand, Debug)]
+pub enum PlotCmd {
+    /// Overlay stress–strain curves (stress_strain.csv of deform and cyclic
+    /// stages) as SVG: as-quenched against rejuvenated, or many samples and
+    /// their mean (--mean). Prints each curve's peak stress.
+    StressStrain {
+        /// stress_strain.csv files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The SVG file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Stress column to plot (sxx ... syz); default: the loaded one.
+        #[arg(long, value_name = "COLUMN")]
+        stress: Option<String>,
+        /// Legend names, comma-separated, one per file (default: the paths).
+        #[arg(long, value_name = "A,B,...")]
+        labels: Option<String>,
+        /// Also draw the mean curve of all files (monotonic loading).
+        #[arg(long)]
+        mean: bool,
+        /// Plot against true strain ln(1 + ε).
+        #[arg(long)]
+        true_strain: bool,
+    },
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Run a TOML deck.
@@ -90,6 +118,11 @@ pub enum Cmd {
         /// The SVG file to write.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Plots: `plot stress-strain FILE... --out ss.svg`.
+    Plot {
+        #[command(subcommand)]
+        what: PlotCmd,
     },
     /// Gather results.json (and vars.json) of every run folder under DIR
     /// into one CSV.
@@ -442,6 +475,18 @@ pub fn main() -> i32 {
                         }
                     }
                     scaling::plot(&pts, out)
+                })
+            } else {
+                Ok(())
+            }
+        }
+        Cmd::Plot { what: PlotCmd::StressStrain { files, out, stress, labels, mean, true_strain } } => {
+            if comm.is_root() {
+                crate::analysis::curves::plot(files, out, stress.as_deref(), labels.as_deref(), *mean, *true_strain).map(|lines| {
+                    for line in lines {
+                        println!("{}", line);
+                    }
+                    println!("wrote {}", out.display());
                 })
             } else {
                 Ok(())

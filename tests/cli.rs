@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 
-const SUBCOMMANDS: [&str; 9] = ["run", "summarize", "grid", "plot-scaling", "collect", "convert", "forces", "tg", "help"];
+const SUBCOMMANDS: [&str; 10] = ["run", "summarize", "grid", "plot-scaling", "plot", "collect", "convert", "forces", "tg", "help"];
 
 fn help(args: &[&str]) -> String {
     let out = glassmd(1, 1, args, &root());
@@ -20,8 +20,10 @@ fn every_argument_is_described() {
         let line = top.lines().find(|l| l.trim_start().starts_with(c)).unwrap_or_else(|| panic!("{} missing from --help", c));
         assert!(line.trim_start().len() > c.len() + 5, "{} has no description: {}", c, line);
     }
-    for c in SUBCOMMANDS.iter().filter(|c| **c != "help") {
-        let text = help(&[c, "--help"]);
+    let nested = [vec!["plot", "stress-strain", "--help"]];
+    for args in SUBCOMMANDS.iter().filter(|c| **c != "help").map(|c| vec![*c, "--help"]).chain(nested) {
+        let c = args[..args.len() - 1].join(" ");
+        let text = help(&args);
         // Argument lines: `  <NAME>` or `  -x, --name <V>`; the description
         // follows on the same line or the next, indented further.
         let lines: Vec<&str> = text.lines().collect();
@@ -46,6 +48,7 @@ fn threads_only_where_it_acts() {
     for c in ["summarize", "grid", "plot-scaling", "collect", "convert", "tg"] {
         assert!(!help(&[c, "--help"]).contains("--threads"), "{} shows --threads, which does nothing there", c);
     }
+    assert!(!help(&["plot", "stress-strain", "--help"]).contains("--threads"), "plot stress-strain shows --threads");
     // Both spellings work for run.
     let d = tempdir();
     small_deck(d.path(), 10, "", "[[stage]]\nkind = \"nve\"\nsteps = 10\n");

@@ -79,6 +79,7 @@ fn strain_sets_the_length_of_the_stage() {
 /// CSV), the peak and the final state, as magnitudes with `sign`.
 #[test]
 fn stress_strain_report() {
+    let mut dirs = Vec::new();
     for (rate, sign) in [(0.2, 1.0), (-0.2, -1.0)] {
         let dir = tempdir();
         let deck = write_deck(
@@ -119,7 +120,26 @@ fn stress_strain_report() {
         let peak = rows.iter().map(|r| sign * r["szz"]).fold(f64::NEG_INFINITY, f64::max);
         assert_eq!(pull["peak_stress_gpa"].as_f64().unwrap(), peak);
         assert!(pull["flow_stress_gpa"].as_f64().unwrap() > 0.0);
+        dirs.push((dir, peak * sign));
     }
+    // `glassmd plot stress-strain`: tension against compression, then the
+    // mean of two samples; the loaded column is found from the box.
+    let (t, c) = (dirs[0].0.path().join("stress_strain.csv"), dirs[1].0.path().join("stress_strain.csv"));
+    let (ts, cs) = (t.to_str().unwrap(), c.to_str().unwrap());
+    let out = ok(&glassmd(1, 1, &["plot", "stress-strain", ts, cs, "--labels", "tension,compression", "--out", "ss.svg"], dirs[0].0.path()));
+    let svg = std::fs::read_to_string(dirs[0].0.path().join("ss.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("tension") && svg.contains("compression") && svg.contains("szz"));
+    for (k, name) in ["tension", "compression"].iter().enumerate() {
+        let line = out.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no line for {name}: {out}"));
+        assert!(line.contains("szz") && line.contains(&format!("peak {:.4} GPa", dirs[k].1)), "{line} (peak {})", dirs[k].1);
+    }
+    ok(&glassmd(1, 1, &["plot", "stress-strain", ts, ts, "--mean", "--out", "mean.svg"], dirs[0].0.path()));
+    assert!(std::fs::read_to_string(dirs[0].0.path().join("mean.svg")).unwrap().contains("mean of 2"));
+    // Opposite directions cannot be averaged: one line naming the file.
+    let bad = glassmd(1, 1, &["plot", "stress-strain", ts, cs, "--mean", "--out", "bad.svg"], dirs[0].0.path());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && err.trim().lines().count() == 1 && err.contains("opposite directions") && err.contains("stress_strain.csv"), "{err}");
+    assert!(!dirs[0].0.path().join("bad.svg").exists());
 }
 
 /// `until_pressure_gpa = { z = -4.0 }`: the glass starts at pzz ≈ −2.8 GPa

@@ -61,11 +61,19 @@ pub fn efficiency(pts: &[Point]) -> Vec<(String, Vec<(usize, f64, f64)>)> {
 /// Write the SVG: atom-steps/s against cores (log-log, with the ideal
 /// line) and parallel efficiency against cores.
 pub fn plot(pts: &[Point], out: &Path) -> Result<()> {
+    // Drawn into memory, then written atomically (an existing plot is
+    // replaced only by a complete one).
+    let mut text = String::new();
+    render(pts, out, &mut text)?;
+    crate::io::write_atomic(out, |w| w.write_all(text.as_bytes()))
+}
+
+fn render(pts: &[Point], out: &Path, text: &mut String) -> Result<()> {
     let eff = efficiency(pts);
     let maxc = pts.iter().map(|p| p.cores).max().unwrap_or(1).max(2) as f64;
     let (smin, smax) = pts.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| (a.min(p.speed), b.max(p.speed)));
     let err = |e: String| Error::runtime(format!("{}: plotting: {}", out.display(), e));
-    let root = SVGBackend::new(out, (1100, 450)).into_drawing_area();
+    let root = SVGBackend::with_string(text, (1100, 450)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let (left, right) = root.split_horizontally(550);
     let colors = [RED, BLUE, GREEN, MAGENTA];

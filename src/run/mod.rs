@@ -44,7 +44,7 @@ mod output;
 mod restart;
 mod signals;
 mod stages;
-mod stress_strain;
+pub mod stress_strain;
 
 pub use setup::replicate;
 pub use forces::{forces, ForcesArgs};
