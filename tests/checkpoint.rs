@@ -157,6 +157,25 @@ fn deform_restart_keeps_the_stress_strain_record() {
     }
 }
 
+/// Shear flow (`remap = "v"`) stopped mid-stage: the deform fix's h_rate
+/// comes back from the checkpoint, so atoms wrapped after the restart get
+/// the same velocity change and the run ends bitwise the same.
+#[test]
+fn remap_v_restart_is_bitwise() {
+    let shear = "[[stage]]\nkind = \"deform\"\nname = \"flow\"\ntemperature = 1200\nerate = { xy = 0.5 }\nremap = \"v\"\nsteps = 200\n";
+    for np in [1, 2] {
+        let (a, b) = (tempdir(), tempdir());
+        deck(a.path(), shear, 0);
+        deck(b.path(), shear, 0);
+        ok(&run(np, a.path(), &[]));
+        assert_eq!(run(np, b.path(), &["--stop-at-step", "130"]).status.code(), Some(75));
+        ok(&run(np, b.path(), &["--restart", "restart.h5"]));
+        for f in ["stress_strain.csv", "thermo.csv", "final.data", "traj.lammpstrj"] {
+            assert!(read(a.path(), f) == read(b.path(), f), "{} differs after a restart on {} rank(s)", f, np);
+        }
+    }
+}
+
 #[test]
 fn periodic_checkpoints_restart_from_the_last() {
     // every = 50: the run writes checkpoints at 50, 100, ...; stopping at
