@@ -16,7 +16,10 @@
 #   glassmd: kind = "deform", erate = { z = 0.01 }, pressure_gpa = { x = 0.0, y = 0.0 }
 # Rows every 10 steps. The same Python fits both codes' curves:
 #   Young's modulus = least-squares slope of szz over strain 0-1 % (per seed,
-#   then the mean of 3), pass if the means agree within 3 %;
+#   then the mean of 3), pass if the means agree within 3 %; printed with
+#   standard errors, and over 0-2 % too (the stress rings by +-0.15 GPa with
+#   a period of ~0.17 % strain at this size, so one seed's 0-1 % slope
+#   scatters by ~10 %: resolving 3 % takes many seeds or a bigger glass);
 #   stress at 2 % and 5 % = mean szz over strain within +-0.25 % of it, per
 #   seed; pass if the difference of the codes' means is within the spread
 #   (max - min) of the 3 seeds of either code.
@@ -134,8 +137,12 @@ pressure_gpa = { x = 0.0, y = 0.0 }
 pdamp = 1.0
 flow_strain = [0.05, 0.10]
 EOI
+  if [ -f lmp_$s/done ] && [ -f gmd_$s/stress_strain.csv ]; then
+    echo "tension: seed $s already run (delete $out/lmp_$s to rerun)"
+    continue
+  fi
   echo "tension: seed $s (LAMMPS and glassmd side by side)"
-  (cd lmp_$s && lmp -in in.tension -log log.lammps > /dev/null) &
+  (cd lmp_$s && lmp -in in.tension -log log.lammps > /dev/null && touch done) &
   (cd gmd_$s && $bin run deck.toml --overwrite > run.log 2>&1) &
   wait
 done
@@ -143,7 +150,7 @@ done
 labels=$(for s in $(seq "$seeds"); do printf "LAMMPS %s," "$s"; done; for s in $(seq "$seeds"); do printf "glassmd %s," "$s"; done)
 # LAMMPS's curves as stress_strain.csv files, so one plot shows both codes.
 python3 - "$seeds" <<'EOP'
-import sys, statistics as st
+import sys, math, statistics as st
 seeds = int(sys.argv[1])
 
 def lammps(path):
@@ -195,18 +202,29 @@ for s in range(1, seeds + 1):
             f.write(f"{int(r['Step'])},{r['Step']*0.001},{e},{math.log1p(e)},{-r['Pxx']/1e4},{-r['Pyy']/1e4},{szz},0,0,0,{r['Temp']},0,{r['Lx']},{r['Ly']},{r['Lz']},0,0,0\n")
     curves["glassmd"].append(glassmd(f"gmd_{s}/stress_strain.csv"))
 
+def sem(v):
+    return st.stdev(v) / math.sqrt(len(v)) if len(v) > 1 else float("nan")
+
 out = []
 res = {}
+E2s = {}
+for code, cs in curves.items():
+    E2 = E2s[code] = [modulus(c, 0.02) for c in cs]
+    out.append(f"{code:8s} E over 0-2 % = {st.mean(E2):7.2f} +- {sem(E2):.2f} GPa (seeds {', '.join(f'{x:.2f}' for x in E2)})")
+d2 = st.mean(E2s["glassmd"]) / st.mean(E2s["LAMMPS"]) - 1
+n2 = math.hypot(sem(E2s["LAMMPS"]), sem(E2s["glassmd"])) / st.mean(E2s["LAMMPS"])
+out.append(f"Young's modulus (0-2 %): glassmd/LAMMPS - 1 = {d2*100:+.2f} % (standard error of the difference {n2*100:.1f} %) -> {'PASS' if abs(d2) <= 0.03 else 'FAIL'} (3 %)")
 for code, cs in curves.items():
     E = [modulus(c) for c in cs]
     s2 = [stress_at(c, 0.02) for c in cs]
     s5 = [stress_at(c, 0.05) for c in cs]
     res[code] = (E, s2, s5)
-    out.append(f"{code:8s} E = {st.mean(E):7.2f} GPa (seeds {', '.join(f'{x:.2f}' for x in E)}); "
+    out.append(f"{code:8s} E over 0-1 % = {st.mean(E):7.2f} +- {sem(E):.2f} GPa (seeds {', '.join(f'{x:.2f}' for x in E)}); "
                f"s(2%) = {st.mean(s2):.3f} GPa (range {max(s2)-min(s2):.3f}); s(5%) = {st.mean(s5):.3f} GPa (range {max(s5)-min(s5):.3f})")
 (El, l2, l5), (Eg, g2, g5) = res["LAMMPS"], res["glassmd"]
 dE = st.mean(Eg) / st.mean(El) - 1
-out.append(f"Young's modulus: glassmd/LAMMPS - 1 = {dE*100:+.2f} % -> {'PASS' if abs(dE) <= 0.03 else 'FAIL'} (3 %)")
+noise = math.hypot(sem(El), sem(Eg)) / st.mean(El)
+out.append(f"Young's modulus (0-1 %): glassmd/LAMMPS - 1 = {dE*100:+.2f} % (standard error of the difference {noise*100:.1f} %) -> {'PASS' if abs(dE) <= 0.03 else 'FAIL'} (3 %)")
 for name, g, l in [("2 %", g2, l2), ("5 %", g5, l5)]:
     d = st.mean(g) - st.mean(l)
     spread = max(max(g) - min(g), max(l) - min(l))
