@@ -23,24 +23,12 @@ command -v lmp >/dev/null || { echo "bench: lmp not found (apt-get install lammp
 cargo build --release --quiet
 bin=$PWD/target/release/glassmd
 pot=$PWD/inputs/potentials/CuZr_mm.eam.fs
+source scripts/lib.sh
 melt_steps=${MELT_STEPS:-1000}
 cd "$out"
 
 if [ ! -f liquid32k.data ]; then
-  cat > in.make <<EOI
-units metal
-atom_style atomic
-boundary p p p
-lattice fcc 4.06
-region box block 0 20 0 20 0 20
-create_box 2 box
-create_atoms 1 box
-set type 1 type/fraction 2 0.36 5171
-mass 1 63.546
-mass 2 91.224
-pair_style eam/fs
-pair_coeff * * $pot Cu Zr
-neighbor 1.0 bin
+  { lammps_fcc_cuzr 20 20 20 5171; cat <<EOI
 velocity all create 2000 8271 loop geom
 fix 1 all nvt temp 2000 2000 0.1
 timestep 0.002
@@ -50,6 +38,7 @@ unfix 1
 reset_timestep 0
 write_data liquid32k.data
 EOI
+  } > in.make
   echo "bench: melting the 32,000-atom liquid with LAMMPS ($melt_steps steps)"
   $MPIRUN 2 lmp -sf opt -in in.make -log make.log > /dev/null
 fi

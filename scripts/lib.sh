@@ -49,3 +49,40 @@ run 5000
 unfix 1
 EOI
 }
+
+# lammps_fcc_cuzr NX NY NZ SEED: the start of a LAMMPS input that fills an
+# NX x NY x NZ block of fcc cells (a = 4.06 A, 4 atoms each) with Cu and sets
+# 36 % of them to Zr at random (seed SEED), with CuZr_mm.eam.fs and a 1 A
+# skin; the caller appends its melt and quench.
+lammps_fcc_cuzr() {
+  cat <<EOI
+units metal
+atom_style atomic
+boundary p p p
+lattice fcc 4.06
+region box block 0 $1 0 $2 0 $3
+create_box 2 box
+create_atoms 1 box
+set type 1 type/fraction 2 0.36 $4
+mass 1 63.546
+mass 2 91.224
+pair_style eam/fs
+pair_coeff * * $pot Cu Zr
+neighbor 1.0 bin
+EOI
+}
+
+# gmd_head DATA: the start of a glassmd deck reading DATA with
+# CuZr_mm.eam.fs and a 1 A skin; the caller appends thermo and stages.
+gmd_head() {
+  cat <<EOI
+[system]
+read_data = "$1"
+[potential]
+style = "eam/fs"
+file = "$pot"
+elements = ["Cu", "Zr"]
+[neighbor]
+skin = 1.0
+EOI
+}

@@ -30,24 +30,12 @@ command -v lmp >/dev/null || { echo "scale: lmp not found (apt-get install lammp
 cargo build --release --quiet
 bin=$PWD/target/release/glassmd
 pot=$PWD/inputs/potentials/CuZr_mm.eam.fs
+source scripts/lib.sh
 steps=${STEPS:-100}
 cd "$out"
 
 if [ ! -f unit10k.data ]; then
-  cat > in.unit <<EOI
-units metal
-atom_style atomic
-boundary p p p
-lattice fcc 4.06
-region box block 0 10 0 10 0 25
-create_box 2 box
-create_atoms 1 box
-set type 1 type/fraction 2 0.36 7211
-mass 1 63.546
-mass 2 91.224
-pair_style eam/fs
-pair_coeff * * $pot Cu Zr
-neighbor 1.0 bin
+  { lammps_fcc_cuzr 10 10 25 7211; cat <<EOI
 timestep 0.002
 velocity all create 2000 5533 dist gaussian
 fix 1 all npt temp 2000 2000 0.1 iso 0 0 1
@@ -61,6 +49,7 @@ run 1000
 reset_timestep 0
 write_data unit10k.data
 EOI
+  } > in.unit
   echo "scale: making the 10,000-atom unit with LAMMPS"
   $MPIRUN lmp -in in.unit -log unit.log > /dev/null
 fi
