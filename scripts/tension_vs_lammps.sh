@@ -38,24 +38,12 @@ command -v lmp >/dev/null || { echo "tension: lmp not found (apt-get install lam
 cargo build --release --quiet
 bin=$PWD/target/release/glassmd
 pot=$PWD/inputs/potentials/CuZr_mm.eam.fs
+source scripts/lib.sh
 seeds=${SEEDS:-3}
 cd "$out"
 
 if [ ! -f glass4000.data ]; then
-  cat > in.glass <<EOI
-units metal
-atom_style atomic
-boundary p p p
-lattice fcc 4.06
-region box block 0 10 0 10 0 10
-create_box 2 box
-create_atoms 1 box
-set type 1 type/fraction 2 0.36 5171
-mass 1 63.546
-mass 2 91.224
-pair_style eam/fs
-pair_coeff * * $pot Cu Zr
-neighbor 1.0 bin
+  { lammps_fcc_cuzr 10 10 10 5171; cat <<EOI
 timestep 0.002
 velocity all create 2000 8271 dist gaussian
 fix 1 all npt temp 2000 2000 0.1 iso 0 0 1
@@ -70,6 +58,7 @@ run 2500
 reset_timestep 0
 write_data glass4000.data
 EOI
+  } > in.glass
   echo "tension: making the 4,000-atom glass with LAMMPS (2 ranks)"
   mpirun --allow-run-as-root --oversubscribe -np 2 lmp -in in.glass -log glass.log > /dev/null
 fi
@@ -102,15 +91,7 @@ thermo_modify format float %.10g
 thermo 10
 run 10000
 EOI
-  cat > gmd_$s/deck.toml <<EOI
-[system]
-read_data = "../glass4000.data"
-[potential]
-style = "eam/fs"
-file = "$pot"
-elements = ["Cu", "Zr"]
-[neighbor]
-skin = 1.0
+  { gmd_head ../glass4000.data; cat <<EOI
 [thermo]
 every = 10
 [[stage]]
@@ -137,6 +118,7 @@ pressure_gpa = { x = 0.0, y = 0.0 }
 pdamp = 1.0
 flow_strain = [0.05, 0.10]
 EOI
+  } > gmd_$s/deck.toml
   if [ -f lmp_$s/done ] && [ -f gmd_$s/stress_strain.csv ]; then
     echo "tension: seed $s already run (delete $out/lmp_$s to rerun)"
     continue
