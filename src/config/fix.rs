@@ -11,6 +11,7 @@ pub enum FixSpec {
     Setforce(SetforceSpec),
     Addforce(AddforceSpec),
     Deform(DeformSpec),
+    Indent(IndentSpec),
 }
 
 fn all() -> String {
@@ -117,12 +118,35 @@ impl DeformSpec {
     }
 }
 
+/// `kind = "indent"`: a spherical indenter (LAMMPS `fix indent K sphere`),
+/// see `fix::indent`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndentSpec {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default = "all")]
+    pub group: String,
+    /// "sphere" (cylinder and plane are not built yet).
+    pub shape: String,
+    /// Force constant K, eV/Å³.
+    pub k: f64,
+    /// Å.
+    pub radius: f64,
+    /// Å, at the start of the stage.
+    pub center: [f64; 3],
+    /// Å/ps: centre(t) = center + velocity·t.
+    #[serde(default)]
+    pub velocity: [f64; 3],
+}
+
 impl FixSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             FixSpec::Setforce(_) => "setforce",
             FixSpec::Addforce(_) => "addforce",
             FixSpec::Deform(_) => "deform",
+            FixSpec::Indent(_) => "indent",
         }
     }
     /// The id: the deck's `name`, else the kind.
@@ -131,6 +155,7 @@ impl FixSpec {
             FixSpec::Setforce(s) => &s.name,
             FixSpec::Addforce(s) => &s.name,
             FixSpec::Deform(s) => &s.name,
+            FixSpec::Indent(s) => &s.name,
         };
         n.as_deref().unwrap_or(self.kind())
     }
@@ -140,6 +165,7 @@ impl FixSpec {
             FixSpec::Setforce(s) => &s.group,
             FixSpec::Addforce(s) => &s.group,
             FixSpec::Deform(_) => "all",
+            FixSpec::Indent(s) => &s.group,
         }
     }
     /// Box components the fix changes.
@@ -175,6 +201,20 @@ impl FixSpec {
                     if !(r.abs() <= 1.0) {
                         return Err(("erate", format!("erate.{} = {} /ps is beyond +-1 /ps (metallic-glass tests use 1e-5 to 1e-2)", a, r)));
                     }
+                }
+            }
+            FixSpec::Indent(s) => {
+                if s.shape != "sphere" {
+                    return Err(("shape", format!("shape = \"{}\": only \"sphere\" is built so far (cylinder and plane are not yet)", s.shape)));
+                }
+                if !(s.k > 0.0 && s.k <= big) {
+                    return Err(("k", format!("k = {} eV/A^3 must be positive (LAMMPS fix indent K; typical 10)", s.k)));
+                }
+                if !(s.radius > 0.0 && s.radius <= big) {
+                    return Err(("radius", format!("radius = {} A must be positive", s.radius)));
+                }
+                if let Some(v) = s.center.iter().chain(s.velocity.iter()).find(|v| bad(**v)) {
+                    return Err(("center", format!("center or velocity component {} is beyond +-{:e}", v, big)));
                 }
             }
         }

@@ -1054,6 +1054,10 @@ pub struct VelocityStage {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NveStage {
+    /// A name for the stage's entry in results.json (an indentation
+    /// stage's report, issue 12); optional.
+    #[serde(default)]
+    pub name: Option<String>,
     pub steps: u64,
     /// ps
     #[serde(default = "default_dt")]

@@ -24,6 +24,7 @@
 
 pub mod addforce;
 pub mod deform;
+pub mod indent;
 pub mod langevin;
 pub mod nh;
 pub mod nve;
@@ -140,6 +141,7 @@ pub fn offered_columns(spec: &FixSpec) -> Vec<String> {
         FixSpec::Setforce(_) => &setforce::COLUMNS,
         FixSpec::Addforce(_) => &addforce::COLUMNS,
         FixSpec::Deform(_) => &[],
+        FixSpec::Indent(_) => &indent::COLUMNS,
     };
     names.iter().map(|n| format!("{}_{}", spec.id(), n)).collect()
 }
@@ -152,5 +154,6 @@ pub fn build(spec: &FixSpec, groups: &Groups) -> Result<Box<dyn Fix>, String> {
         FixSpec::Setforce(s) => Box::new(setforce::SetForce::new(spec.id(), sel(&s.group)?, s.components())),
         FixSpec::Addforce(s) => Box::new(addforce::AddForce::new(spec.id(), sel(&s.group)?, s.force, s.energy, s.virial)),
         FixSpec::Deform(s) => Box::new(deform::Deform::erates(spec.id(), s.axes(), s.tilts())),
+        FixSpec::Indent(s) => Box::new(indent::Indent::new(spec.id(), sel(&s.group)?, s.k, s.radius, s.center, s.velocity)),
     })
 }
