@@ -138,7 +138,7 @@ struct DeformState {
     #[serde(default)]
     flip: Option<([f64; 3], [i32; 3])>,
     /// The cell's rate of change (x, y, z, xy, xz, yz), Å/ps, from the last
-    /// end of step (LAMMPS `h_rate`), used by `remap v`.
+    /// end of step (LAMMPS `h_rate`); kept (and non-zero) only for `remap v`.
     #[serde(default)]
     h_rate: [f64; 6],
 }
@@ -181,7 +181,9 @@ impl Fix for Deform {
     }
     fn setup(&mut self, eng: &mut Engine) {
         self.state = DeformState { lo: eng.bx.lo, hi: eng.bx.hi, step: eng.step, tilt: eng.bx.tilt, flip: None, h_rate: [0.0; 6] };
-        self.state.h_rate = self.h_rate(0.0, &eng.bx);
+        if self.remap_v {
+            self.state.h_rate = self.h_rate(0.0, &eng.bx);
+        }
     }
     fn pre_exchange(&mut self, eng: &mut Engine) {
         if let Some((tilt, flips)) = self.state.flip.take() {
@@ -195,7 +197,10 @@ impl Fix for Deform {
         // LAMMPS: delt = (step − beginstep)·dt; the faces move
         // symmetrically about the centre: lo = mid − ½ L(t).
         let delt = (eng.step - self.state.step) as f64 * dt;
-        self.state.h_rate = self.h_rate(delt, &eng.bx);
+        // Only remap v reads the cell's rate (at the next wrap).
+        if self.remap_v {
+            self.state.h_rate = self.h_rate(delt, &eng.bx);
+        }
         let (mut lo, mut hi, mut tilt) = (eng.bx.lo, eng.bx.hi, eng.bx.tilt);
         for d in 0..3 {
             if let Some(m) = self.motion[d] {

@@ -301,19 +301,26 @@ impl SimBox {
     /// half of it; a triclinic cell in fractional coordinates, c then b
     /// then a, so the tilts carry along).
     pub fn minimum_image(&self, mut d: [f64; 3]) -> [f64; 3] {
-        let [a, b, c] = self.cell();
-        let hi = self.h_inv();
+        if !self.triclinic {
+            for axis in 0..3 {
+                let len = self.length(axis);
+                if self.periodic(axis) && d[axis].abs() > 0.5 * len {
+                    d[axis] -= len.copysign(d[axis]);
+                }
+            }
+            return d;
+        }
+        let (cell, hi) = (self.cell(), self.h_inv());
         for axis in [2, 1, 0] {
             if !self.periodic(axis) {
                 continue;
             }
-            let edge = [a, b, c][axis];
             // Fractional component along this axis.
-            let frac = if self.triclinic { [d[0] * hi[0] + d[1] * hi[5] + d[2] * hi[4], d[1] * hi[1] + d[2] * hi[3], d[2] * hi[2]][axis] } else { d[axis] / self.length(axis) };
+            let frac = [d[0] * hi[0] + d[1] * hi[5] + d[2] * hi[4], d[1] * hi[1] + d[2] * hi[3], d[2] * hi[2]][axis];
             if frac.abs() > 0.5 {
                 let s = if frac < 0.0 { 1.0 } else { -1.0 };
                 for k in 0..3 {
-                    d[k] += s * edge[k];
+                    d[k] += s * cell[axis][k];
                 }
             }
         }
