@@ -748,7 +748,13 @@ impl<'c> Engine<'c> {
     /// each fix's `setup`), and check that no atom is integrated twice.
     pub fn setup_fixes(&mut self) -> Result<()> {
         self.refresh_forces();
-        self.each_fix(|f, e| f.setup(e));
+        let mut failed = Ok(());
+        self.each_fix(|f, e| {
+            if let (Ok(()), Err(m)) = (&failed, f.setup(e)) {
+                failed = Err(Error::runtime(format!("fix {}: {}", f.id(), m)));
+            }
+        });
+        failed?;
         // Integrating groups must not overlap (LAMMPS warns; we refuse).
         let groups: Vec<(String, Sel)> = self.fixes.iter().filter_map(|f| f.integrates().map(|g| (f.id().to_string(), g))).collect();
         for a in 0..groups.len() {

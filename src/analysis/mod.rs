@@ -6,5 +6,6 @@
 //! decomposition.
 
 pub mod curves;
+pub mod indentation;
 pub mod scaling;
 pub mod tg;

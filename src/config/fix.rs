@@ -12,6 +12,33 @@ pub enum FixSpec {
     Addforce(AddforceSpec),
     Deform(DeformSpec),
     Indent(IndentSpec),
+    Langevin(LangevinFixSpec),
+}
+
+/// `kind = "langevin"` as a stage fix: Langevin forces on a group only
+/// (LAMMPS `fix langevin` beside the stage's `fix nve`), e.g. the
+/// thermostat layer of an indentation slab.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LangevinFixSpec {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default = "all")]
+    pub group: String,
+    /// K
+    pub temperature: f64,
+    /// ps (LAMMPS damp); default 0.1.
+    #[serde(default = "default_langevin_damp")]
+    pub damp: f64,
+    #[serde(default = "default_langevin_seed")]
+    pub seed: u64,
+}
+
+fn default_langevin_damp() -> f64 {
+    0.1
+}
+fn default_langevin_seed() -> u64 {
+    48279
 }
 
 fn all() -> String {
@@ -118,8 +145,8 @@ impl DeformSpec {
     }
 }
 
-/// `kind = "indent"`: a spherical indenter (LAMMPS `fix indent K sphere`),
-/// see `fix::indent`.
+/// `kind = "indent"`: an indenter (LAMMPS `fix indent K sphere|cylinder|
+/// plane`), see `fix::indent`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IndentSpec {
@@ -127,17 +154,150 @@ pub struct IndentSpec {
     pub name: Option<String>,
     #[serde(default = "all")]
     pub group: String,
-    /// "sphere" (cylinder and plane are not built yet).
+    /// "sphere", "cylinder" (with `axis`) or "plane".
     pub shape: String,
+    /// The cylinder's axis, "x" or "y" (it lies in the surface).
+    #[serde(default)]
+    pub axis: Option<String>,
     /// Force constant K, eV/Å³.
     pub k: f64,
-    /// Å.
-    pub radius: f64,
-    /// Å, at the start of the stage.
+    /// Å (sphere, cylinder).
+    #[serde(default)]
+    pub radius: Option<f64>,
+    /// Å, at the start of the stage (a plane: its height is center[2]).
     pub center: [f64; 3],
     /// Å/ps: centre(t) = center + velocity·t.
     #[serde(default)]
-    pub velocity: [f64; 3],
+    pub velocity: Option<[f64; 3]>,
+    /// Å/ps along −z while loading, +z while unloading.
+    #[serde(default)]
+    pub speed: Option<f64>,
+    /// Å below the surface where loading ends.
+    #[serde(default)]
+    pub max_depth: Option<f64>,
+    /// nN: loading ends when the load reaches it (max_depth still bounds it).
+    #[serde(default)]
+    pub max_load_nn: Option<f64>,
+    /// ps at the maximum before unloading.
+    #[serde(default)]
+    pub hold_ps: f64,
+    /// Å per minimisation in a quasi-static (`minimize`) stage.
+    #[serde(default)]
+    pub depth_step: Option<f64>,
+    /// Å: the surface height (default: the mean z of the top surface atoms).
+    #[serde(default)]
+    pub surface_z: Option<f64>,
+    /// Å: the width of the xy columns whose highest atoms define the surface.
+    #[serde(default = "default_surface_bin")]
+    pub surface_bin: f64,
+    /// Steps between rows of the load–depth file.
+    #[serde(default = "default_indent_every")]
+    pub every: u64,
+    #[serde(default = "default_indent_file")]
+    pub file: String,
+    /// Fraction of the unloading maximum above which Oliver–Pharr fits.
+    #[serde(default = "default_unload_fit")]
+    pub unload_fit: f64,
+    /// nN: the smallest load drop that counts as a pop-in (default 5 % of
+    /// the maximum load).
+    #[serde(default)]
+    pub popin_drop_nn: Option<f64>,
+}
+
+fn default_surface_bin() -> f64 {
+    3.0
+}
+fn default_indent_every() -> u64 {
+    10
+}
+fn default_indent_file() -> String {
+    "indent.csv".to_string()
+}
+fn default_unload_fit() -> f64 {
+    0.5
+}
+
+impl IndentSpec {
+    /// The fix's parameters, or (key, message) of the first problem.
+    pub fn params(&self) -> Result<crate::fix::indent::Params, (&'static str, String)> {
+        use crate::fix::indent::{Motion, Params, Shape};
+        let big = 1e6;
+        let fine = |v: f64| v.abs() <= big;
+        let shape = match (self.shape.as_str(), self.axis.as_deref()) {
+            ("sphere", None) => Shape::Sphere,
+            ("cylinder", Some("x")) => Shape::Cylinder(0),
+            ("cylinder", Some("y")) => Shape::Cylinder(1),
+            ("cylinder", a) => return Err(("axis", format!("a cylinder needs axis = \"x\" or \"y\" (lying in the surface; it indents along -z), got {:?}", a.unwrap_or("none")))),
+            ("plane", None) => Shape::Plane,
+            ("sphere" | "plane", Some(_)) => return Err(("axis", format!("axis is for a cylinder, not a {}", self.shape))),
+            (s, _) => return Err(("shape", format!("shape = \"{}\" (expected \"sphere\", \"cylinder\" or \"plane\")", s))),
+        };
+        if !(self.k > 0.0 && self.k <= big) {
+            return Err(("k", format!("k = {} eV/A^3 must be positive (LAMMPS fix indent K; typical 10)", self.k)));
+        }
+        let radius = match (shape, self.radius) {
+            (Shape::Plane, None) => 0.0,
+            (Shape::Plane, Some(_)) => return Err(("radius", "a plane has no radius".into())),
+            (_, Some(r)) if r > 0.0 && r <= big => r,
+            (_, Some(r)) => return Err(("radius", format!("radius = {} A must be positive", r))),
+            (_, None) => return Err(("radius", format!("a {} needs a radius (A)", self.shape))),
+        };
+        if let Some(v) = self.center.iter().chain(self.velocity.iter().flatten()).find(|v| !fine(**v)) {
+            return Err(("center", format!("center or velocity component {} is beyond +-{:e}", v, big)));
+        }
+        let positive = |key: &'static str, v: Option<f64>, unit: &str| match v {
+            Some(x) if !(x > 0.0 && x <= big) => Err((key, format!("{} = {} {} must be positive", key, x, unit))),
+            _ => Ok(()),
+        };
+        positive("speed", self.speed, "A/ps")?;
+        positive("max_depth", self.max_depth, "A")?;
+        positive("max_load_nn", self.max_load_nn, "nN")?;
+        positive("depth_step", self.depth_step, "A")?;
+        positive("surface_bin", Some(self.surface_bin), "A")?;
+        positive("popin_drop_nn", self.popin_drop_nn, "nN")?;
+        if !(self.hold_ps >= 0.0 && self.hold_ps <= big) {
+            return Err(("hold_ps", format!("hold_ps = {} must be >= 0", self.hold_ps)));
+        }
+        if !(self.unload_fit > 0.0 && self.unload_fit < 1.0) {
+            return Err(("unload_fit", format!("unload_fit = {} must lie between 0 and 1 (a fraction of the maximum load)", self.unload_fit)));
+        }
+        if self.every == 0 {
+            return Err(("every", "every must be at least 1 step".into()));
+        }
+        let motion = match (self.velocity, self.speed, self.depth_step) {
+            (Some(v), None, None) => {
+                if self.max_depth.is_some() || self.max_load_nn.is_some() || self.hold_ps > 0.0 {
+                    return Err(("velocity", "a constant velocity takes no max_depth, max_load_nn or hold_ps (those belong to speed)".into()));
+                }
+                Motion::Velocity(v)
+            }
+            (None, Some(speed), None) => {
+                let max_depth = self.max_depth.ok_or(("max_depth", "speed needs max_depth (A below the surface; with max_load_nn it bounds the loading)".to_string()))?;
+                Motion::Schedule { speed, max_depth, max_load: self.max_load_nn.map(|p| p / crate::analysis::indentation::NN_PER_EV_A), hold: self.hold_ps }
+            }
+            (None, None, Some(step)) => {
+                let max_depth = self.max_depth.ok_or(("max_depth", "depth_step needs max_depth (A below the surface)".to_string()))?;
+                if self.max_load_nn.is_some() || self.hold_ps > 0.0 {
+                    return Err(("depth_step", "quasi-static indentation takes no max_load_nn or hold_ps".into()));
+                }
+                Motion::QuasiStatic { step, max_depth }
+            }
+            (None, None, None) => Motion::Velocity([0.0; 3]),
+            _ => return Err(("velocity", "give one of velocity (constant), speed (load, hold, unload) or depth_step (quasi-static, in a minimize stage)".into())),
+        };
+        Ok(Params {
+            shape,
+            k: self.k,
+            radius,
+            center: self.center,
+            motion,
+            surface_z: self.surface_z,
+            surface_bin: self.surface_bin,
+            every: self.every,
+            file: self.file.clone(),
+            options: crate::analysis::indentation::Options { fit_fraction: self.unload_fit, popin_drop: self.popin_drop_nn },
+        })
+    }
 }
 
 impl FixSpec {
@@ -147,6 +307,7 @@ impl FixSpec {
             FixSpec::Addforce(_) => "addforce",
             FixSpec::Deform(_) => "deform",
             FixSpec::Indent(_) => "indent",
+            FixSpec::Langevin(_) => "langevin",
         }
     }
     /// The id: the deck's `name`, else the kind.
@@ -156,6 +317,7 @@ impl FixSpec {
             FixSpec::Addforce(s) => &s.name,
             FixSpec::Deform(s) => &s.name,
             FixSpec::Indent(s) => &s.name,
+            FixSpec::Langevin(s) => &s.name,
         };
         n.as_deref().unwrap_or(self.kind())
     }
@@ -166,6 +328,7 @@ impl FixSpec {
             FixSpec::Addforce(s) => &s.group,
             FixSpec::Deform(_) => "all",
             FixSpec::Indent(s) => &s.group,
+            FixSpec::Langevin(s) => &s.group,
         }
     }
     /// Box components the fix changes.
@@ -204,17 +367,14 @@ impl FixSpec {
                 }
             }
             FixSpec::Indent(s) => {
-                if s.shape != "sphere" {
-                    return Err(("shape", format!("shape = \"{}\": only \"sphere\" is built so far (cylinder and plane are not yet)", s.shape)));
+                s.params()?;
+            }
+            FixSpec::Langevin(s) => {
+                if !(s.temperature >= 0.0 && s.temperature <= 1e5) {
+                    return Err(("temperature", format!("temperature = {} K must be >= 0", s.temperature)));
                 }
-                if !(s.k > 0.0 && s.k <= big) {
-                    return Err(("k", format!("k = {} eV/A^3 must be positive (LAMMPS fix indent K; typical 10)", s.k)));
-                }
-                if !(s.radius > 0.0 && s.radius <= big) {
-                    return Err(("radius", format!("radius = {} A must be positive", s.radius)));
-                }
-                if let Some(v) = s.center.iter().chain(s.velocity.iter()).find(|v| bad(**v)) {
-                    return Err(("center", format!("center or velocity component {} is beyond +-{:e}", v, big)));
+                if !(s.damp > 0.0 && s.damp <= big) {
+                    return Err(("damp", format!("damp = {} ps must be positive", s.damp)));
                 }
             }
         }

@@ -642,6 +642,10 @@ impl LangevinStage {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MinimizeStage {
+    /// A name for the stage's entry in results.json (a quasi-static
+    /// indentation's report); optional.
+    #[serde(default)]
+    pub name: Option<String>,
     /// "sd", "cg" or "fire".
     #[serde(default)]
     pub algorithm: crate::minimize::Algorithm,
@@ -1058,7 +1062,9 @@ pub struct NveStage {
     /// stage's report, issue 12); optional.
     #[serde(default)]
     pub name: Option<String>,
-    pub steps: u64,
+    /// Required unless an indent fix's schedule (`speed`) sets the length.
+    #[serde(default)]
+    pub steps: Option<u64>,
     /// ps
     #[serde(default = "default_dt")]
     pub timestep: f64,
@@ -1121,7 +1127,7 @@ impl Stage {
     /// MD steps the stage runs (0 for other stages; for progress and ETAs).
     pub fn md_steps(&self) -> u64 {
         match self {
-            Stage::Nve(v) => v.steps,
+            Stage::Nve(v) => v.steps.unwrap_or(0),
             Stage::Nvt(v) => v.steps().unwrap_or(0),
             Stage::Npt(v) => v.steps().unwrap_or(0),
             Stage::Langevin(v) => v.steps().unwrap_or(0),

@@ -312,8 +312,11 @@ impl Deck {
                     return Err(self.stage_error(k, Some(&key("group")), format!("fix {}: unknown group '{}' (groups: {})", f.id(), f.group(), group_list())));
                 }
                 f.check().map_err(|(kk, m)| self.stage_error(k, Some(&key(kk)), format!("fix {}: {}", f.id(), m)))?;
+                let minimize = matches!(self.stages[k], Stage::Minimize(_));
                 if let Some(m) = match f {
                     crate::config::fix::FixSpec::Deform(d) => d.boundary_problem(self.boundary_at(k)),
+                    crate::config::fix::FixSpec::Indent(i) if i.depth_step.is_some() && !minimize => Some("depth_step (quasi-static indentation) belongs in a minimize stage".to_string()),
+                    crate::config::fix::FixSpec::Indent(i) if minimize && (i.speed.is_some() || i.velocity.is_some()) => Some("a minimize stage moves the indenter by depth_step, not speed or velocity".to_string()),
                     _ => None,
                 } {
                     return Err(self.stage_error(k, Some(&key("erate")), format!("fix {}: {}", f.id(), m)));
@@ -482,7 +485,13 @@ impl Deck {
                 }
                 Stage::Nve(v) => {
                     timestep(v.timestep)?;
-                    length(Ok(v.steps))?;
+                    let scheduled = v.fix.iter().any(|f| matches!(f, crate::config::FixSpec::Indent(i) if i.speed.is_some()));
+                    match (v.steps, scheduled) {
+                        (Some(n), false) => length(Ok(n))?,
+                        (None, true) => {}
+                        (Some(_), true) => return serr("steps", "the indent fix's schedule (speed, max_depth, hold_ps) sets this stage's length: leave out steps".into()),
+                        (None, false) => return serr("steps", "missing: give the number of steps".into()),
+                    }
                 }
                 Stage::Nvt(v) => {
                     temps("temperature", v.temperature, f64::MIN_POSITIVE)?;

@@ -179,11 +179,12 @@ impl Fix for Deform {
     fn box_change(&self) -> BoxChange {
         BoxChange::axes(std::array::from_fn(|d| self.motion[d].is_some())).union(BoxChange::tilts(std::array::from_fn(|k| self.motion[3 + k].is_some())))
     }
-    fn setup(&mut self, eng: &mut Engine) {
+    fn setup(&mut self, eng: &mut Engine) -> Result<(), String> {
         self.state = DeformState { lo: eng.bx.lo, hi: eng.bx.hi, step: eng.step, tilt: eng.bx.tilt, flip: None, h_rate: [0.0; 6] };
         if self.remap_v {
             self.state.h_rate = self.h_rate(0.0, &eng.bx);
         }
+        Ok(())
     }
     fn pre_exchange(&mut self, eng: &mut Engine) {
         if let Some((tilt, flips)) = self.state.flip.take() {

@@ -81,7 +81,10 @@ pub trait Fix: Send {
         BoxChange::default()
     }
     /// Start of a stage (not of a restart within it): forces are current.
-    fn setup(&mut self, _eng: &mut Engine) {}
+    /// An error (the fix cannot start from this state) stops the run.
+    fn setup(&mut self, _eng: &mut Engine) -> Result<(), String> {
+        Ok(())
+    }
     /// After forces were computed afresh outside a step (stage start, a
     /// restart on another rank count, after an inherent-structure sample):
     /// re-apply what `post_force` does to them (LAMMPS `Fix::setup`).
@@ -120,8 +123,39 @@ pub trait Fix: Send {
     fn restore(&mut self, _state: &serde_json::Value) -> Result<(), String> {
         Ok(())
     }
+    /// After each minimisation of a quasi-static stage (collective):
+    /// record what the fix measures.
+    fn min_record(&mut self, _eng: &mut Engine) {}
+    /// Move to the next increment of a quasi-static schedule (a
+    /// `minimize` stage minimises again after each); false when the fix
+    /// has none or it is done.
+    fn quasi_static_next(&mut self) -> bool {
+        false
+    }
+    /// The stage's length in steps of `dt`, when the fix's schedule sets
+    /// it (after `setup` or `restore`).
+    fn stage_steps(&self, _dt: f64) -> Option<u64> {
+        None
+    }
+    /// Has the fix's schedule ended the stage early (every rank agrees)?
+    fn finished(&self, _eng: &Engine) -> bool {
+        false
+    }
+    /// A file and results.json values the fix reports at the end of its
+    /// stage.
+    fn output(&self) -> Option<FixOutput> {
+        None
+    }
     /// Hand the thermostat/barostat state on to the next stage.
     fn carry(&self, _s: &mut crate::engine::ThermostatState) {}
+}
+
+/// What a fix reports at the end of its stage: a file in the run folder
+/// and values for results.json under the stage's name.
+pub struct FixOutput {
+    pub file: String,
+    pub text: String,
+    pub results: Vec<(String, f64)>,
 }
 
 /// Thermo names a stage's integrator offers: `nvt_energy`, the
@@ -142,6 +176,7 @@ pub fn offered_columns(spec: &FixSpec) -> Vec<String> {
         FixSpec::Addforce(_) => &addforce::COLUMNS,
         FixSpec::Deform(_) => &[],
         FixSpec::Indent(_) => &indent::COLUMNS,
+        FixSpec::Langevin(_) => &[],
     };
     names.iter().map(|n| format!("{}_{}", spec.id(), n)).collect()
 }
@@ -154,6 +189,7 @@ pub fn build(spec: &FixSpec, groups: &Groups) -> Result<Box<dyn Fix>, String> {
         FixSpec::Setforce(s) => Box::new(setforce::SetForce::new(spec.id(), sel(&s.group)?, s.components())),
         FixSpec::Addforce(s) => Box::new(addforce::AddForce::new(spec.id(), sel(&s.group)?, s.force, s.energy, s.virial)),
         FixSpec::Deform(s) => Box::new(deform::Deform::erates(spec.id(), s.axes(), s.tilts())),
-        FixSpec::Indent(s) => Box::new(indent::Indent::new(spec.id(), sel(&s.group)?, s.k, s.radius, s.center, s.velocity)),
+        FixSpec::Langevin(s) => Box::new(langevin::Langevin { id: spec.id().to_string(), group: sel(&s.group)?, t_start: s.temperature, t_stop: s.temperature, damp: s.damp, seed: s.seed, steps: 1, done: 0 }),
+        FixSpec::Indent(s) => Box::new(indent::Indent::new(spec.id(), sel(&s.group)?, s.params().map_err(|(_, m)| m)?)),
     })
 }

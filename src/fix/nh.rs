@@ -46,10 +46,11 @@ impl Fix for Nvt {
         Some(self.group)
     }
     /// Set up the chain for the stage (η, η̇ of earlier stages are kept).
-    fn setup(&mut self, eng: &mut Engine) {
+    fn setup(&mut self, eng: &mut Engine) -> Result<(), String> {
         let t = eng.temperature_group(self.group);
         let tdof = eng.tdof_group(self.group);
         self.chain.setup(self.tdamp, self.t_start, t, tdof);
+        Ok(())
     }
     fn initial_integrate(&mut self, eng: &mut Engine, dt: f64) {
         self.done += 1;
@@ -143,13 +144,14 @@ impl Fix for Npt {
     fn box_change(&self) -> BoxChange {
         BoxChange::axes(self.baro.p_flag).union(BoxChange::tilts([self.baro.tri.p_flag[2], self.baro.tri.p_flag[1], self.baro.tri.p_flag[0]]))
     }
-    fn setup(&mut self, eng: &mut Engine) {
+    fn setup(&mut self, eng: &mut Engine) -> Result<(), String> {
         let t_now = eng.temperature();
         self.chain.setup(self.tdamp, self.t_start, t_now, eng.tdof());
         self.baro.press_target(0.0);
         self.baro.setup(self.t_start, eng.natoms, &eng.bx);
         let (_, _, p, tensor) = eng.pressure();
         self.baro.couple_pressure(p, tensor);
+        Ok(())
     }
     fn initial_integrate(&mut self, eng: &mut Engine, dt: f64) {
         self.done += 1;

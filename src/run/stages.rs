@@ -70,7 +70,7 @@ pub(super) fn md_stage(
             }
         }
         if let (Some(p0), true) = (p0, ctx.until.iter().any(|u| u.is_some()) && s % UNTIL_CHECK_STEPS == 0) {
-            let (t, emitted) = match emitted {
+            let (t, emitted) = match emitted.clone() {
                 Some(t) => (t, true),
                 None => (eng.thermo(), false),
             };
@@ -94,6 +94,19 @@ pub(super) fn md_stage(
                 prog.finish();
                 return Ok(());
             }
+        }
+        if eng.fixes.iter().any(|f| f.finished(eng)) {
+            // A fix's schedule ended the stage (a load-limited indenter is back at its start height).
+            if emitted.is_none() {
+                let t = eng.thermo();
+                out.emit(eng, t, target(s))?;
+            }
+            if eng.comm.is_root() {
+                log::info!("{}: the indenter's schedule ended at step {} of at most {}", label, s, steps);
+            }
+            out.frames(eng)?;
+            prog.finish();
+            return Ok(());
         }
         out.frames(eng)?;
         if let Some(is) = is.as_deref_mut() {
@@ -355,7 +368,8 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                     let (steps, dt, ramp, is_spec) = match stage {
                         Stage::Nve(nve) => {
                             fixes.push(Box::new(fix::nve::Nve { id, group }));
-                            (nve.steps, nve.timestep, None, &None)
+                            // Without steps, an indent schedule sets the length (below).
+                            (nve.steps.unwrap_or(0), nve.timestep, None, &None)
                         }
                         Stage::Nvt(nvt) => {
                             let steps = nvt.steps().map_err(|m| Error::input(&deck.path, m))?;
@@ -429,6 +443,9 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                         _ => unreachable!("an MD stage"),
                     };
                     install_fixes(&mut eng, deck, k, fixes, &groups, start, &mut fix_states, &mut redistributed)?;
+                    // A fix's schedule (an indenter's load, hold and unload)
+                    // sets the length of a stage that gives none.
+                    let steps = if steps == 0 { eng.fixes.iter().find_map(|f| f.stage_steps(dt)).unwrap_or(0) } else { steps };
                     let mut is = sampler(is_spec, ramp.unwrap_or((0.0, 0.0)), steps);
                     if let Some(l) = pending_loading {
                         out.loading = Some(l);
@@ -452,6 +469,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                         }
                         _ => {}
                     }
+                    fix_outputs(&eng, &mut out, stage_name(stage))?;
                     // Thermostat and barostat carry on to the next stage.
                     let mut th = ThermostatState { chain: chain.clone(), baro: baro.clone() };
                     eng.fixes.iter().for_each(|f| f.carry(&mut th));
@@ -463,6 +481,26 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                     minimize_stage(&mut eng, deck, m)?;
                     let t = eng.thermo();
                     out.emit(&mut eng, t, None)?;
+                    // Quasi-static: a fix with a schedule (an indenter's
+                    // depth steps) moves, and the stage minimises again.
+                    let mut increments = 0u64;
+                    loop {
+                        eng.energy_force()?;
+                        eng.each_fix(|f, e| f.min_record(e));
+                        let mut more = false;
+                        eng.each_fix(|f, _| more |= f.quasi_static_next());
+                        if !more {
+                            break;
+                        }
+                        increments += 1;
+                        minimize_stage(&mut eng, deck, m)?;
+                        let t = eng.thermo();
+                        out.emit(&mut eng, t, None)?;
+                    }
+                    if increments > 0 && root {
+                        log::info!("minimize: {} quasi-static increments", increments);
+                    }
+                    fix_outputs(&eng, &mut out, stage_name(stage))?;
                     eng.fixes.clear();
                 }
                 Stage::WriteData(w) => {
@@ -551,6 +589,34 @@ pub(super) fn install_fixes(
     }
     if std::mem::take(redistributed) {
         eng.refresh_forces();
+    }
+    Ok(())
+}
+
+/// The name a stage's report goes under in results.json.
+fn stage_name(stage: &Stage) -> Option<&str> {
+    match stage {
+        Stage::Nve(v) => v.name.as_deref(),
+        Stage::Minimize(m) => m.name.as_deref(),
+        _ => None,
+    }
+}
+
+/// Write the files and results.json values the stage's fixes report
+/// (`Fix::output`), under the stage's name (else the fix's id).
+fn fix_outputs(eng: &Engine, out: &mut Output, name: Option<&str>) -> Result<()> {
+    for f in &eng.fixes {
+        let Some(o) = f.output() else { continue };
+        let key = name.unwrap_or(f.id()).to_string();
+        for (q, v) in &o.results {
+            out.results.set(&key, q, *v);
+        }
+        if out.root {
+            crate::io::write_atomic(&out.path(&o.file), |w| w.write_all(o.text.as_bytes()))?;
+            let list: Vec<String> = o.results.iter().map(|(q, x)| format!("{} = {:.6}", q, x)).collect();
+            log::info!("{}: {}", key, list.join(", "));
+            out.results.write()?;
+        }
     }
     Ok(())
 }

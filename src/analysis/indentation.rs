@@ -1,0 +1,318 @@
+//! Load–depth analysis of an indentation (issue 12): maximum load and
+//! depth, the unloading stiffness, contact depth and area, hardness and
+//! reduced modulus by the method of Oliver & Pharr, J. Mater. Res. 7, 1564
+//! (1992), a second estimate from the atoms in contact, and the first
+//! pop-in. Works on plain rows (depth, load, contact radius, phase), so it
+//! serves the indent fix at the end of a stage and files read back alike.
+//!
+//! Oliver–Pharr, as used here:
+//! * the unloading branch above `fit_fraction`·P_max is fitted by the power
+//!   law P = α (h − h_f)^m (their Eq. 13), by a one-dimensional search on
+//!   h_f with a linear fit of ln P against ln(h − h_f) inside;
+//! * the stiffness is its slope at the start of unloading,
+//!   S = m α (h_max − h_f)^(m−1);
+//! * the contact depth h_c = h_max − ε P_max / S with ε = 0.75 (their
+//!   Eq. 16, the paraboloid/sphere value);
+//! * the projected area from the tip's area function: a sphere of radius R,
+//!   A = π (2 R h_c − h_c²); a cylinder of radius R and length L,
+//!   A = 2 L √(2 R h_c − h_c²); a flat plane, the face it presses;
+//! * H = P_max / A_c and E_r = (√π / 2) S / √A_c (their Eq. 2).
+//!
+//! The second estimate takes the contact radius a measured from the atoms
+//! the indenter touches at maximum load: A = π a² (sphere), 2 a L
+//! (cylinder).
+//!
+//! Extending: another tip is another [`Tip`] variant with its area
+//! function; another quantity, another entry of [`Report::pairs`].
+
+/// 1 eV/Å in nN.
+pub const NN_PER_EV_A: f64 = 1.602176634;
+/// 1 nN/Å² in GPa.
+pub const GPA_PER_NN_A2: f64 = 100.0;
+/// ε of Oliver & Pharr for a sphere (paraboloid of revolution).
+pub const EPSILON: f64 = 0.75;
+
+/// Loading phases of a row.
+pub const LOADING: u8 = 0;
+pub const HOLDING: u8 = 1;
+pub const UNLOADING: u8 = 2;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Tip {
+    Sphere { radius: f64 },
+    /// Axis lying in the surface, `length` Å long (the box along it).
+    Cylinder { radius: f64, length: f64 },
+    /// A flat plane: the contact area is the face it presses (Å²).
+    Plane { area: f64 },
+}
+
+impl Tip {
+    /// Projected contact area at contact depth `hc` (Å²).
+    pub fn area(&self, hc: f64) -> f64 {
+        let hc = hc.max(0.0);
+        match *self {
+            Tip::Sphere { radius } => std::f64::consts::PI * chord2(radius, hc),
+            Tip::Cylinder { radius, length } => 2.0 * length * chord2(radius, hc).sqrt(),
+            Tip::Plane { area } => area,
+        }
+    }
+    /// Projected area of a contact of radius (half-width) `a` (Å²).
+    pub fn area_of_radius(&self, a: f64) -> f64 {
+        match *self {
+            Tip::Sphere { .. } => std::f64::consts::PI * a * a,
+            Tip::Cylinder { length, .. } => 2.0 * a * length,
+            Tip::Plane { area } => area,
+        }
+    }
+}
+
+/// (2 R h − h²), the squared radius of a cap of depth h (R² beyond h = R).
+fn chord2(r: f64, h: f64) -> f64 {
+    let h = h.min(r);
+    2.0 * r * h - h * h
+}
+
+/// One recorded point of a curve.
+#[derive(Clone, Copy, Debug)]
+pub struct Point {
+    /// Depth below the surface, Å.
+    pub h: f64,
+    /// Load, nN.
+    pub p: f64,
+    /// Contact radius from the atoms touched, Å (NaN where not defined).
+    pub a: f64,
+    pub phase: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Fraction of the unloading maximum above which the unloading branch
+    /// is fitted.
+    pub fit_fraction: f64,
+    /// The smallest load drop (nN) that counts as a pop-in; None: 5 % of
+    /// the maximum load.
+    pub popin_drop: Option<f64>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { fit_fraction: 0.5, popin_drop: None }
+    }
+}
+
+/// P = α (h − h_f)^m fitted to an unloading branch.
+#[derive(Clone, Copy, Debug)]
+pub struct PowerLaw {
+    pub alpha: f64,
+    pub hf: f64,
+    pub m: f64,
+}
+
+impl PowerLaw {
+    pub fn slope(&self, h: f64) -> f64 {
+        self.m * self.alpha * (h - self.hf).powf(self.m - 1.0)
+    }
+}
+
+/// Linear least squares y = a + b x: (a, b, sum of squared residuals).
+fn linfit(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
+    let b = sxy / sxx;
+    let a = my - b * mx;
+    let ss = x.iter().zip(y).map(|(xi, yi)| (yi - a - b * xi).powi(2)).sum();
+    (a, b, ss)
+}
+
+/// Fit P = α (h − h_f)^m to points (h, P > 0): golden-section search on
+/// h_f below the smallest h, each h_f with the linear fit of ln P on
+/// ln(h − h_f); None with fewer than 3 points or no positive loads.
+pub fn fit_power_law(h: &[f64], p: &[f64]) -> Option<PowerLaw> {
+    let pts: Vec<(f64, f64)> = h.iter().zip(p).filter(|(_, &p)| p > 0.0).map(|(&h, &p)| (h, p)).collect();
+    if pts.len() < 3 {
+        return None;
+    }
+    let hmin = pts.iter().map(|q| q.0).fold(f64::INFINITY, f64::min);
+    let hmax = pts.iter().map(|q| q.0).fold(f64::NEG_INFINITY, f64::max);
+    let span = (hmax - hmin).max(1e-6);
+    let lp: Vec<f64> = pts.iter().map(|q| q.1.ln()).collect();
+    let cost = |hf: f64| {
+        let lx: Vec<f64> = pts.iter().map(|q| (q.0 - hf).ln()).collect();
+        linfit(&lx, &lp)
+    };
+    // h_f lies below every fitted depth; search a wide bracket below them.
+    let (mut a, mut b) = (hmin - 50.0 * span - 10.0, hmin - 1e-9 * span);
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
+    let (mut fc, mut fd) = (cost(c).2, cost(d).2);
+    for _ in 0..200 {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = cost(c).2;
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = cost(d).2;
+        }
+        if (b - a).abs() < 1e-13 * span.max(1.0) {
+            break;
+        }
+    }
+    let hf = 0.5 * (a + b);
+    let (la, m, _) = cost(hf);
+    (m.is_finite() && la.is_finite()).then(|| PowerLaw { alpha: la.exp(), hf, m })
+}
+
+/// The outcome of [`analyse`]; absent values are NaN.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub max_load: f64,
+    pub depth_at_max_load: f64,
+    pub max_depth: f64,
+    pub fit: Option<PowerLaw>,
+    pub stiffness: f64,
+    pub contact_depth: f64,
+    pub contact_area: f64,
+    pub hardness: f64,
+    pub modulus: f64,
+    pub contact_radius_atoms: f64,
+    pub contact_area_atoms: f64,
+    pub hardness_atoms: f64,
+    pub modulus_atoms: f64,
+    pub popin: Option<(f64, f64)>,
+}
+
+impl Report {
+    /// (key, value) pairs for results.json; units in the names.
+    pub fn pairs(&self) -> Vec<(String, f64)> {
+        let mut v = vec![
+            ("max_load_nN", self.max_load),
+            ("max_load_uN", self.max_load * 1e-3),
+            ("depth_at_max_load_A", self.depth_at_max_load),
+            ("max_depth_A", self.max_depth),
+            ("unload_stiffness_nN_per_A", self.stiffness),
+            ("contact_depth_A", self.contact_depth),
+            ("contact_area_A2", self.contact_area),
+            ("hardness_GPa", self.hardness),
+            ("reduced_modulus_GPa", self.modulus),
+            ("contact_radius_atoms_A", self.contact_radius_atoms),
+            ("contact_area_atoms_A2", self.contact_area_atoms),
+            ("hardness_atoms_GPa", self.hardness_atoms),
+            ("reduced_modulus_atoms_GPa", self.modulus_atoms),
+        ];
+        if let Some(f) = self.fit {
+            v.extend([("unload_fit_m", f.m), ("unload_fit_hf_A", f.hf)]);
+        }
+        if let Some((h, p)) = self.popin {
+            v.extend([("popin_depth_A", h), ("popin_load_nN", p)]);
+        }
+        v.into_iter().filter(|(_, x)| x.is_finite()).map(|(k, x)| (k.to_string(), x)).collect()
+    }
+}
+
+/// Analyse a load–depth curve (rows in time order).
+pub fn analyse(rows: &[Point], tip: Tip, opt: Options) -> Report {
+    let mut r = Report { stiffness: f64::NAN, contact_depth: f64::NAN, contact_area: f64::NAN, hardness: f64::NAN, modulus: f64::NAN, ..Default::default() };
+    let Some(imax) = (0..rows.len()).max_by(|&a, &b| rows[a].p.total_cmp(&rows[b].p)) else {
+        return r;
+    };
+    r.max_load = rows[imax].p;
+    r.depth_at_max_load = rows[imax].h;
+    r.max_depth = rows.iter().map(|q| q.h).fold(f64::NEG_INFINITY, f64::max);
+    // Oliver–Pharr on the unloading branch: from its first point down to
+    // where the load first falls below fit_fraction of its maximum.
+    let unl: Vec<&Point> = rows.iter().filter(|q| q.phase == UNLOADING).collect();
+    let top = unl.iter().map(|q| q.p).fold(f64::NEG_INFINITY, f64::max);
+    let n = unl.iter().position(|q| q.p < opt.fit_fraction * top).unwrap_or(unl.len());
+    let (hu, pu): (Vec<f64>, Vec<f64>) = unl[..n].iter().map(|q| (q.h, q.p)).unzip();
+    r.fit = fit_power_law(&hu, &pu);
+    // P_max and h_max of Oliver–Pharr: the start of unloading.
+    let (hmax, pmax) = unl.first().map(|q| (q.h, q.p)).unwrap_or((f64::NAN, f64::NAN));
+    if let Some(f) = r.fit {
+        r.stiffness = f.slope(hmax);
+        r.contact_depth = hmax - EPSILON * pmax / r.stiffness;
+        r.contact_area = tip.area(r.contact_depth);
+        r.hardness = pmax / r.contact_area * GPA_PER_NN_A2;
+        r.modulus = std::f64::consts::PI.sqrt() / 2.0 * r.stiffness / r.contact_area.sqrt() * GPA_PER_NN_A2;
+    }
+    // From the atoms: the contact radius at the maximum load.
+    r.contact_radius_atoms = rows[imax].a;
+    r.contact_area_atoms = tip.area_of_radius(r.contact_radius_atoms);
+    r.hardness_atoms = r.max_load / r.contact_area_atoms * GPA_PER_NN_A2;
+    r.modulus_atoms = std::f64::consts::PI.sqrt() / 2.0 * r.stiffness / r.contact_area_atoms.sqrt() * GPA_PER_NN_A2;
+    // First pop-in: during loading, the first load below the running
+    // maximum by more than the threshold; reported at that maximum.
+    let thr = opt.popin_drop.unwrap_or(0.05 * r.max_load.max(0.0));
+    let mut best: Option<&Point> = None;
+    for q in rows.iter().filter(|q| q.phase == LOADING) {
+        match best {
+            Some(b) if q.p < b.p - thr => {
+                r.popin = Some((b.h, b.p));
+                break;
+            }
+            Some(b) if q.p <= b.p => {}
+            _ => best = Some(q),
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A synthetic curve with a known answer: Hertzian loading
+    /// P = C h^1.5 to h_max, then the power-law unloading of Oliver &
+    /// Pharr with chosen α, h_f, m. Its stiffness, contact depth, area,
+    /// hardness and modulus follow from those numbers by the formulas
+    /// alone; the analysis sees only the rows.
+    #[test]
+    fn oliver_pharr_recovers_a_synthetic_curve() {
+        let (r_tip, hmax, hf, m) = (30.0, 8.0, 3.0, 1.7);
+        let pmax = 400.0; // nN
+        let alpha = pmax / (hmax - hf).powf(m);
+        let c = pmax / hmax.powf(1.5);
+        let mut rows = Vec::new();
+        for k in 0..=200 {
+            let h = hmax * k as f64 / 200.0;
+            // A 30 nN pop-in at 5 Å: the load drops, then climbs again.
+            let p = if (5.0..5.2).contains(&h) { c * h.powf(1.5) - 30.0 } else { c * h.powf(1.5) };
+            rows.push(Point { h, p, a: (2.0 * r_tip * h).sqrt() * 0.9, phase: LOADING });
+        }
+        rows.push(Point { h: hmax, p: pmax, a: f64::NAN, phase: HOLDING });
+        for k in 0..=200 {
+            let h = hmax - (hmax - hf) * k as f64 / 200.0;
+            rows.push(Point { h, p: alpha * (h - hf).powf(m), a: f64::NAN, phase: UNLOADING });
+        }
+        let rep = analyse(&rows, Tip::Sphere { radius: r_tip }, Options { fit_fraction: 0.3, popin_drop: Some(10.0) });
+        let f = rep.fit.unwrap();
+        assert!((f.m - m).abs() < 1e-6 && (f.hf - hf).abs() < 1e-6, "{:?}", f);
+        let s = m * alpha * (hmax - hf).powf(m - 1.0);
+        let hc = hmax - 0.75 * pmax / s;
+        let a = std::f64::consts::PI * (2.0 * r_tip * hc - hc * hc);
+        let (h, e) = (pmax / a * 100.0, std::f64::consts::PI.sqrt() / 2.0 * s / a.sqrt() * 100.0);
+        for (got, want, what) in [(rep.stiffness, s, "S"), (rep.contact_depth, hc, "hc"), (rep.contact_area, a, "A"), (rep.hardness, h, "H"), (rep.modulus, e, "Er")] {
+            assert!((got / want - 1.0).abs() < 1e-6, "{}: {} vs {}", what, got, want);
+        }
+        // P_max, and the pop-in at the last point before the drop.
+        assert!((rep.max_load - pmax).abs() < 1e-9);
+        let (hp, pp) = rep.popin.unwrap();
+        assert!(hp < 5.0 && hp > 4.9 && (pp - c * hp.powf(1.5)).abs() < 1e-9, "{:?}", rep.popin);
+        // From the atoms: a at P_max is 0.9 √(2 R h_max).
+        let aa = 0.9 * (2.0 * r_tip * hmax).sqrt();
+        assert!((rep.contact_area_atoms / (std::f64::consts::PI * aa * aa) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_popin_on_a_smooth_curve() {
+        let rows: Vec<Point> = (0..100).map(|k| Point { h: k as f64 * 0.1, p: (k as f64 * 0.1).powf(1.5), a: 0.0, phase: LOADING }).collect();
+        assert!(analyse(&rows, Tip::Sphere { radius: 10.0 }, Options::default()).popin.is_none());
+    }
+}
