@@ -220,7 +220,8 @@ impl Report {
 /// Analyse a load–depth curve (rows in time order).
 pub fn analyse(rows: &[Point], tip: Tip, opt: Options) -> Report {
     let mut r = Report { stiffness: f64::NAN, contact_depth: f64::NAN, contact_area: f64::NAN, hardness: f64::NAN, modulus: f64::NAN, ..Default::default() };
-    let Some(imax) = (0..rows.len()).max_by(|&a, &b| rows[a].p.total_cmp(&rows[b].p)) else {
+    // The first row with the largest load.
+    let Some(imax) = (0..rows.len()).reduce(|a, b| if rows[b].p > rows[a].p { b } else { a }) else {
         return r;
     };
     r.max_load = rows[imax].p;
@@ -275,7 +276,7 @@ mod tests {
     /// alone; the analysis sees only the rows.
     #[test]
     fn oliver_pharr_recovers_a_synthetic_curve() {
-        let (r_tip, hmax, hf, m) = (30.0, 8.0, 3.0, 1.7);
+        let (r_tip, hmax, hf, m): (f64, f64, f64, f64) = (30.0, 8.0, 3.0, 1.7);
         let pmax = 400.0; // nN
         let alpha = pmax / (hmax - hf).powf(m);
         let c = pmax / hmax.powf(1.5);
@@ -286,10 +287,11 @@ mod tests {
             let p = if (5.0..5.2).contains(&h) { c * h.powf(1.5) - 30.0 } else { c * h.powf(1.5) };
             rows.push(Point { h, p, a: (2.0 * r_tip * h).sqrt() * 0.9, phase: LOADING });
         }
-        rows.push(Point { h: hmax, p: pmax, a: f64::NAN, phase: HOLDING });
+        let a_of = |h: f64| (2.0 * r_tip * h).sqrt() * 0.9;
+        rows.push(Point { h: hmax, p: pmax, a: a_of(hmax), phase: HOLDING });
         for k in 0..=200 {
             let h = hmax - (hmax - hf) * k as f64 / 200.0;
-            rows.push(Point { h, p: alpha * (h - hf).powf(m), a: f64::NAN, phase: UNLOADING });
+            rows.push(Point { h, p: alpha * (h - hf).powf(m), a: a_of(h), phase: UNLOADING });
         }
         let rep = analyse(&rows, Tip::Sphere { radius: r_tip }, Options { fit_fraction: 0.3, popin_drop: Some(10.0) });
         let f = rep.fit.unwrap();

@@ -490,7 +490,7 @@ impl Deck {
                         (Some(n), false) => length(Ok(n))?,
                         (None, true) => {}
                         (Some(_), true) => return serr("steps", "the indent fix's schedule (speed, max_depth, hold_ps) sets this stage's length: leave out steps".into()),
-                        (None, false) => return serr("steps", "missing: give the number of steps".into()),
+                        (None, false) => return serr("steps", "steps is missing: give the number of MD steps".into()),
                     }
                 }
                 Stage::Nvt(v) => {

@@ -149,7 +149,7 @@ impl Indent {
             }
             Motion::QuasiStatic { step, max_depth } => {
                 let n = self.st.increment as f64;
-                let down = ((self.p.center[2] + self.tip_offset() - self.st.surface + max_depth) / step).ceil();
+                let down = ((self.p.center[2] + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0);
                 -step * if n <= down { n } else { (2.0 * down - n).max(0.0) }
             }
         }
@@ -185,7 +185,7 @@ impl Indent {
                 }
             }
             Motion::QuasiStatic { step, max_depth } => {
-                let down = ((self.p.center[2] + self.tip_offset() - self.st.surface + max_depth) / step).ceil();
+                let down = ((self.p.center[2] + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0);
                 if t <= down {
                     ind::LOADING
                 } else {
@@ -352,7 +352,7 @@ impl Fix for Indent {
         let Motion::QuasiStatic { step, max_depth } = self.p.motion else {
             return false;
         };
-        let down = ((self.p.center[2] + self.tip_offset() - self.st.surface + max_depth) / step).ceil() as u64;
+        let down = ((self.p.center[2] + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0) as u64;
         if self.st.increment >= 2 * down {
             return false;
         }
