@@ -150,6 +150,10 @@ pub struct Engine<'c> {
     /// Set by a fix (a tilt flip) to reneighbor at the next step whatever
     /// the atoms did (LAMMPS `next_reneighbor`).
     pub force_reneighbor: bool,
+    /// Balance the grid's cuts at the next reneighboring
+    /// (`domain::balance`), and how many times it was done.
+    pub balance_pending: bool,
+    pub balance_count: u64,
     /// The cell's rate of change (x, y, z, xy, xz, yz; Å/ps) set by a
     /// `remap v` deformation for the reneighboring that follows: an atom
     /// wrapped across a periodic face takes the velocity of the image it
@@ -276,6 +280,8 @@ impl<'c> Engine<'c> {
             box_hold: SimBox::new([0.0; 3], [0.0; 3], boundary),
             last_sort: None,
             force_reneighbor: false,
+            balance_pending: false,
+            balance_count: 0,
             vremap: None,
             fault: None,
             compute_settings: crate::compute::Settings::default(),
@@ -377,6 +383,14 @@ impl<'c> Engine<'c> {
                 }
             }
             self.dom.set_box(&self.bx);
+        }
+        if std::mem::take(&mut self.balance_pending) {
+            // Move the grid's cuts to the atoms' quantiles (positions are
+            // in decomposition coordinates here); exchange then sends the
+            // atoms to their new owners.
+            let cuts = crate::domain::balance::shift_cuts(&self.atoms.x[..self.atoms.nlocal], &self.dom, comm);
+            self.dom.set_cuts(cuts).map_err(Error::runtime)?;
+            self.balance_count += 1;
         }
         let t1 = Instant::now();
         exchange(&mut self.atoms, &self.dom, comm);
@@ -879,6 +893,16 @@ impl<'c> Engine<'c> {
             }
         }
         self.set_boundary(boundary, small);
+        self.reneighbor()?;
+        self.refresh_forces();
+        Ok(())
+    }
+
+    /// Raise the top face by `v` Å (empty space above a slab; collective).
+    pub fn add_vacuum_z(&mut self, v: f64) -> Result<()> {
+        let mut bx = self.bx.clone();
+        bx.hi[2] += v;
+        self.set_box(&bx);
         self.reneighbor()?;
         self.refresh_forces();
         Ok(())

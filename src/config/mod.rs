@@ -44,6 +44,9 @@ pub struct Deck {
     pub potential: PotentialSection,
     #[serde(default)]
     pub neighbor: NeighborSection,
+    /// The domain decomposition (`[domain] balance = { every, threshold }`).
+    #[serde(default)]
+    pub domain: DomainSection,
     #[serde(default)]
     pub thermo: ThermoSection,
     /// Independent samples of the whole deck (`[samples] count = 10`).

@@ -91,6 +91,32 @@ pub struct NeighborSection {
     #[serde(default = "default_sort")]
     pub sort_every: u64,
 }
+/// `[domain]`: how ranks divide the box.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainSection {
+    /// Load balancing (LAMMPS `balance shift` / `fix balance`): absent,
+    /// uniform cuts.
+    #[serde(default)]
+    pub balance: Option<BalanceSpec>,
+}
+
+/// `balance = { every = 1000, threshold = 1.1 }`: at the start of each MD
+/// stage, and every `every` steps (0: only at stage starts), the grid's
+/// cuts move to even out the atoms per slab of ranks when max/mean atoms
+/// per rank exceeds `threshold`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceSpec {
+    #[serde(default)]
+    pub every: u64,
+    #[serde(default = "default_balance_threshold")]
+    pub threshold: f64,
+}
+fn default_balance_threshold() -> f64 {
+    1.1
+}
+
 pub(super) fn default_skin() -> f64 {
     2.0
 }

@@ -224,6 +224,11 @@ impl CyclicStage {
 #[serde(deny_unknown_fields)]
 pub struct ChangeBoxStage {
     pub boundary: [Boundary; 3],
+    /// Å of empty space added above the top face (z hi), for a slab with
+    /// vacuum (a fixed or periodic z; a shrink-wrapped face follows the
+    /// atoms and needs none).
+    #[serde(default)]
+    pub vacuum_z: Option<f64>,
     /// The tag; read by serde only when a stage table is parsed on its own.
     #[serde(default)]
     #[allow(dead_code)]

@@ -167,6 +167,11 @@ impl Deck {
                 return kerr("limits.max_memory_gib", format!("must be > 0, got {}", N(m)));
             }
         }
+        if let Some(b) = self.domain.balance {
+            if !(b.threshold >= 1.0 && b.threshold <= 1e3) {
+                return kerr("domain.balance", format!("threshold = {} must be at least 1 (max/mean atoms per rank; 1.1 balances at 10 % imbalance)", N(b.threshold)));
+            }
+        }
         if !in_range(self.neighbor.skin, 0.0, MAX_SKIN) {
             return kerr("neighbor.skin", format!("must be between 0 and {} A, got {}", MAX_SKIN, N(self.neighbor.skin)));
         }
@@ -581,7 +586,14 @@ impl Deck {
                 }
                 Stage::WriteData(_) => {}
                 Stage::ChangeBox(c) => {
-                    if c.boundary == self.boundary_at(k) {
+                    if let Some(v) = c.vacuum_z {
+                        if !(v > 0.0 && v <= 1e5) {
+                            return serr("vacuum_z", format!("vacuum_z = {} A must be positive", N(v)));
+                        }
+                        if c.boundary[2] == Boundary::Shrink {
+                            return serr("vacuum_z", "a shrink-wrapped z face follows the atoms, so vacuum above it would vanish: use boundary \"f\" (or \"p\") on z".into());
+                        }
+                    } else if c.boundary == self.boundary_at(k) {
                         return serr("boundary", format!("boundary {} is the boundary in force already; the stage would change nothing", c.boundary.iter().map(|b| b.letter()).collect::<String>()));
                     }
                 }

@@ -55,13 +55,14 @@ impl Halo {
     /// a triclinic box, where `rc` comes from `SimBox::ghost_cut`). Requires
     /// owned atoms to be inside the subdomain (after `exchange`).
     pub fn borders(atoms: &mut Atoms, dom: &Domain, comm: &dyn Comm, rc: [f64; 3]) -> Halo {
-        let bx = &dom.dbox;
         atoms.clear_ghosts();
         let me = comm.rank();
         let mut swaps = Vec::new();
         for d in 0..3 {
             let p = dom.grid[d];
-            let width = bx.length(d) / p as f64;
+            // Hops enough for the thinnest slab (balanced cuts differ;
+            // every rank computes the same count, so the swaps pair up).
+            let width = dom.min_width(d);
             let rc = rc[d];
             let mut need = (rc / width).ceil() as usize;
             if !dom.periodic[d] {

@@ -11,11 +11,16 @@
 //!   create successive periodic images.
 //! * `comm`: the [`comm::Comm`] trait with `SerialComm`; `mpi_comm`: MPI.
 //!
+//! * `balance`: load balancing (LAMMPS `balance shift` / `fix balance`):
+//!   the cuts of each axis of the grid move so each slab of ranks holds
+//!   about the same number of atoms.
+//!
 //! Physics code never sees this module except through
-//! `potential::HaloSync`. Load balancing will replace the uniform c/P splits
-//! with per-axis cut arrays (LAMMPS `xsplit`); everything else reads
-//! `sublo`/`subhi`.
+//! `potential::HaloSync`. Subdomain bounds come from per-axis cut arrays
+//! (fractions of the box, LAMMPS `xsplit`), uniform c/P until balancing
+//! moves them; everything else reads `sublo`/`subhi`.
 
+pub mod balance;
 pub mod comm;
 pub mod halo;
 #[cfg(feature = "mpi")]
@@ -36,6 +41,10 @@ pub struct Domain {
     pub subhi: [f64; 3],
     /// The box the grid divides: [`SimBox::decomposition_box`].
     pub dbox: SimBox,
+    /// Per axis, the grid[d] + 1 cuts as fractions of the box (0 first, 1
+    /// last; uniform c/P until balancing moves them). Fractions, so they
+    /// follow the box as it changes.
+    pub cuts: [Vec<f64>; 3],
 }
 
 /// The grid (px, py, pz) with px·py·pz = nprocs whose subdomains have the
@@ -77,18 +86,57 @@ impl Domain {
             sublo: [0.0; 3],
             subhi: [0.0; 3],
             dbox: bx.decomposition_box(),
+            cuts: std::array::from_fn(|d| uniform_cuts(grid[d])),
         };
         d.set_box(bx);
         d
     }
 
-    /// Position of the cut `c` of `p` along an axis of the box.
-    fn split(bx: &SimBox, d: usize, c: usize, p: usize) -> f64 {
-        if c == p {
+    /// Position of the cut `c` along axis `d` of the box.
+    fn split(&self, d: usize, c: usize) -> f64 {
+        let bx = &self.dbox;
+        if c == self.grid[d] {
             bx.hi[d]
+        } else if c == 0 {
+            bx.lo[d]
         } else {
-            bx.lo[d] + bx.length(d) * (c as f64 / p as f64)
+            bx.lo[d] + bx.length(d) * self.cuts[d][c]
         }
+    }
+
+    /// Replace the cuts (balancing; a checkpoint's). Each axis needs
+    /// grid + 1 increasing fractions from 0 to 1.
+    pub fn set_cuts(&mut self, cuts: [Vec<f64>; 3]) -> Result<(), String> {
+        for d in 0..3 {
+            let c = &cuts[d];
+            if c.len() != self.grid[d] + 1 || c[0] != 0.0 || c[self.grid[d]] != 1.0 || c.windows(2).any(|w| !(w[1] > w[0])) {
+                return Err(format!("the cuts of axis {} do not fit a grid of {}: {:?}", ["x", "y", "z"][d], self.grid[d], c));
+            }
+        }
+        self.cuts = cuts;
+        let bx = self.dbox.clone();
+        self.set_box(&bx);
+        Ok(())
+    }
+
+    /// The inner cuts of the split axes, e.g. `z [0.1032, 0.2011, 0.3005]`.
+    pub fn describe_cuts(&self) -> String {
+        let axes: Vec<String> = (0..3).filter(|&d| self.grid[d] > 1).map(|d| format!("{} {:.4?}", ["x", "y", "z"][d], &self.cuts[d][1..self.grid[d]])).collect();
+        if axes.is_empty() {
+            "(one rank per axis)".to_string()
+        } else {
+            axes.join(", ")
+        }
+    }
+
+    /// Are the cuts uniform (no balancing has moved them)?
+    pub fn is_uniform(&self) -> bool {
+        (0..3).all(|d| self.cuts[d] == uniform_cuts(self.grid[d]))
+    }
+
+    /// The thinnest slab along axis `d` (decomposition coordinates).
+    pub fn min_width(&self, d: usize) -> f64 {
+        (0..self.grid[d]).map(|c| self.split(d, c + 1) - self.split(d, c)).fold(f64::INFINITY, f64::min)
     }
 
     /// Recompute subdomain bounds after the box changed (shrink-wrap,
@@ -96,10 +144,9 @@ impl Domain {
     /// change with the box.
     pub fn set_box(&mut self, bx: &SimBox) {
         self.dbox = bx.decomposition_box();
-        let bx = &self.dbox;
         for d in 0..3 {
-            self.sublo[d] = Self::split(bx, d, self.coord[d], self.grid[d]);
-            self.subhi[d] = Self::split(bx, d, self.coord[d] + 1, self.grid[d]);
+            self.sublo[d] = self.split(d, self.coord[d]);
+            self.subhi[d] = self.split(d, self.coord[d] + 1);
         }
     }
 
@@ -107,18 +154,18 @@ impl Domain {
     /// position `x` (decomposition coordinates), consistent with
     /// [`Domain::owns_axis`].
     pub fn coord_of(&self, x: f64, d: usize) -> usize {
-        let bx = &self.dbox;
-        let p = self.grid[d];
-        let mut c = (((x - bx.lo[d]) / bx.length(d)) * p as f64).floor().clamp(0.0, (p - 1) as f64) as usize;
-        // The float estimate can miss a cut by one ulp: settle on the slab
-        // whose bounds (the same arithmetic as `set_box`) contain x.
-        while c > 0 && x < Self::split(bx, d, c, p) {
-            c -= 1;
+        // The slab whose bounds (the same arithmetic as `set_box`) contain
+        // x: the number of inner cuts at or below it.
+        let (mut lo, mut hi) = (0, self.grid[d] - 1);
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2;
+            if x >= self.split(d, mid) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
         }
-        while c + 1 < p && x >= Self::split(bx, d, c + 1, p) {
-            c += 1;
-        }
-        c
+        lo
     }
 
     pub fn rank_of(&self, c: [usize; 3]) -> usize {
@@ -165,6 +212,11 @@ impl Domain {
     pub fn owns(&self, x: &[f64; 3]) -> bool {
         (0..3).all(|d| self.owns_axis(x[d], d))
     }
+}
+
+/// Cuts c/p, c = 0..=p.
+pub fn uniform_cuts(p: usize) -> Vec<f64> {
+    (0..=p).map(|c| c as f64 / p as f64).collect()
 }
 
 #[cfg(test)]

@@ -225,6 +225,7 @@ impl Output {
             potential_totals,
             boundary: Some(eng.bx.boundary.iter().map(|b| b.letter()).collect()),
             small: Some(eng.bx.small),
+            cuts: (!eng.dom.is_uniform()).then(|| eng.dom.cuts.clone()),
         };
         let json = serde_json::to_string(&st).map_err(|e| Error::runtime(format!("checkpoint state: {}", e)))?;
         checkpoint::write(eng.comm, &path, &json, &eng.save_local(), eng.atoms.cols.persistent_width())?;

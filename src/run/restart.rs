@@ -64,6 +64,9 @@ pub(super) struct RunState {
     pub(super) boundary: Option<String>,
     #[serde(default)]
     pub(super) small: Option<[f64; 3]>,
+    /// The grid's cuts (fractions per axis), when balancing moved them.
+    #[serde(default)]
+    pub(super) cuts: Option<[Vec<f64>; 3]>,
 }
 
 /// Restore a run from checkpoint `path` (collective): the atoms (exactly on
@@ -97,6 +100,10 @@ pub(super) fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Pat
         let offset: usize = reader.rank_counts[..r].iter().sum();
         let local = agree(comm, reader.read(offset, reader.rank_counts[r]).and_then(|rows| check_rows(path, rows, eng.masses.len(), width)))?;
         let (now, hold) = (eng.bx.with_shape(st.lo, st.hi, st.tilt), eng.bx.with_shape(st.hold_lo, st.hold_hi, st.hold_tilt));
+        // The same subdomains as when it was written (balanced cuts).
+        if let Some(c) = &st.cuts {
+            eng.dom.set_cuts(c.clone()).map_err(|m| Error::input(path, format!("not a usable glassmd checkpoint: {}", m)))?;
+        }
         eng.restore_exact(&local, &st.columns, &now, &hold, st.last_sort, st.step, st.time)?;
         if let Some(t) = st.potential_totals {
             eng.set_potential_totals(t);

@@ -19,6 +19,8 @@ pub(super) struct StageCtx<'a> {
     /// Stop targets per pressure component (bar; xx yy zz xy xz yz),
     /// reached from the side the stage's first stress–strain row is on.
     pub(super) until: [Option<f64>; 6],
+    /// `[domain] balance`: (every, threshold).
+    pub(super) balance: Option<(u64, f64)>,
 }
 
 /// Steps between checks of `until_pressure_gpa`.
@@ -107,6 +109,14 @@ pub(super) fn md_stage(
             out.frames(eng)?;
             prog.finish();
             return Ok(());
+        }
+        if let Some((_, threshold)) = ctx.balance.filter(|b| b.0 > 0 && eng.step % b.0 == 0) {
+            // LAMMPS fix balance: the next step's reneighboring moves the
+            // cuts, when the atoms per rank are off by more than the threshold.
+            if crate::domain::balance::atom_imbalance(eng.atoms.nlocal, eng.comm) > threshold {
+                eng.balance_pending = true;
+                eng.force_reneighbor = true;
+            }
         }
         out.frames(eng)?;
         if let Some(is) = is.as_deref_mut() {
@@ -342,7 +352,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             Stage::Deform(d) => d.until_bar().map_err(|m| deck.stage_error(k, Some("until_pressure_gpa"), m))?,
             _ => [None; 6],
         };
-        let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows, after, until };
+        let ctx = StageCtx { stage: k, start, idle: ThermostatState { chain: chain.clone(), baro: baro.clone() }, stage_rows: &stage_rows, after, until, balance: deck.domain.balance.map(|b| (b.every, b.threshold)) };
         let label = format!("stage {} {}{}", number, stage.name(), pass);
         // A stage's runtime failure (a blow-up, lost atoms) is reported at
         // the stage's line in the deck.
@@ -360,6 +370,19 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             match stage {
                 Stage::Velocity(v) => eng.create_velocities(v.temperature, v.seed.wrapping_add(seed_offset)),
                 Stage::Nve(_) | Stage::Nvt(_) | Stage::Npt(_) | Stage::Langevin(_) | Stage::Deform(_) | Stage::Cyclic(_) => {
+                    if let (Some(b), 0) = (deck.domain.balance, start) {
+                        // Static balance at the stage's start (LAMMPS `balance
+                        // thresh shift`), before its fixes compute forces.
+                        let before = crate::domain::balance::atom_imbalance(eng.atoms.nlocal, eng.comm);
+                        if before > b.threshold {
+                            eng.balance_pending = true;
+                            eng.reneighbor()?;
+                            let after = crate::domain::balance::atom_imbalance(eng.atoms.nlocal, eng.comm);
+                            if root {
+                                log::info!("balance: atoms per rank max/mean {:.4} -> {:.4}; cuts {}", before, after, eng.dom.describe_cuts());
+                            }
+                        }
+                    }
                     let group = groups.sel(stage.group().unwrap_or("all")).unwrap_or(Sel::ALL);
                     let id = stage.name().to_string();
                     // The stage's integrator, first among its fixes.
@@ -526,6 +549,9 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                 }
                 Stage::ChangeBox(c) => {
                     eng.change_boundary(c.boundary)?;
+                    if let Some(v) = c.vacuum_z {
+                        eng.add_vacuum_z(v)?;
+                    }
                     if root {
                         log::info!("boundary {} , box {:?}", eng.bx.boundary_string(), eng.bx.lengths());
                     }
@@ -548,11 +574,14 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
     if initial_pending {
         initial_row(&mut eng, &mut out)?;
     }
+    let timing = eng.timers.report(comm, eng.natoms, eng.atoms.nlocal, eng.balance_count);
     if root {
         out.finish()?;
     }
-    if let Some(s) = eng.timers.report(comm, eng.natoms) {
+    if let Some((s, json)) = timing {
         println!("{}", s);
+        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+        crate::io::write_atomic(&out.path("timing.json"), |w| writeln!(w, "{}", text))?;
     }
     *step = eng.step;
     Ok(())
