@@ -45,6 +45,22 @@ pub enum PlotCmd {
         #[arg(long)]
         true_strain: bool,
     },
+    /// Overlay load–depth curves (indent.csv of indentation stages) as
+    /// SVG. Prints each curve's maximum load and first pop-in.
+    LoadDepth {
+        /// indent.csv files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The SVG file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Legend names, comma-separated, one per file (default: the paths).
+        #[arg(long, value_name = "A,B,...")]
+        labels: Option<String>,
+        /// Load in µN instead of nN.
+        #[arg(long)]
+        micro: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -483,6 +499,18 @@ pub fn main() -> i32 {
         Cmd::Plot { what: PlotCmd::StressStrain { files, out, stress, labels, mean, true_strain } } => {
             if comm.is_root() {
                 crate::analysis::curves::plot(files, out, stress.as_deref(), labels.as_deref(), *mean, *true_strain).map(|lines| {
+                    for line in lines {
+                        println!("{}", line);
+                    }
+                    println!("wrote {}", out.display());
+                })
+            } else {
+                Ok(())
+            }
+        }
+        Cmd::Plot { what: PlotCmd::LoadDepth { files, out, labels, micro } } => {
+            if comm.is_root() {
+                crate::analysis::indentation::plot(files, out, labels.as_deref(), *micro).map(|lines| {
                     for line in lines {
                         println!("{}", line);
                     }

@@ -135,6 +135,10 @@ fn schedule_loads_holds_unloads_and_reports() {
     assert!((r["max_depth_A"].as_f64().unwrap() - 3.0).abs() < 5.0 * 0.002 * 10.0 + 1e-9);
     // At the deepest point the contact radius is that of the cap the tip
     // cuts through the surface (within an atom's size), √(2 R h − h²).
+    // The plot command overlays curves and states each one's maximum load.
+    let plot = ok(&glassmd(1, 1, &["plot", "load-depth", "indent.csv", "indent.csv", "--labels", "a,b", "--out", "ld.svg"], dir.path()));
+    assert!(plot.contains(&format!("a: {} rows, max load {:.4} nN", rows.len(), pmax)), "{}", plot);
+    assert!(std::fs::read_to_string(dir.path().join("ld.svg")).unwrap().contains("<svg"));
     let deep = rows.iter().find(|r| r.1 == "hold").unwrap();
     let cap = (2.0 * 20.0 * deep.0[3] - deep.0[3].powi(2)).sqrt();
     assert!((deep.0[6] - cap).abs() < 3.0, "contact radius {} vs cap {}", deep.0[6], cap);

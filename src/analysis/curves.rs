@@ -137,47 +137,53 @@ fn interpolate(p: &[(f64, f64)], sign: f64, x: f64) -> f64 {
 
 /// Render the curves (and their mean, drawn thick in black) as SVG text.
 pub fn svg(curves: &[Curve], labels: &[String], mean: Option<&[(f64, f64)]>, true_strain: bool) -> std::result::Result<String, String> {
-    let all = curves.iter().flat_map(|c| c.points.iter());
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
-    for &(x, y) in all {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    let pad = |a: f64, b: f64| if b > a { 0.05 * (b - a) } else { 1.0 };
-    let (px, py) = (pad(x0, x1), pad(y0, y1));
     let columns: Vec<&str> = curves.iter().map(|c| c.column.as_str()).collect();
     let ylabel = if columns.iter().all(|c| *c == columns[0]) {
         format!("{} (GPa, tension positive)", columns[0])
     } else {
         "stress (GPa, tension positive)".to_string()
     };
+    let series: Vec<(&str, &[(f64, f64)])> = curves.iter().zip(labels).map(|(c, l)| (l.as_str(), c.points.as_slice())).collect();
+    overlay_svg("stress-strain", if true_strain { "true strain" } else { "engineering strain" }, &ylabel, &series, mean)
+}
+
+/// Overlaid x–y curves as SVG text (800 × 560): each labelled series in
+/// its own colour, faint under an optional mean drawn thick in black.
+/// Shared by the stress–strain and load–depth plots.
+pub fn overlay_svg(caption: &str, xdesc: &str, ydesc: &str, series: &[(&str, &[(f64, f64)])], mean: Option<&[(f64, f64)]>) -> std::result::Result<String, String> {
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in series.iter().flat_map(|s| s.1.iter()).filter(|p| p.0.is_finite() && p.1.is_finite()) {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if !x0.is_finite() {
+        return Err("no finite points to draw".into());
+    }
+    let pad = |a: f64, b: f64| if b > a { 0.05 * (b - a) } else { 1.0 };
+    let (px, py) = (pad(x0, x1), pad(y0, y1));
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, (800, 560)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut c = ChartBuilder::on(&root)
-            .caption("stress-strain", ("sans-serif", 20))
+            .caption(caption, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(65)
             .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
             .map_err(|e| e.to_string())?;
-        c.configure_mesh()
-            .x_desc(if true_strain { "true strain" } else { "engineering strain" })
-            .y_desc(ylabel)
-            .draw()
-            .map_err(|e| e.to_string())?;
-        let n = curves.len();
-        for (k, curve) in curves.iter().enumerate() {
+        c.configure_mesh().x_desc(xdesc).y_desc(ydesc).draw().map_err(|e| e.to_string())?;
+        let n = series.len();
+        for (k, (label, points)) in series.iter().enumerate() {
             // Many samples under a mean are drawn faint; a few curves in
             // distinct colours.
             let col = Palette99::pick(k).to_rgba();
             let style = if mean.is_some() { col.mix(0.35).stroke_width(1) } else { col.stroke_width(2) };
-            let s = c.draw_series(LineSeries::new(curve.points.clone(), style)).map_err(|e| e.to_string())?;
+            let s = c.draw_series(LineSeries::new(points.to_vec(), style)).map_err(|e| e.to_string())?;
             if mean.is_none() || n <= 8 {
-                s.label(labels[k].clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2)));
+                s.label(label.to_string()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2)));
             }
         }
         if let Some(m) = mean {
@@ -192,20 +198,26 @@ pub fn svg(curves: &[Curve], labels: &[String], mean: Option<&[(f64, f64)]>, tru
     Ok(text)
 }
 
+/// Legend names from `--labels` (comma-separated, one per file), else
+/// the paths.
+pub fn labels_for(files: &[PathBuf], labels: Option<&str>) -> Result<Vec<String>> {
+    match labels {
+        Some(l) => {
+            let v: Vec<String> = l.split(',').map(|s| s.trim().to_string()).collect();
+            if v.len() != files.len() {
+                return Err(Error::input("command line", format!("--labels gives {} names for {} files", v.len(), files.len())));
+            }
+            Ok(v)
+        }
+        None => Ok(files.iter().map(|f| f.display().to_string()).collect()),
+    }
+}
+
 /// `glassmd plot stress-strain`: read, average, draw, write `out`
 /// atomically; returns one summary line per curve (peak stress and where).
 pub fn plot(files: &[PathBuf], out: &Path, stress: Option<&str>, labels: Option<&str>, with_mean: bool, true_strain: bool) -> Result<Vec<String>> {
     let curves = files.iter().map(|f| read(f, stress, true_strain)).collect::<Result<Vec<_>>>()?;
-    let labels: Vec<String> = match labels {
-        Some(l) => {
-            let v: Vec<String> = l.split(',').map(|s| s.trim().to_string()).collect();
-            if v.len() != curves.len() {
-                return Err(Error::input("command line", format!("--labels gives {} names for {} files", v.len(), curves.len())));
-            }
-            v
-        }
-        None => curves.iter().map(|c| c.path.display().to_string()).collect(),
-    };
+    let labels = labels_for(files, labels)?;
     let m = if with_mean { Some(mean(&curves, 200)?) } else { None };
     let text = svg(&curves, &labels, m.as_deref(), true_strain).map_err(|e| Error::runtime(format!("{}: plotting: {}", out.display(), e)))?;
     crate::io::write_atomic(out, |w| w.write_all(text.as_bytes()))?;

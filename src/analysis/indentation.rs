@@ -265,6 +265,56 @@ pub fn analyse(rows: &[Point], tip: Tip, opt: Options) -> Report {
     r
 }
 
+/// Read an `indent.csv` (the indent fix's file): its points, in order.
+pub fn read(path: &std::path::Path) -> crate::error::Result<Vec<Point>> {
+    use crate::error::Error;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, format!("cannot read: {}", e)))?;
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).ok_or_else(|| Error::input(path, format!("no '{}' column: not an indent.csv of glassmd (header: {})", name, head.join(","))));
+    let (ch, cp, ca, cph) = (col("depth")?, col("load_nN")?, col("contact_radius")?, col("phase")?);
+    let mut out = Vec::new();
+    for (k, l) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let f: Vec<&str> = l.split(',').collect();
+        let num = |c: usize| f.get(c).and_then(|v| v.trim().parse::<f64>().ok()).ok_or_else(|| Error::input(path, format!("line {}: column {} is not a number", k + 2, head[c])));
+        let phase = match f.get(cph).map(|s| s.trim()) {
+            Some("load") => LOADING,
+            Some("hold") => HOLDING,
+            Some("unload") => UNLOADING,
+            other => return Err(Error::input(path, format!("line {}: phase '{}' (expected load, hold or unload)", k + 2, other.unwrap_or("")))),
+        };
+        out.push(Point { h: num(ch)?, p: num(cp)?, a: num(ca)?, phase });
+    }
+    if out.is_empty() {
+        return Err(Error::input(path, "has no rows"));
+    }
+    Ok(out)
+}
+
+/// `glassmd plot load-depth FILE... --out ld.svg`: overlay the curves
+/// (load against depth; µN with `micro`), write `out` atomically, and
+/// return a line per curve (maximum load and its depth, first pop-in).
+pub fn plot(files: &[std::path::PathBuf], out: &std::path::Path, labels: Option<&str>, micro: bool) -> crate::error::Result<Vec<String>> {
+    let curves = files.iter().map(|f| read(f)).collect::<crate::error::Result<Vec<_>>>()?;
+    let labels = super::curves::labels_for(files, labels)?;
+    let scale = if micro { 1e-3 } else { 1.0 };
+    let points: Vec<Vec<(f64, f64)>> = curves.iter().map(|c| c.iter().map(|q| (q.h, q.p * scale)).collect()).collect();
+    let series: Vec<(&str, &[(f64, f64)])> = labels.iter().zip(&points).map(|(l, p)| (l.as_str(), p.as_slice())).collect();
+    let text = super::curves::overlay_svg("load-depth", "depth h (A below the surface)", if micro { "load P (uN)" } else { "load P (nN)" }, &series, None)
+        .map_err(|e| crate::error::Error::runtime(format!("{}: plotting: {}", out.display(), e)))?;
+    crate::io::write_atomic(out, |w| w.write_all(text.as_bytes()))?;
+    Ok(curves
+        .iter()
+        .zip(&labels)
+        .map(|(c, l)| {
+            // The tip's area function is not in the file: only tip-free quantities.
+            let r = analyse(c, Tip::Plane { area: f64::NAN }, Options::default());
+            let pop = r.popin.map_or("no pop-in".to_string(), |(h, p)| format!("first pop-in at {:.3} A, {:.3} nN", h, p));
+            format!("{}: {} rows, max load {:.4} nN at depth {:.3} A, max depth {:.3} A, {}", l, c.len(), r.max_load, r.depth_at_max_load, r.max_depth, pop)
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
