@@ -307,7 +307,8 @@ impl Fix for Indent {
         self.st = State { start: eng.step, dt: self.st.dt, ..Default::default() };
         self.st.surface = self.p.surface_z.unwrap_or_else(|| self.surface(eng));
         let tip = self.p.center[2] + self.tip_offset();
-        if tip < self.st.surface {
+        // (A tip placed at the surface by arithmetic may miss it by an ulp.)
+        if tip < self.st.surface - 1e-9 * self.st.surface.abs().max(1.0) {
             return Err(format!(
                 "the indenter starts inside the sample: its lowest point z = {:.3} A is below the surface at z = {:.3} A ({}); start it above the surface",
                 tip,
