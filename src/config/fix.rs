@@ -187,6 +187,9 @@ pub struct IndentSpec {
     /// Å: the surface height (default: the mean z of the top surface atoms).
     #[serde(default)]
     pub surface_z: Option<f64>,
+    /// Å: start the tip this far above the surface (center[2] unused).
+    #[serde(default)]
+    pub start_gap: Option<f64>,
     /// Å: the width of the xy columns whose highest atoms define the surface.
     #[serde(default = "default_surface_bin")]
     pub surface_bin: f64,
@@ -254,6 +257,7 @@ impl IndentSpec {
         positive("max_load_nn", self.max_load_nn, "nN")?;
         positive("depth_step", self.depth_step, "A")?;
         positive("surface_bin", Some(self.surface_bin), "A")?;
+        positive("start_gap", self.start_gap, "A")?;
         positive("popin_drop_nn", self.popin_drop_nn, "nN")?;
         if !(self.hold_ps >= 0.0 && self.hold_ps <= big) {
             return Err(("hold_ps", format!("hold_ps = {} must be >= 0", self.hold_ps)));
@@ -292,6 +296,7 @@ impl IndentSpec {
             center: self.center,
             motion,
             surface_z: self.surface_z,
+            start_gap: self.start_gap,
             surface_bin: self.surface_bin,
             every: self.every,
             file: self.file.clone(),

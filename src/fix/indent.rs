@@ -30,8 +30,10 @@
 //! The surface height is taken when the stage begins, before contact: the
 //! mean over columns of the xy plane (`surface_bin` Å wide) of the highest
 //! atom of the group in each column (or the deck's `surface_z`). Depth h is
-//! the surface minus the tip's lowest point. A stage whose indenter starts
-//! below the surface is refused. Every `every` steps (and after each
+//! the surface minus the tip's lowest point. With `start_gap` the tip
+//! starts that far above the surface found (the centre's z in the deck is
+//! then not used). A stage whose indenter starts below the surface is
+//! refused. Every `every` steps (and after each
 //! quasi-static minimisation) a row of time, position, depth, load and
 //! contact radius (the largest in-plane distance of a touched atom from
 //! the indenter's axis) is kept; at the end of the stage the rows go to
@@ -81,6 +83,8 @@ pub struct Params {
     pub center: [f64; 3],
     pub motion: Motion,
     pub surface_z: Option<f64>,
+    /// Å: start the tip this far above the surface (center[2] is then unused).
+    pub start_gap: Option<f64>,
     pub surface_bin: f64,
     pub every: u64,
     pub file: String,
@@ -93,6 +97,10 @@ struct State {
     start: u64,
     dt: f64,
     surface: f64,
+    /// The centre's z at the start (the deck's, or placed `start_gap`
+    /// above the surface).
+    #[serde(default)]
+    z0: f64,
     /// Time (ps) or quasi-static increment at which loading ended, once it did.
     turn: Option<f64>,
     /// Quasi-static increments done.
@@ -116,7 +124,8 @@ pub struct Indent {
 
 impl Indent {
     pub fn new(id: &str, group: Sel, p: Params) -> Indent {
-        Indent { id: id.to_string(), group, p, st: State::default(), sums: [0.0; 4], contact: (0.0, 0.0), face: [0.0; 2] }
+        let st = State { z0: p.center[2], ..Default::default() };
+        Indent { id: id.to_string(), group, p, st, sums: [0.0; 4], contact: (0.0, 0.0), face: [0.0; 2] }
     }
 
     /// Height of the tip's lowest point above the centre's z.
@@ -131,7 +140,7 @@ impl Indent {
     /// from the start; a load-limited one once the load is reached, and
     /// till then the depth limit bounds it).
     fn t_turn(&self, speed: f64, max_depth: f64) -> f64 {
-        let travel = self.p.center[2] + self.tip_offset() - self.st.surface + max_depth;
+        let travel = self.st.z0 + self.tip_offset() - self.st.surface + max_depth;
         self.st.turn.unwrap_or(travel / speed)
     }
 
@@ -149,7 +158,7 @@ impl Indent {
             }
             Motion::QuasiStatic { step, max_depth } => {
                 let n = self.st.increment as f64;
-                let down = ((self.p.center[2] + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0);
+                let down = ((self.st.z0 + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0);
                 -step * if n <= down { n } else { (2.0 * down - n).max(0.0) }
             }
         }
@@ -166,8 +175,11 @@ impl Indent {
     fn centre(&self, step: u64) -> [f64; 3] {
         let t = self.time(step);
         match self.p.motion {
-            Motion::Velocity(v) => std::array::from_fn(|d| self.p.center[d] + v[d] * t),
-            _ => [self.p.center[0], self.p.center[1], self.p.center[2] + self.dz(t)],
+            Motion::Velocity(v) => {
+                let c = [self.p.center[0], self.p.center[1], self.st.z0];
+                std::array::from_fn(|d| c[d] + v[d] * t)
+            }
+            _ => [self.p.center[0], self.p.center[1], self.st.z0 + self.dz(t)],
         }
     }
 
@@ -185,7 +197,7 @@ impl Indent {
                 }
             }
             Motion::QuasiStatic { step, max_depth } => {
-                let down = ((self.p.center[2] + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0);
+                let down = ((self.st.z0 + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0);
                 if t <= down {
                     ind::LOADING
                 } else {
@@ -304,9 +316,12 @@ impl Fix for Indent {
     fn setup(&mut self, eng: &mut Engine) -> Result<(), String> {
         // The clock starts now; set-up's forces (`setup_forces`, before
         // this) already used the start centre.
-        self.st = State { start: eng.step, dt: self.st.dt, ..Default::default() };
+        self.st = State { start: eng.step, dt: self.st.dt, z0: self.p.center[2], ..Default::default() };
         self.st.surface = self.p.surface_z.unwrap_or_else(|| self.surface(eng));
-        let tip = self.p.center[2] + self.tip_offset();
+        if let Some(g) = self.p.start_gap {
+            self.st.z0 = self.st.surface + g - self.tip_offset();
+        }
+        let tip = self.st.z0 + self.tip_offset();
         // (A tip placed at the surface by arithmetic may miss it by an ulp.)
         if tip < self.st.surface - 1e-9 * self.st.surface.abs().max(1.0) {
             return Err(format!(
@@ -353,7 +368,7 @@ impl Fix for Indent {
         let Motion::QuasiStatic { step, max_depth } = self.p.motion else {
             return false;
         };
-        let down = ((self.p.center[2] + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0) as u64;
+        let down = ((self.st.z0 + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0) as u64;
         if self.st.increment >= 2 * down {
             return false;
         }
