@@ -35,25 +35,7 @@ source scripts/lib.sh
 seeds=${SEEDS:-3}
 cd "$out"
 
-if [ ! -f glass4000.data ]; then
-  { lammps_fcc_cuzr 10 10 10 5171; cat <<EOI
-timestep 0.002
-velocity all create 2000 8271 dist gaussian
-fix 1 all npt temp 2000 2000 0.1 iso 0 0 1
-run 5000
-unfix 1
-fix 1 all npt temp 2000 300 0.1 iso 0 0 1
-run 8500
-unfix 1
-fix 1 all npt temp 300 300 0.1 iso 0 0 1
-run 2500
-reset_timestep 0
-write_data glass4000.data
-EOI
-  } > in.glass
-  echo "indent: making the 4,000-atom glass with LAMMPS"
-  lmp -in in.glass -log glass.log > /dev/null
-fi
+glass4000 lmp
 
 # Geometry from the data file: box centre in x, y; highest atom.
 read -r cx cy ztop <<<"$(awk '/xlo xhi/ {cx=($1+$2)/2} /ylo yhi/ {cy=($1+$2)/2} /^Atoms/ {on=1; next} /^Velocities/ {on=0} on && NF>=5 {if ($5>z) z=$5} END {printf "%.6f %.6f %.6f\n", cx, cy, z}' glass4000.data)"

@@ -86,3 +86,38 @@ elements = ["Cu", "Zr"]
 skin = 1.0
 EOI
 }
+
+# glass4000 LAUNCH...: make glass4000.data in the current folder, unless it
+# is there: the 4,000-atom Cu64Zr36 glass of the comparison scripts (fcc
+# cells a = 4.06 A, 10x10x10, 36 % Zr at random, 10 ps at 2000 K and 0 bar,
+# cooled to 300 K at 100 K/ps, 5 ps at 300 K, all fix npt), with LAMMPS run
+# by LAUNCH (e.g. `lmp`, or `mpirun -np 2 lmp`).
+glass4000() {
+  [ -f glass4000.data ] && return 0
+  { lammps_fcc_cuzr 10 10 10 5171; cat <<EOI
+timestep 0.002
+velocity all create 2000 8271 dist gaussian
+fix 1 all npt temp 2000 2000 0.1 iso 0 0 1
+thermo 500
+run 5000
+unfix 1
+fix 1 all npt temp 2000 300 0.1 iso 0 0 1
+run 8500
+unfix 1
+fix 1 all npt temp 300 300 0.1 iso 0 0 1
+run 2500
+reset_timestep 0
+write_data glass4000.data
+EOI
+  } > in.glass
+  echo "making the 4,000-atom glass with LAMMPS"
+  "$@" -in in.glass -log glass.log > /dev/null
+}
+
+# rss_run OUT TAG COMMAND...: run COMMAND under $MPIRUN with each rank's
+# peak RSS (KiB, /usr/bin/time) written to OUT/rss.TAG.RANK.
+rss_run() {
+  local out=$1 tag=$2; shift 2
+  rm -f "$out"/rss.$tag.*
+  $MPIRUN sh -c "exec /usr/bin/time -f %M -o $out/rss.$tag.\$OMPI_COMM_WORLD_RANK $*"
+}

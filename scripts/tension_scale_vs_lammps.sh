@@ -98,16 +98,10 @@ pressure_gpa = { y = 0.0 }
 pdamp = 2.0
 EOI
 
-# Peak RSS of each rank, from /usr/bin/time inside the MPI launch.
-rss_run() { # tag command...
-  local tag=$1; shift
-  rm -f rss.$tag.*
-  $MPIRUN sh -c "exec /usr/bin/time -f %M -o $out/rss.$tag.\$OMPI_COMM_WORLD_RANK $*"
-}
 echo "scale: LAMMPS, 1.28M atoms, $steps steps on 2 ranks"
-rss_run lmp lmp -in in.tension -log lmp.log > /dev/null
+rss_run "$out" lmp lmp -in in.tension -log lmp.log > /dev/null
 echo "scale: glassmd, 1.28M atoms, $steps steps on 2 ranks"
-rss_run gmd "$bin" run deck.toml --overwrite > gmd.log 2> gmd.err
+rss_run "$out" gmd "$bin" run deck.toml --overwrite > gmd.log 2> gmd.err
 
 natoms=1280000
 lt=$(awk '/^Loop time of/ {t=$4} END {print t}' lmp.log)

@@ -42,26 +42,7 @@ source scripts/lib.sh
 seeds=${SEEDS:-3}
 cd "$out"
 
-if [ ! -f glass4000.data ]; then
-  { lammps_fcc_cuzr 10 10 10 5171; cat <<EOI
-timestep 0.002
-velocity all create 2000 8271 dist gaussian
-fix 1 all npt temp 2000 2000 0.1 iso 0 0 1
-thermo 500
-run 5000
-unfix 1
-fix 1 all npt temp 2000 300 0.1 iso 0 0 1
-run 8500
-unfix 1
-fix 1 all npt temp 300 300 0.1 iso 0 0 1
-run 2500
-reset_timestep 0
-write_data glass4000.data
-EOI
-  } > in.glass
-  echo "tension: making the 4,000-atom glass with LAMMPS (2 ranks)"
-  mpirun --allow-run-as-root --oversubscribe -np 2 lmp -in in.glass -log glass.log > /dev/null
-fi
+glass4000 mpirun --allow-run-as-root --oversubscribe -np 2 lmp
 
 for s in $(seq "$seeds"); do
   mkdir -p lmp_$s gmd_$s

@@ -7,8 +7,10 @@
 //!
 //! Oliver–Pharr, as used here:
 //! * the unloading branch above `fit_fraction`·P_max is fitted by the power
-//!   law P = α (h − h_f)^m (their Eq. 13), by a one-dimensional search on
-//!   h_f with a linear fit of ln P against ln(h − h_f) inside;
+//!   law P = α (h − h_f)^m (their Eq. 13) with 1 ≤ m ≤ 2, by a
+//!   one-dimensional search on m with a linear fit of P^(1/m) against h
+//!   inside; an m at a bound of that range means the branch is not the
+//!   law's shape (a fast unloading after creep), and the report says so;
 //! * the stiffness is its slope at the start of unloading,
 //!   S = m α (h_max − h_f)^(m−1);
 //! * the contact depth h_c = h_max − ε P_max / S with ε = 0.75 (their
@@ -126,48 +128,52 @@ fn linfit(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
     (a, b, ss)
 }
 
-/// Fit P = α (h − h_f)^m to points (h, P > 0): golden-section search on
-/// h_f below the smallest h, each h_f with the linear fit of ln P on
-/// ln(h − h_f); None with fewer than 3 points or no positive loads.
+/// Exponents of the unloading law Oliver & Pharr found between a flat
+/// punch (1) and a cone (2); a sphere gives 1.5.
+pub const M_RANGE: (f64, f64) = (1.0, 2.0);
+
+/// Fit P = α (h − h_f)^m to points (h, P > 0), with m in [`M_RANGE`]:
+/// for a given m, P^(1/m) = α^(1/m) (h − h_f) is a straight line in h, so
+/// α and h_f come from a linear fit; m is found by golden-section search
+/// on the squared load residual. None with fewer than 3 points.
 pub fn fit_power_law(h: &[f64], p: &[f64]) -> Option<PowerLaw> {
     let pts: Vec<(f64, f64)> = h.iter().zip(p).filter(|(_, &p)| p > 0.0).map(|(&h, &p)| (h, p)).collect();
     if pts.len() < 3 {
         return None;
     }
-    let hmin = pts.iter().map(|q| q.0).fold(f64::INFINITY, f64::min);
-    let hmax = pts.iter().map(|q| q.0).fold(f64::NEG_INFINITY, f64::max);
-    let span = (hmax - hmin).max(1e-6);
-    let lp: Vec<f64> = pts.iter().map(|q| q.1.ln()).collect();
-    let cost = |hf: f64| {
-        let lx: Vec<f64> = pts.iter().map(|q| (q.0 - hf).ln()).collect();
-        linfit(&lx, &lp)
+    let hs: Vec<f64> = pts.iter().map(|q| q.0).collect();
+    let fit = |m: f64| -> Option<(PowerLaw, f64)> {
+        let ys: Vec<f64> = pts.iter().map(|q| q.1.powf(1.0 / m)).collect();
+        let (a, b, _) = linfit(&hs, &ys);
+        if !(b > 0.0) {
+            return None;
+        }
+        let law = PowerLaw { alpha: b.powf(m), hf: -a / b, m };
+        let ss = pts.iter().map(|&(h, p)| (p - law.alpha * (h - law.hf).max(0.0).powf(m)).powi(2)).sum();
+        Some((law, ss))
     };
-    // h_f lies below every fitted depth; search a wide bracket below them.
-    let (mut a, mut b) = (hmin - 50.0 * span - 10.0, hmin - 1e-9 * span);
+    let cost = |m: f64| fit(m).map_or(f64::INFINITY, |f| f.1);
+    let (mut a, mut b) = M_RANGE;
     let g = (5f64.sqrt() - 1.0) / 2.0;
     let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
-    let (mut fc, mut fd) = (cost(c).2, cost(d).2);
-    for _ in 0..200 {
+    let (mut fc, mut fd) = (cost(c), cost(d));
+    while b - a > 1e-12 {
         if fc < fd {
             b = d;
             d = c;
             fd = fc;
             c = b - g * (b - a);
-            fc = cost(c).2;
+            fc = cost(c);
         } else {
             a = c;
             c = d;
             fc = fd;
             d = a + g * (b - a);
-            fd = cost(d).2;
-        }
-        if (b - a).abs() < 1e-13 * span.max(1.0) {
-            break;
+            fd = cost(d);
         }
     }
-    let hf = 0.5 * (a + b);
-    let (la, m, _) = cost(hf);
-    (m.is_finite() && la.is_finite()).then(|| PowerLaw { alpha: la.exp(), hf, m })
+    // The bounds themselves may be best (a curve outside the range).
+    [M_RANGE.0, 0.5 * (a + b), M_RANGE.1].into_iter().filter_map(fit).min_by(|x, y| x.1.total_cmp(&y.1)).map(|f| f.0)
 }
 
 /// The outcome of [`analyse`]; absent values are NaN.
@@ -187,6 +193,8 @@ pub struct Report {
     pub hardness_atoms: f64,
     pub modulus_atoms: f64,
     pub popin: Option<(f64, f64)>,
+    /// What makes the numbers doubtful.
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -237,6 +245,12 @@ pub fn analyse(rows: &[Point], tip: Tip, opt: Options) -> Report {
     // P_max and h_max of Oliver–Pharr: the start of unloading.
     let (hmax, pmax) = unl.first().map(|q| (q.h, q.p)).unwrap_or((f64::NAN, f64::NAN));
     if let Some(f) = r.fit {
+        if f.m <= M_RANGE.0 + 1e-6 || f.m >= M_RANGE.1 - 1e-6 {
+            r.warnings.push(format!(
+                "the unloading branch fits P = a (h - hf)^m best at the bound m = {} of Oliver-Pharr's range [1, 2]: it is not that law's shape (unloading too fast after a hold that crept, or too few rows above unload_fit = {}), so S, H and E_r are doubtful",
+                f.m, opt.fit_fraction
+            ));
+        }
         r.stiffness = f.slope(hmax);
         r.contact_depth = hmax - EPSILON * pmax / r.stiffness;
         r.contact_area = tip.area(r.contact_depth);

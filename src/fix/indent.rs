@@ -395,7 +395,7 @@ impl Fix for Indent {
         let rep = ind::analyse(&pts, self.tip(), self.p.options);
         let mut results = vec![("surface_z_A".to_string(), self.st.surface)];
         results.extend(rep.pairs());
-        Some(FixOutput { file: self.p.file.clone(), text: self.csv(), results })
+        Some(FixOutput { file: self.p.file.clone(), text: self.csv(), results, warnings: rep.warnings })
     }
     fn energy(&self, _eng: &Engine) -> f64 {
         self.sums[0]

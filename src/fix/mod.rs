@@ -156,6 +156,8 @@ pub struct FixOutput {
     pub file: String,
     pub text: String,
     pub results: Vec<(String, f64)>,
+    /// What makes the results doubtful (logged).
+    pub warnings: Vec<String>,
 }
 
 /// Thermo names a stage's integrator offers: `nvt_energy`, the

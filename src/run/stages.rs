@@ -644,6 +644,9 @@ fn fix_outputs(eng: &Engine, out: &mut Output, name: Option<&str>) -> Result<()>
             crate::io::write_atomic(&out.path(&o.file), |w| w.write_all(o.text.as_bytes()))?;
             let list: Vec<String> = o.results.iter().map(|(q, x)| format!("{} = {:.6}", q, x)).collect();
             log::info!("{}: {}", key, list.join(", "));
+            for w in &o.warnings {
+                log::warn!("{}: {}", key, w);
+            }
             out.results.write()?;
         }
     }
