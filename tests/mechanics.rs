@@ -273,3 +273,30 @@ fn deform_barostat_nreset_keeps_lateral_targets() {
     let u = read_thermo_csv(&without.path().join("thermo.csv"));
     assert!(t.iter().zip(&u).any(|(a, b)| a["pyy"] != b["pyy"]), "nreset changes the barostat's reference cell");
 }
+
+/// inputs/nanoindentation shrunk (one 2,048-atom unit, 1 ps relaxes, the
+/// tip at 5 A/ps to 3 A with a 0.2 ps hold) on 1 and 2 ranks: it writes
+/// indent.csv with load, hold and unload rows and its results.json report.
+#[test]
+fn shipped_nanoindentation_deck_runs_shrunk() {
+    for np in [1, 2] {
+        let dir = tempdir();
+        let deck = shrunk_deck("nanoindentation", dir.path());
+        let text = std::fs::read_to_string(&deck)
+            .unwrap()
+            .replace("replicate = [2, 2, 1]", "replicate = [1, 1, 1]")
+            .replace("center = [32.0, 32.0, 60.0]", "center = [16.0, 16.0, 60.0]")
+            .replace("speed = 1.0", "speed = 5.0")
+            .replace("max_depth = 8.0", "max_depth = 3.0")
+            .replace("hold_ps = 2.0", "hold_ps = 0.2");
+        std::fs::write(&deck, text).unwrap();
+        ok(&glassmd_mpirun(np, &["run", deck.to_str().unwrap()], dir.path()));
+        let r = results(dir.path());
+        let f = |k: &str| r["indent"][k].as_f64().unwrap_or_else(|| panic!("np={np}: indent.{k} in {r}"));
+        assert!(f("max_load_nN") > 5.0 && (f("max_depth_A") - 3.0).abs() < 0.05, "np={np}: {r}");
+        assert!(f("surface_z_A") > 25.0 && f("surface_z_A") < 35.0);
+        let csv = std::fs::read_to_string(dir.path().join("indent.csv")).unwrap();
+        assert!(["load", "hold", "unload"].iter().all(|p| csv.contains(&format!(",{p}\n"))));
+        assert!(dir.path().join("final.data").exists() && dir.path().join("timing.json").exists());
+    }
+}

@@ -376,6 +376,24 @@ mod tests {
         assert!((rep.contact_area_atoms / (std::f64::consts::PI * aa * aa) - 1.0).abs() < 1e-12);
     }
 
+    /// An unloading branch that falls exponentially is no power law of
+    /// m in [1, 2]: the fit lands on a bound and the report warns.
+    #[test]
+    fn a_branch_outside_the_law_is_flagged() {
+        let mut rows: Vec<Point> = (0..=50).map(|k| Point { h: 0.1 * k as f64, p: 10.0 * (0.1 * k as f64).powf(1.5), a: 1.0, phase: LOADING }).collect();
+        rows.extend((0..=50).map(|k| Point { h: 5.0 - 0.02 * k as f64, p: 111.8 * (-3.0 * 0.02 * k as f64).exp(), a: 1.0, phase: UNLOADING }));
+        let rep = analyse(&rows, Tip::Sphere { radius: 20.0 }, Options { fit_fraction: 0.2, popin_drop: None });
+        let m = rep.fit.unwrap().m;
+        assert!(m == 1.0 || m == 2.0, "m = {}", m);
+        assert_eq!(rep.warnings.len(), 1, "{:?}", rep.warnings);
+        // A clean law of m = 1.5 gives no warning.
+        let clean: Vec<Point> = rows[..51].iter().copied().chain((0..=50).map(|k| {
+            let h = 5.0 - 0.04 * k as f64;
+            Point { h, p: 111.8 * ((h - 3.0) / 2.0).powf(1.5), a: 1.0, phase: UNLOADING }
+        })).collect();
+        assert!(analyse(&clean, Tip::Sphere { radius: 20.0 }, Options::default()).warnings.is_empty());
+    }
+
     #[test]
     fn no_popin_on_a_smooth_curve() {
         let rows: Vec<Point> = (0..100).map(|k| Point { h: k as f64 * 0.1, p: (k as f64 * 0.1).powf(1.5), a: 0.0, phase: LOADING }).collect();
