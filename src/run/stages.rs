@@ -507,7 +507,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                     // Quasi-static: a fix with a schedule (an indenter's
                     // depth steps) moves, and the stage minimises again.
                     let mut increments = 0u64;
-                    loop {
+                    while !eng.fixes.is_empty() {
                         eng.energy_force()?;
                         eng.each_fix(|f, e| f.min_record(e));
                         let mut more = false;
