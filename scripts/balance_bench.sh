@@ -39,12 +39,7 @@ for np in ${NPS:-2 4}; do
 [thermo]
 every = 500
 $bal
-[[group]]
-name = "base"
-region = { z = [-inf, 5.0] }
-[[group]]
-name = "mobile"
-not = "base"
+$(gmd_base_mobile)
 [[stage]]
 kind = "change_box"
 boundary = ["p", "p", "f"]
@@ -54,10 +49,7 @@ kind = "nve"
 group = "mobile"
 timestep = 0.002
 steps = $steps
-[[stage.fix]]
-kind = "setforce"
-group = "base"
-force = [0.0, 0.0, 0.0]
+$(gmd_hold_base)
 EOI
     echo "balance: $d"
     (cd $d && $MPIRUN -np $np "$BIN" run deck.toml --overwrite > gmd.log 2> gmd.err)

@@ -69,10 +69,7 @@ radius = 40.0
 center = [406.0, 406.0, 80.0]
 start_gap = 1.0
 velocity = [0.0, 0.0, -1.0]
-[[stage.fix]]
-kind = "setforce"
-group = "base"
-force = [0.0, 0.0, 0.0]
+$(gmd_hold_base)
 [[stage.fix]]
 kind = "langevin"
 group = "layer"
@@ -107,21 +104,13 @@ for tag in vacuum_uniform vacuum_balanced; do
 [thermo]
 every = 100
 $bal
-[[group]]
-name = "base"
-region = { z = [-inf, 5.0] }
-[[group]]
-name = "mobile"
-not = "base"
+$(gmd_base_mobile)
 [[stage]]
 kind = "nve"
 group = "mobile"
 timestep = 0.002
 steps = $steps2
-[[stage.fix]]
-kind = "setforce"
-group = "base"
-force = [0.0, 0.0, 0.0]
+$(gmd_hold_base)
 EOI
   echo "indent-scale: $tag, 8,192 atoms under vacuum, $steps2 steps on $NP ranks"
   (cd $tag && $MPIRUN "$bin" run deck.toml --overwrite > gmd.log 2> gmd.err)

@@ -74,12 +74,7 @@ EOI
   cat >> gmd_$s/deck.toml <<EOI
 [thermo]
 every = 500
-[[group]]
-name = "base"
-region = { z = [-inf, 5.0] }
-[[group]]
-name = "mobile"
-not = "base"
+$(gmd_base_mobile)
 [[stage]]
 kind = "velocity"
 temperature = 300.0
@@ -97,10 +92,7 @@ k = 10.0
 radius = 20.0
 center = [$cx, $cy, $z0]
 velocity = [0.0, 0.0, -1.0]
-[[stage.fix]]
-kind = "setforce"
-group = "base"
-force = [0.0, 0.0, 0.0]
+$(gmd_hold_base)
 EOI
   echo "indent: seed $s, both codes side by side"
   (cd lmp_$s && lmp -in in.indent -log lmp.log > /dev/null) &

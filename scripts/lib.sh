@@ -121,3 +121,26 @@ rss_run() {
   rm -f "$out"/rss.$tag.*
   $MPIRUN sh -c "exec /usr/bin/time -f %M -o $out/rss.$tag.\$OMPI_COMM_WORLD_RANK $*"
 }
+
+# gmd_base_mobile: the [[group]] tables of a glassmd slab deck: the base
+# (z < 5 A) and the mobile rest.
+gmd_base_mobile() {
+  cat <<EOI
+[[group]]
+name = "base"
+region = { z = [-inf, 5.0] }
+[[group]]
+name = "mobile"
+not = "base"
+EOI
+}
+
+# gmd_hold_base: the stage fix that holds the base (LAMMPS fix setforce 0 0 0).
+gmd_hold_base() {
+  cat <<EOI
+[[stage.fix]]
+kind = "setforce"
+group = "base"
+force = [0.0, 0.0, 0.0]
+EOI
+}
