@@ -276,3 +276,44 @@ fn hertzian_load_on_a_crystal() {
     assert!((slope - 1.5).abs() < 0.15, "log-log slope {}", slope);
     assert!((e_star / 141.0 - 1.0).abs() < 0.15, "E* {} GPa", e_star);
 }
+
+/// A Nosé–Hoover thermostat layer (`[[stage.fix]] kind = "nvt"` on a group
+/// beside the stage's NVE on the rest; LAMMPS fix nvt on the layer + fix
+/// nve on the free atoms): from 600 K, the layer (5–10 Å above the held
+/// base) settles at its 300 K target and draws heat out of the free atoms,
+/// and a run stopped mid-stage restarts bitwise (the layer's chain is in
+/// the checkpoint).
+#[test]
+fn nose_hoover_layer_thermostats_its_group() {
+    let deck = |dir: &std::path::Path| {
+        write_deck(
+            dir,
+            &root().join("tests/data/lammps_min/glass300.data"),
+            "p,p,s",
+            "eam/fs",
+            "CuZr_mm.eam.fs",
+            &["Cu", "Zr"],
+            "[thermo]\nevery = 100\nfile = \"thermo.csv\"\nextra = [\"temp_layer\", \"temp_free\", \"nvt_energy\"]\n\n\
+             [output]\ncheckpoint = { file = \"restart.h5\", every = 0 }\n\n\
+             [[group]]\nname = \"base\"\nregion = { z = [-inf, 5.0] }\n\n[[group]]\nname = \"layer\"\nregion = { z = [5.0, 10.0] }\n\n\
+             [[group]]\nname = \"held\"\nor = [\"base\", \"layer\"]\n\n[[group]]\nname = \"free\"\nnot = \"held\"\n\n\
+             [[stage]]\nkind = \"velocity\"\ntemperature = 600.0\nseed = 5\n\n\
+             [[stage]]\nkind = \"nve\"\ngroup = \"free\"\ntimestep = 0.002\nsteps = 2000\n\n\
+             [[stage.fix]]\nkind = \"nvt\"\ngroup = \"layer\"\ntemperature = 300.0\ntdamp = 0.1\n\n\
+             [[stage.fix]]\nkind = \"setforce\"\ngroup = \"base\"\nforce = [0.0, 0.0, 0.0]\n",
+        )
+    };
+    let (a, b) = (tempdir(), tempdir());
+    let (da, db) = (deck(a.path()), deck(b.path()));
+    ok(&glassmd(1, 1, &["run", da.to_str().unwrap()], a.path()));
+    let t = read_thermo_csv(&a.path().join("thermo.csv"));
+    let late: Vec<f64> = t.iter().filter(|r| r["step"] >= 1000.0).map(|r| r["temp_layer"]).collect();
+    let mean = late.iter().sum::<f64>() / late.len() as f64;
+    eprintln!("layer {:.1} K over the second half; free atoms {:.1} K -> {:.1} K", mean, t[1]["temp_free"], t.last().unwrap()["temp_free"]);
+    assert!((mean - 300.0).abs() < 40.0, "layer temperature {}", mean);
+    assert!(t.last().unwrap()["temp_free"] < t[1]["temp_free"] - 20.0, "the free atoms lose heat to the layer");
+    let stopped = glassmd(1, 1, &["run", db.to_str().unwrap(), "--stop-at-step", "1000"], b.path());
+    assert_eq!(stopped.status.code(), Some(75), "{}", String::from_utf8_lossy(&stopped.stderr));
+    ok(&glassmd(1, 1, &["run", db.to_str().unwrap(), "--restart", "restart.h5"], b.path()));
+    assert!(std::fs::read(a.path().join("thermo.csv")).unwrap() == std::fs::read(b.path().join("thermo.csv")).unwrap(), "thermo.csv differs after a restart");
+}

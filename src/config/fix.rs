@@ -13,6 +13,23 @@ pub enum FixSpec {
     Deform(DeformSpec),
     Indent(IndentSpec),
     Langevin(LangevinFixSpec),
+    Nvt(NvtFixSpec),
+}
+
+/// `kind = "nvt"` as a stage fix of an `nve` stage: a Nosé–Hoover chain
+/// on a group only (LAMMPS `fix nvt` on a thermostat layer beside `fix
+/// nve` on the rest); the groups must not overlap.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NvtFixSpec {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub group: String,
+    /// K
+    pub temperature: f64,
+    /// ps (LAMMPS Tdamp); default 0.1.
+    #[serde(default = "default_langevin_damp")]
+    pub tdamp: f64,
 }
 
 /// `kind = "langevin"` as a stage fix: Langevin forces on a group only
@@ -313,6 +330,7 @@ impl FixSpec {
             FixSpec::Deform(_) => "deform",
             FixSpec::Indent(_) => "indent",
             FixSpec::Langevin(_) => "langevin",
+            FixSpec::Nvt(_) => "nvt",
         }
     }
     /// The id: the deck's `name`, else the kind.
@@ -323,6 +341,7 @@ impl FixSpec {
             FixSpec::Deform(s) => &s.name,
             FixSpec::Indent(s) => &s.name,
             FixSpec::Langevin(s) => &s.name,
+            FixSpec::Nvt(s) => &s.name,
         };
         n.as_deref().unwrap_or(self.kind())
     }
@@ -334,6 +353,7 @@ impl FixSpec {
             FixSpec::Deform(_) => "all",
             FixSpec::Indent(s) => &s.group,
             FixSpec::Langevin(s) => &s.group,
+            FixSpec::Nvt(s) => &s.group,
         }
     }
     /// Box components the fix changes.
@@ -373,6 +393,14 @@ impl FixSpec {
             }
             FixSpec::Indent(s) => {
                 s.params()?;
+            }
+            FixSpec::Nvt(s) => {
+                if !(s.temperature > 0.0 && s.temperature <= 1e5) {
+                    return Err(("temperature", format!("temperature = {} K must be positive", s.temperature)));
+                }
+                if !(s.tdamp > 0.0 && s.tdamp <= big) {
+                    return Err(("tdamp", format!("tdamp = {} ps must be positive", s.tdamp)));
+                }
             }
             FixSpec::Langevin(s) => {
                 if !(s.temperature >= 0.0 && s.temperature <= 1e5) {

@@ -322,6 +322,7 @@ impl Deck {
                     crate::config::fix::FixSpec::Deform(d) => d.boundary_problem(self.boundary_at(k)),
                     crate::config::fix::FixSpec::Indent(i) if i.depth_step.is_some() && !minimize => Some("depth_step (quasi-static indentation) belongs in a minimize stage".to_string()),
                     crate::config::fix::FixSpec::Indent(i) if minimize && (i.speed.is_some() || i.velocity.is_some()) => Some("a minimize stage moves the indenter by depth_step, not speed or velocity".to_string()),
+                    crate::config::fix::FixSpec::Nvt(_) if !matches!(self.stages[k], Stage::Nve(_)) => Some("an nvt stage fix (a thermostat layer) belongs in an nve stage, beside its NVE on the other atoms".to_string()),
                     _ => None,
                 } {
                     return Err(self.stage_error(k, Some(&key("erate")), format!("fix {}: {}", f.id(), m)));

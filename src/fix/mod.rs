@@ -179,6 +179,7 @@ pub fn offered_columns(spec: &FixSpec) -> Vec<String> {
         FixSpec::Deform(_) => &[],
         FixSpec::Indent(_) => &indent::COLUMNS,
         FixSpec::Langevin(_) => &[],
+        FixSpec::Nvt(_) => &["energy"],
     };
     names.iter().map(|n| format!("{}_{}", spec.id(), n)).collect()
 }
@@ -192,6 +193,17 @@ pub fn build(spec: &FixSpec, groups: &Groups) -> Result<Box<dyn Fix>, String> {
         FixSpec::Addforce(s) => Box::new(addforce::AddForce::new(spec.id(), sel(&s.group)?, s.force, s.energy, s.virial)),
         FixSpec::Deform(s) => Box::new(deform::Deform::erates(spec.id(), s.axes(), s.tilts())),
         FixSpec::Langevin(s) => Box::new(langevin::Langevin { id: spec.id().to_string(), group: sel(&s.group)?, t_start: s.temperature, t_stop: s.temperature, damp: s.damp, seed: s.seed, steps: 1, done: 0 }),
+        FixSpec::Nvt(s) => Box::new(nh::Nvt {
+            id: spec.id().to_string(),
+            group: sel(&s.group)?,
+            chain: crate::integrate::nose_hoover::NoseHooverChain::new(),
+            t_start: s.temperature,
+            t_stop: s.temperature,
+            tdamp: s.tdamp,
+            steps: 1,
+            done: 0,
+            carries: false,
+        }),
         FixSpec::Indent(s) => Box::new(indent::Indent::new(spec.id(), sel(&s.group)?, s.params().map_err(|(_, m)| m)?)),
     })
 }

@@ -15,7 +15,9 @@
 //! NPT, as LAMMPS `fix npt`, measures temperature and pressure over all
 //! atoms and dilates all of them with the box, but integrates and scales
 //! only its group. The chains are the fix's state (checkpointed under its
-//! id) and carry across stages.
+//! id) and carry across stages. `Nvt` is also a stage fix on a group (a
+//! thermostat layer beside the stage's NVE on the rest), whose chain
+//! starts afresh and does not carry.
 
 use super::{BoxChange, Fix};
 use crate::engine::{Engine, ThermostatState};
@@ -36,6 +38,10 @@ pub struct Nvt {
     pub steps: u64,
     /// Steps of this stage done so far.
     pub done: u64,
+    /// Does the chain carry on to the next stage (the stage's own
+    /// thermostat: yes; a stage fix on a layer, `[[stage.fix]] kind =
+    /// "nvt"`: no)?
+    pub carries: bool,
 }
 
 impl Fix for Nvt {
@@ -81,7 +87,9 @@ impl Fix for Nvt {
         Ok(())
     }
     fn carry(&self, s: &mut ThermostatState) {
-        s.chain = self.chain.clone();
+        if self.carries {
+            s.chain = self.chain.clone();
+        }
     }
 }
 

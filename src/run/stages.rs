@@ -196,7 +196,7 @@ impl LoadingNh<'_> {
             }
             Box::new(fix::nh::Npt { id: "npt".into(), group, chain, baro: b, t_start, t_stop, tdamp: self.tdamp, steps, done, wave })
         } else {
-            Box::new(fix::nh::Nvt { id: "nvt".into(), group, chain, t_start, t_stop, tdamp: self.tdamp, steps, done })
+            Box::new(fix::nh::Nvt { id: "nvt".into(), group, chain, t_start, t_stop, tdamp: self.tdamp, steps, done, carries: true })
         }
     }
 }
@@ -398,7 +398,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                             let steps = nvt.steps().map_err(|m| Error::input(&deck.path, m))?;
                             let ramp = (nvt.temperature.start(), nvt.temperature.stop());
                             let chain = chain.clone();
-                            fixes.push(Box::new(fix::nh::Nvt { id, group, chain, t_start: ramp.0, t_stop: ramp.1, tdamp: nvt.tdamp(), steps, done: start }));
+                            fixes.push(Box::new(fix::nh::Nvt { id, group, chain, t_start: ramp.0, t_stop: ramp.1, tdamp: nvt.tdamp(), steps, done: start, carries: true }));
                             (steps, nvt.timestep, Some(ramp), &nvt.inherent_structures)
                         }
                         Stage::Npt(npt) => {
