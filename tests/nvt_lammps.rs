@@ -29,7 +29,7 @@ fn engine(comm: &SerialComm) -> Engine<'_> {
 
 /// Run a Nosé–Hoover NVT fix from t0 to t1 over `steps` on the engine.
 fn install_nvt(eng: &mut Engine, t0: f64, t1: f64, steps: u64) {
-    let nvt = Nvt { id: "nvt".into(), group: Sel::ALL, chain: NoseHooverChain::new(), t_start: t0, t_stop: t1, tdamp: 0.1, steps, done: 0 };
+    let nvt = Nvt { id: "nvt".into(), group: Sel::ALL, chain: NoseHooverChain::new(), t_start: t0, t_stop: t1, tdamp: 0.1, steps, done: 0, carries: true };
     eng.fixes = vec![Box::new(nvt)];
     eng.setup_fixes().unwrap();
 }
