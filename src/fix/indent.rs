@@ -136,12 +136,22 @@ impl Indent {
         }
     }
 
+    /// How far the tip travels down from its start to `max_depth` below
+    /// the surface (Å).
+    fn travel(&self, max_depth: f64) -> f64 {
+        self.st.z0 + self.tip_offset() - self.st.surface + max_depth
+    }
+
+    /// Quasi-static increments of `step` Å down to `max_depth` (never past it).
+    fn increments_down(&self, step: f64, max_depth: f64) -> f64 {
+        (self.travel(max_depth) / step + 1e-9).floor().max(0.0)
+    }
+
     /// The time at which loading ends (a depth-limited schedule knows it
     /// from the start; a load-limited one once the load is reached, and
     /// till then the depth limit bounds it).
     fn t_turn(&self, speed: f64, max_depth: f64) -> f64 {
-        let travel = self.st.z0 + self.tip_offset() - self.st.surface + max_depth;
-        self.st.turn.unwrap_or(travel / speed)
+        self.st.turn.unwrap_or(self.travel(max_depth) / speed)
     }
 
     /// The centre's displacement along z at time t (schedule, quasi-static).
@@ -158,7 +168,7 @@ impl Indent {
             }
             Motion::QuasiStatic { step, max_depth } => {
                 let n = self.st.increment as f64;
-                let down = ((self.st.z0 + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0);
+                let down = self.increments_down(step, max_depth);
                 -step * if n <= down { n } else { (2.0 * down - n).max(0.0) }
             }
         }
@@ -197,7 +207,7 @@ impl Indent {
                 }
             }
             Motion::QuasiStatic { step, max_depth } => {
-                let down = ((self.st.z0 + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0);
+                let down = self.increments_down(step, max_depth);
                 if t <= down {
                     ind::LOADING
                 } else {
@@ -369,7 +379,7 @@ impl Fix for Indent {
         let Motion::QuasiStatic { step, max_depth } = self.p.motion else {
             return false;
         };
-        let down = ((self.st.z0 + self.tip_offset() - self.st.surface + max_depth) / step + 1e-9).floor().max(0.0) as u64;
+        let down = self.increments_down(step, max_depth) as u64;
         if self.st.increment >= 2 * down {
             return false;
         }
