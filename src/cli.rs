@@ -168,6 +168,74 @@ pub enum Cmd {
         #[arg(long)]
         overwrite: bool,
     },
+    /// Structure and dynamics of a configuration or trajectory (LAMMPS data
+    /// file, dump or H5MD): Voronoi cells and icosahedral clusters,
+    /// coordination, Q6/W6, local strain and D2min, g(r) and S(q), MSD and
+    /// F_s(q,t). Prints a JSON summary as the last line.
+    Analyze {
+        /// The configuration (data file, dump, H5MD) or, for msd and fs, an H5MD trajectory.
+        input: PathBuf,
+        /// Analyses, comma-separated: voronoi, cn, w6, strain, d2min, rdf, sq, msd, fs.
+        #[arg(long, num_args = 1.., required = true)]
+        compute: Vec<String>,
+        /// Element of each atom type, in type order (names in the summary and dynamics.csv).
+        #[arg(long, num_args = 1..)]
+        elements: Option<Vec<String>>,
+        /// Neighbor cutoff, Å: cn (else the first minimum of each partial g(r)), w6 bonds, strain and d2min.
+        #[arg(long)]
+        cutoff: Option<f64>,
+        /// Reference configuration for strain and d2min (same atom ids).
+        #[arg(long)]
+        reference: Option<PathBuf>,
+        /// Per-atom results as a LAMMPS custom dump sorted by id.
+        #[arg(long)]
+        dump: Option<PathBuf>,
+        /// CSV output: rdf.csv (r,g_total,g_1_1,g_1_2,...), S(q), or dynamics (time, msd_*, fs_*).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// S(q) CSV when rdf also writes --out.
+        #[arg(long)]
+        sq_out: Option<PathBuf>,
+        /// g(r) range, Å.
+        #[arg(long, default_value_t = 10.0)]
+        rmax: f64,
+        /// g(r) bins.
+        #[arg(long, default_value_t = 200)]
+        bins: usize,
+        /// Wave number of F_s(q,t), 1/Å (default: the first peak of S(q) of the first frame).
+        #[arg(long)]
+        q: Option<f64>,
+        /// Boundary per axis, e.g. p,p,f (default: the file's; data files: p,p,p).
+        #[arg(long)]
+        boundary: Option<String>,
+        /// Frame of a dump or H5MD file (negative from the end; default the last).
+        #[arg(long, allow_hyphen_values = true)]
+        frame: Option<i64>,
+        /// Voronoi: ignore faces with at most this area, Å² (OVITO face_threshold).
+        #[arg(long, default_value_t = 0.0)]
+        face_threshold: f64,
+        /// Voronoi: ignore faces with at most this fraction of the cell's surface (OVITO relative_face_threshold).
+        #[arg(long, default_value_t = 0.0)]
+        relative_face_threshold: f64,
+        /// Voronoi: edges no longer than this, Å, do not count (OVITO edge_threshold).
+        #[arg(long, default_value_t = 0.0)]
+        edge_threshold: f64,
+        /// Voronoi index columns in the dump up to n<N> (default 6: n3..n6).
+        #[arg(long, default_value_t = 6)]
+        max_face_order: usize,
+        /// Bonds of q6/w6: cutoff (default with --cutoff), nearest:N, voronoi (default otherwise), voronoi-weighted.
+        #[arg(long)]
+        bonds: Option<String>,
+        /// MSD/F_s time origins every N frames (0: the first frame only, as LAMMPS compute msd).
+        #[arg(long, default_value_t = 1)]
+        origin_stride: usize,
+        /// Replace output files that exist.
+        #[arg(long)]
+        overwrite: bool,
+        /// Worker threads per rank (default: RAYON_NUM_THREADS, else 1).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Forces, per-atom energies and stresses of one configuration (LAMMPS `run 0`).
     Forces {
         /// LAMMPS data file (atom_style atomic).
@@ -428,7 +496,7 @@ pub fn main() -> i32 {
     let comm = start_comm();
     crate::console::init_logging(comm.is_root());
     let threads = match &cli.cmd {
-        Cmd::Run { threads, .. } | Cmd::Forces { threads, .. } => threads.or(cli.threads),
+        Cmd::Run { threads, .. } | Cmd::Forces { threads, .. } | Cmd::Analyze { threads, .. } => threads.or(cli.threads),
         _ => cli.threads,
     };
     let nthreads = threads.or_else(|| std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok())).unwrap_or(1).max(1);
@@ -540,6 +608,68 @@ pub fn main() -> i32 {
                 Ok(())
             }
         }
+        Cmd::Analyze {
+            input,
+            compute,
+            elements,
+            cutoff,
+            reference,
+            dump,
+            out,
+            sq_out,
+            rmax,
+            bins,
+            q,
+            boundary,
+            frame,
+            face_threshold,
+            relative_face_threshold,
+            edge_threshold,
+            max_face_order,
+            bonds,
+            origin_stride,
+            overwrite,
+            ..
+        } => (|| {
+            let th = crate::analysis::voronoi::Thresholds { face_area: *face_threshold, relative_face_area: *relative_face_threshold, edge_length: *edge_threshold };
+            for (k, v) in [("--face-threshold", th.face_area), ("--relative-face-threshold", th.relative_face_area), ("--edge-threshold", th.edge_length)] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(Error::input("command line", format!("{} {} must be a finite number ≥ 0", k, v)));
+                }
+            }
+            if !(rmax.is_finite() && *rmax > 0.0) || *bins == 0 {
+                return Err(Error::input("command line", format!("--rmax {} and --bins {} must be positive", rmax, bins)));
+            }
+            if !(6..=12).contains(max_face_order) {
+                return Err(Error::input("command line", format!("--max-face-order {} must be from 6 to 12", max_face_order)));
+            }
+            let args = crate::run::analyze::AnalyzeArgs {
+                input: input.clone(),
+                reference: reference.clone(),
+                elements: elements.clone(),
+                computes: crate::run::analyze::parse_computes(compute)?,
+                cutoff: *cutoff,
+                dump: dump.clone(),
+                out: out.clone(),
+                sq_out: sq_out.clone(),
+                rmax: *rmax,
+                bins: *bins,
+                q: *q,
+                boundary: boundary.as_deref().map(parse_boundary).transpose()?,
+                frame: *frame,
+                thresholds: th,
+                max_face_order: *max_face_order,
+                bonds: bonds.clone(),
+                origin_stride: *origin_stride,
+                nthreads,
+                overwrite: *overwrite,
+            };
+            let json = crate::run::analyze::analyze(comm.as_ref(), &args)?;
+            if comm.is_root() {
+                println!("{}", json);
+            }
+            Ok(())
+        })(),
         Cmd::Forces { data, potential, style, elements, boundary, dump, .. } => parse_boundary(boundary).and_then(|b| {
             let args = crate::run::ForcesArgs {
                 data,

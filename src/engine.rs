@@ -1403,10 +1403,10 @@ impl<'c> Engine<'c> {
             a.push_owned(self.atoms.id[i], self.atoms.typ[i], self.atoms.x[i], [0.0; 3], [0; 3]);
         }
         let n = a.nlocal;
-        Self::borders(&self.bx, &self.dom, self.comm, &mut a, rc + self.opts.skin);
+        let halo = Self::borders(&self.bx, &self.dom, self.comm, &mut a, rc + self.opts.skin);
         let mut list = NeighborList::default();
         crate::neighbor::build_full(&a.x, n, rc, self.opts.nchunks, &mut list);
-        crate::compute::Neighborhood { nlocal: n, cutoff: rc, x: a.x, typ: a.typ, id: a.id, list }
+        crate::compute::Neighborhood { nlocal: n, cutoff: rc, x: a.x, typ: a.typ, id: a.id, list, halo }
     }
 
     /// Let the per-atom computes that need neighbors evaluate for the

@@ -8,4 +8,7 @@
 pub mod curves;
 pub mod indentation;
 pub mod scaling;
+pub mod structure;
+pub mod steinhardt;
 pub mod tg;
+pub mod voronoi;

@@ -84,6 +84,10 @@ pub struct Neighborhood {
     /// Global ids, owned then ghosts.
     pub id: Vec<u64>,
     pub list: crate::neighbor::NeighborList,
+    /// The swaps that made the ghosts: `halo.forward` copies per-atom
+    /// values of owned atoms to their ghosts (an analysis that needs its
+    /// neighbors' results, such as icosahedral clusters).
+    pub halo: crate::domain::halo::Halo,
 }
 
 impl Neighborhood {

@@ -145,7 +145,7 @@ impl Halo {
         let me = comm.rank();
         for (k, sw) in self.swaps.iter().enumerate() {
             let sh = bx.map(|b| b.image_shift(sw.pbc)).unwrap_or([0.0; 3]);
-            let shift = |c: usize| sh[c];
+            let shift = |c: usize| if c < 3 { sh[c] } else { 0.0 };
             if sw.to_self(me) {
                 for (n, &i) in sw.send_list.iter().enumerate() {
                     let (src, dst) = (i as usize * w, (sw.recv_first + n) * w);

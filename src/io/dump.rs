@@ -33,3 +33,62 @@ pub fn write_frame(path: &Path, step: u64, bx: &SimBox, columns: &[&str], rows: 
         Ok(())
     })
 }
+
+/// A one-frame dump written as rows arrive (in id order, from
+/// `Engine::stream_rows`), under a temporary name until `commit`.
+pub struct DumpStream {
+    f: super::AtomicFile,
+    /// Columns written as whole numbers.
+    integer: Vec<bool>,
+}
+
+impl DumpStream {
+    pub fn create(path: &Path, step: u64, bx: &SimBox, natoms: u64, columns: &[&str], integer: Vec<bool>) -> Result<DumpStream> {
+        use std::io::Write;
+        let mut f = super::AtomicFile::create(path)?;
+        let e = |err| crate::error::Error::io(path, err);
+        (|| -> std::io::Result<()> {
+            writeln!(f.w, "ITEM: TIMESTEP\n{}", step)?;
+            writeln!(f.w, "ITEM: NUMBER OF ATOMS\n{}", natoms)?;
+            if bx.triclinic {
+                writeln!(f.w, "ITEM: BOX BOUNDS xy xz yz {}", bx.boundary_string())?;
+                let (lo, hi) = bx.bounding();
+                for d in 0..3 {
+                    writeln!(f.w, "{:e} {:e} {:e}", lo[d], hi[d], bx.tilt[d])?;
+                }
+            } else {
+                writeln!(f.w, "ITEM: BOX BOUNDS {}", bx.boundary_string())?;
+                for d in 0..3 {
+                    writeln!(f.w, "{:e} {:e}", bx.lo[d], bx.hi[d])?;
+                }
+            }
+            writeln!(f.w, "ITEM: ATOMS id type {}", columns.join(" "))
+        })()
+        .map_err(e)?;
+        Ok(DumpStream { f, integer })
+    }
+
+    pub fn rows(&mut self, b: &crate::engine::RowBlock) -> Result<()> {
+        use std::io::Write;
+        let path = self.f.path().to_path_buf();
+        for k in 0..b.len() {
+            (|| -> std::io::Result<()> {
+                write!(self.f.w, "{} {}", b.ids[k], b.types[k])?;
+                for (c, v) in b.row(k).iter().enumerate() {
+                    if self.integer.get(c).copied().unwrap_or(false) && v.is_finite() {
+                        write!(self.f.w, " {}", *v as i64)?;
+                    } else {
+                        write!(self.f.w, " {:?}", v)?;
+                    }
+                }
+                writeln!(self.f.w)
+            })()
+            .map_err(|e| crate::error::Error::io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    pub fn commit(self) -> Result<()> {
+        self.f.commit()
+    }
+}

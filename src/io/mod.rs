@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod convert;
 pub mod dump;
 pub mod frames;
+pub mod frames_in;
 pub mod h5md;
 pub mod lammps_data;
 pub mod rundir;

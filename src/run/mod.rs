@@ -45,6 +45,7 @@ mod restart;
 mod signals;
 mod stages;
 pub mod stress_strain;
+pub mod analyze;
 
 pub use setup::replicate;
 pub use forces::{forces, ForcesArgs};
