@@ -34,6 +34,9 @@ pub struct VoroAtom {
     pub complete: bool,
 }
 
+/// Bond vectors of owned atom i, sorted by length and then by the
+/// partner's id: the order (and so every sum over bonds) is the same
+/// whichever rank owns the atoms and however ghosts were numbered.
 fn rel(nb: &Neighborhood, i: usize, out: &mut Vec<([f64; 3], f64, i64)>) {
     out.clear();
     let xi = nb.x[i];
@@ -41,6 +44,14 @@ fn rel(nb: &Neighborhood, i: usize, out: &mut Vec<([f64; 3], f64, i64)>) {
         let d = sub(nb.x[j as usize], xi);
         out.push((d, dot(d, d), j as i64));
     }
+    out.sort_by(|a, b| a.1.total_cmp(&b.1).then(nb.id[a.2 as usize].cmp(&nb.id[b.2 as usize])));
+}
+
+/// The neighbors of owned atom i in [`rel`]'s order.
+fn sorted_neighbors(nb: &Neighborhood, i: usize) -> Vec<u32> {
+    let mut r = Vec::new();
+    rel(nb, i, &mut r);
+    r.into_iter().map(|b| b.2 as u32).collect()
 }
 
 /// Voronoi cells of the owned atoms `which` (all when None).
@@ -125,7 +136,6 @@ pub fn bond_order(nb: &Neighborhood, l: usize, bonds: Bonds, cells: Option<&[Vor
                     }
                     Bonds::Nearest(n) => {
                         rel(nb, i, r);
-                        r.sort_by(|a, b| a.1.total_cmp(&b.1).then(nb.id[a.2 as usize].cmp(&nb.id[b.2 as usize])));
                         v.extend(r.iter().take(n).map(|b| b.0));
                     }
                     Bonds::Voronoi(weighted) => {
@@ -189,8 +199,8 @@ pub fn local_strain(nb: &Neighborhood, cur: &[[f64; 3]]) -> Vec<(f64, f64)> {
         .map(|i| {
             let mut v = [[0.0; 3]; 3];
             let mut w = [[0.0; 3]; 3];
-            let nbrs = nb.of(i);
-            for &j in nbrs {
+            let nbrs = sorted_neighbors(nb, i);
+            for &j in &nbrs {
                 let d0 = sub(nb.x[j as usize], nb.x[i]);
                 let d = sub(cur[j as usize], cur[i]);
                 for a in 0..3 {
@@ -205,7 +215,7 @@ pub fn local_strain(nb: &Neighborhood, cur: &[[f64; 3]]) -> Vec<(f64, f64)> {
             };
             let j = matmul(vi, w);
             let mut d2 = 0.0;
-            for &jj in nbrs {
+            for &jj in &nbrs {
                 let d0 = sub(nb.x[jj as usize], nb.x[i]);
                 let d = sub(cur[jj as usize], cur[i]);
                 for b in 0..3 {

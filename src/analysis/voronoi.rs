@@ -272,7 +272,9 @@ pub fn walls(bx: &crate::system::SimBox, x: [f64; 3]) -> Vec<Wall> {
 }
 
 /// Build the cell of an atom from its neighbors' relative positions
-/// (any order) within `rc`, and the walls. Returns whether the cell is
+/// within `rc`, and the walls. Neighbors are clipped nearest first (a
+/// stable sort: ties keep the caller's order, which should not depend on
+/// the rank count). Returns whether the cell is
 /// complete: every neighbor that could cut it was within `rc`.
 pub fn build(cell: &mut Cell, rel: &mut Vec<([f64; 3], f64, i64)>, walls: &[Wall], rc: f64) -> bool {
     cell.reset(rc);
@@ -280,7 +282,7 @@ pub fn build(cell: &mut Cell, rel: &mut Vec<([f64; 3], f64, i64)>, walls: &[Wall
     for w in walls {
         cell.clip(w.n, w.c, w.tag, tol);
     }
-    rel.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)));
+    rel.sort_by(|a, b| a.1.total_cmp(&b.1));
     for &(r, r2, tag) in rel.iter() {
         // The bisector lies at r/2; it cannot reach a cell of radius R < r/2.
         if r2 > 4.0 * cell.rmax2 {

@@ -209,6 +209,32 @@ fn analysis_boundary(a: &AnalyzeArgs, frame: &Frame) -> [Boundary; 3] {
     b.map(|x| if x == Boundary::Shrink { Boundary::Fixed } else { x })
 }
 
+/// Sums of per-atom values by type and column, added in atom-id order on
+/// rank 0 (so they are the same on any rank count; zeros elsewhere), NaN
+/// skipped: (sums, counts), each `ntypes × width`, type-major.
+fn ordered_sums(eng: &Engine, ntypes: usize, width: usize, row: impl Fn(usize, &mut Vec<f64>)) -> Result<(Vec<f64>, Vec<f64>)> {
+    let mut s = vec![0.0; ntypes * width];
+    let mut c = vec![0.0; ntypes * width];
+    eng.stream_rows(width, 65536, row, |b| {
+        for k in 0..b.len() {
+            let t = b.types[k] as usize - 1;
+            for (col, v) in b.row(k).iter().enumerate() {
+                if v.is_finite() {
+                    s[t * width + col] += v;
+                    c[t * width + col] += 1.0;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok((s, c))
+}
+
+/// Column `col` of type-major `ntypes × width` values.
+fn column(v: &[f64], width: usize, col: usize) -> Vec<f64> {
+    v.chunks_exact(width).map(|r| r[col]).collect()
+}
+
 /// Per-species means: (sum, count) by type → {"all": …, name: …}.
 fn by_species(names: &[String], sums: &[f64], counts: &[f64]) -> Value {
     let mut m = Map::new();
@@ -347,23 +373,11 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
                 structure::bond_order(&eng.neighborhood(rc), 6, bonds, None)
             }
         };
-        let mut s = vec![0.0; 2 * ntypes];
-        let mut cnt = vec![0.0; ntypes];
-        let mut v = Vec::with_capacity(2 * n);
-        for (i, &(q, w)) in qw.iter().enumerate() {
-            v.extend([q, w]);
-            if w.is_finite() {
-                let t = eng.atoms.typ[i] as usize;
-                s[t] += q;
-                s[ntypes + t] += w;
-                cnt[t] += 1.0;
-            }
-        }
-        comm.sum_f64(&mut s);
-        comm.sum_f64(&mut cnt);
+        let v: Vec<f64> = qw.iter().flat_map(|&(q, w)| [q, w]).collect();
+        let (sm, cn) = ordered_sums(&eng, ntypes, 2, |i, out| out.extend_from_slice(&v[2 * i..2 * i + 2]))?;
         summary.insert(
             "w6".into(),
-            json!({"bonds": format!("{:?}", bonds), "q6_mean": by_species(&names, &s[..ntypes], &cnt), "w6_mean": by_species(&names, &s[ntypes..], &cnt)}),
+            json!({"bonds": format!("{:?}", bonds), "q6_mean": by_species(&names, &column(&sm, 2, 0), &column(&cn, 2, 0)), "w6_mean": by_species(&names, &column(&sm, 2, 1), &column(&cn, 2, 1))}),
         );
         cols.push((Analysis::W6, v));
     }
@@ -411,18 +425,10 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
         }
         nb.halo.forward_positions(comm, cur.as_flattened_mut(), &cur_box);
         let st = structure::local_strain(&nb, &cur);
-        let (mut s, mut c) = ([0.0; 2], [0.0]);
-        for &(vm, d2) in &st {
-            if vm.is_finite() {
-                s[0] += vm;
-                s[1] += d2;
-                c[0] += 1.0;
-            }
-        }
-        comm.sum_f64(&mut s);
-        comm.sum_f64(&mut c);
-        let bad = natoms as f64 - c[0];
-        summary.insert("strain".into(), json!({"cutoff": rc, "reference": rp.display().to_string(), "vm_strain_mean": s[0] / c[0], "d2min_mean": s[1] / c[0], "atoms_without_3d_neighbors": bad}));
+        let (sm, cn) = ordered_sums(&eng, ntypes, 2, |i, out| out.extend([st[i].0, st[i].1]))?;
+        let (s0, s1, c0): (f64, f64, f64) = (column(&sm, 2, 0).iter().sum(), column(&sm, 2, 1).iter().sum(), column(&cn, 2, 0).iter().sum());
+        let bad = natoms as f64 - c0;
+        summary.insert("strain".into(), json!({"cutoff": rc, "reference": rp.display().to_string(), "vm_strain_mean": s0 / c0, "d2min_mean": s1 / c0, "atoms_without_3d_neighbors": bad}));
         for want in [Analysis::Strain, Analysis::D2min] {
             if a.computes.contains(&want) {
                 cols.push((want, st.iter().map(|p| if want == Analysis::Strain { p.0 } else { p.1 }).collect()));
@@ -523,22 +529,16 @@ fn index_name(ix: &[u32]) -> String {
 fn voronoi_summary(comm: &dyn Comm, eng: &Engine, cells: &[VoroAtom], names: &[String], ntypes: usize) -> Value {
     // Count indices per type locally, then gather (index, type, count).
     let mut counts: BTreeMap<(Vec<u32>, usize), u64> = BTreeMap::new();
-    let mut vol = vec![0.0; ntypes];
-    let mut cnt = vec![0.0; ntypes];
     for (i, c) in cells.iter().enumerate() {
-        let t = eng.atoms.typ[i] as usize;
-        *counts.entry((c.index.to_vec(), t)).or_default() += 1;
-        vol[t] += c.volume;
-        cnt[t] += 1.0;
+        *counts.entry((c.index.to_vec(), eng.atoms.typ[i] as usize)).or_default() += 1;
     }
+    let (vol, cnt) = ordered_sums(eng, ntypes, 1, |i, out| out.push(cells[i].volume)).unwrap_or_default();
     let mut flat = Vec::new();
     for ((ix, t), k) in &counts {
         flat.extend(ix.iter().map(|&v| v as f64));
         flat.push(*t as f64);
         flat.push(*k as f64);
     }
-    comm.sum_f64(&mut vol);
-    comm.sum_f64(&mut cnt);
     let parts = comm.gather_f64(&flat);
     let mut total: BTreeMap<(Vec<u32>, usize), u64> = BTreeMap::new();
     for p in parts.iter().flatten() {
@@ -730,7 +730,7 @@ pub struct Rdf {
 
 impl Rdf {
     pub fn r(&self, k: usize) -> f64 {
-        (k as f64 + 0.5) * self.rmax / self.bins as f64
+        (k as f64 + 0.5) * (self.rmax / self.bins as f64)
     }
     fn write(&self, path: &Path) -> Result<()> {
         crate::io::write_atomic(path, |w| {

@@ -1,0 +1,462 @@
+//! `glassmd analyze` against the tools users trust and against known
+//! structures:
+//!
+//! - Voronoi indices, face counts and volumes per atom against OVITO's
+//!   `VoronoiAnalysisModifier` (periodic, free-surface and triclinic boxes,
+//!   face and edge thresholds); the volumes fill the box;
+//! - von Mises strain and D²min against OVITO's `AtomicStrainModifier`;
+//! - g(r) against LAMMPS `compute rdf`, Q6 and Ŵ6 against `compute
+//!   orientorder/atom ... wl/hat yes`, MSD against `compute msd` on a
+//!   `rerun` of our trajectory;
+//! - fcc ⟨0,12,0,0⟩ and Ŵ6 = −0.01316, bcc ⟨0,6,0,8⟩, the icosahedron's
+//!   centre ⟨0,0,12,0⟩ and Ŵ6 = −0.16975; an affine strain gives D²min = 0;
+//! - the same per-atom output and summaries on 1, 2 and 4 ranks and on 1
+//!   and 2 threads.
+//!
+//! OVITO runs in the Python named by `GLASSMD_PYTHON` and LAMMPS is `lmp`;
+//! without them those checks are skipped with a message, unless
+//! `GLASSMD_REQUIRE_TOOLS=1` (CI).
+
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn required() -> bool {
+    std::env::var("GLASSMD_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
+}
+
+fn python() -> Option<String> {
+    match std::env::var("GLASSMD_PYTHON") {
+        Ok(p) => Some(p),
+        Err(_) if required() => panic!("GLASSMD_REQUIRE_TOOLS=1 but GLASSMD_PYTHON is not set"),
+        Err(_) => {
+            eprintln!("skipping the OVITO checks: set GLASSMD_PYTHON to a Python with ovito");
+            None
+        }
+    }
+}
+
+fn lammps() -> bool {
+    let ok = Command::new("sh").args(["-c", "command -v lmp"]).output().is_ok_and(|o| o.status.success());
+    if !ok && required() {
+        panic!("GLASSMD_REQUIRE_TOOLS=1 but lmp is not installed");
+    }
+    if !ok {
+        eprintln!("skipping the LAMMPS checks: lmp not installed");
+    }
+    ok
+}
+
+fn glass() -> PathBuf {
+    root().join("inputs/glasses/cu64zr36_2048.data")
+}
+
+fn run(dir: &Path, args: &[&str]) -> serde_json::Value {
+    last_json(&ok(&glassmd(1, 1, args, dir)))
+}
+
+/// Rows of a CSV keyed by the first column (as an integer id).
+fn read_csv(path: &Path) -> (Vec<String>, BTreeMap<u64, Vec<f64>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    let rows = lines.map(|l| {
+        let v: Vec<f64> = l.split(',').map(|t| t.parse().unwrap()).collect();
+        (v[0] as u64, v)
+    });
+    (head, rows.collect())
+}
+
+/// The glass with its box sheared (tilts) and optionally stretched:
+/// positions mapped affinely, `noise` Å of deterministic jitter, wrapped
+/// back into the new box.
+fn deform_glass(out: &Path, tilt: [f64; 3], stretch: f64, noise: f64) {
+    let text = std::fs::read_to_string(glass()).unwrap();
+    let l = 32.48;
+    let lx = l * (1.0 + stretch);
+    let mut s = String::new();
+    let mut atoms = false;
+    for line in text.lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        if line.contains("xlo xhi") {
+            s += &format!("0 {:?} xlo xhi\n", lx);
+            continue;
+        }
+        if line.contains("zlo zhi") {
+            s += &format!("{}\n{:?} {:?} {:?} xy xz yz\n", line, tilt[0], tilt[1], tilt[2]);
+            continue;
+        }
+        if line.trim_start().starts_with("Atoms") {
+            atoms = true;
+        } else if line.trim_start().starts_with("Velocities") {
+            atoms = false;
+        }
+        if atoms && w.len() >= 5 {
+            let id: u64 = w[0].parse().unwrap();
+            let x: Vec<f64> = w[2..5].iter().map(|t| t.parse().unwrap()).collect();
+            let jit = |k: u64| noise * (((id * 7919 + k * 104729) % 1000) as f64 / 500.0 - 1.0);
+            let p = [x[0] * (1.0 + stretch) + tilt[0] * x[1] / l + tilt[1] * x[2] / l + jit(1), x[1] + tilt[2] * x[2] / l + jit(2), x[2] + jit(3)];
+            // Wrap in fractional coordinates of the new cell.
+            let sz = (p[2] / l).rem_euclid(1.0);
+            let sy = ((p[1] - tilt[2] * (p[2] / l)) / l).rem_euclid(1.0);
+            let sx = ((p[0] - tilt[0] * ((p[1] - tilt[2] * (p[2] / l)) / l) - tilt[1] * (p[2] / l)) / lx).rem_euclid(1.0);
+            let (px, py, pz) = (lx * sx + tilt[0] * sy + tilt[1] * sz, l * sy + tilt[2] * sz, l * sz);
+            s += &format!("{} {} {:?} {:?} {:?}\n", w[0], w[1], px, py, pz);
+            continue;
+        }
+        s += line;
+        s.push('\n');
+    }
+    std::fs::write(out, s).unwrap();
+}
+
+/// Our Voronoi dump against OVITO's CSV: identical index (n3..n12) and
+/// face count for every atom, volumes within 1e-8 relative (measured
+/// ~1e-14), volumes summing to the box volume.
+fn compare_voronoi(py: &str, dir: &Path, data: &Path, boundary: &str, pbc: &str, thresholds: &[&str], ovito_th: &[&str]) {
+    let dump = dir.join(format!("v_{}.dump", boundary.replace(',', "")));
+    let mut args = vec!["analyze", data.to_str().unwrap(), "--compute", "voronoi", "--boundary", boundary, "--max-face-order", "12", "--dump", dump.to_str().unwrap(), "--overwrite"];
+    args.extend(thresholds);
+    let sum = run(dir, &args);
+    let csv = dir.join("ovito.csv");
+    let mut cmd = Command::new(py);
+    cmd.arg(root().join("scripts/ovito_analysis.py")).args(["voronoi", data.to_str().unwrap(), csv.to_str().unwrap(), "--pbc", pbc]).args(ovito_th);
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "ovito: {}", String::from_utf8_lossy(&o.stderr));
+    let (_, ov) = read_csv(&csv);
+    let ours = read_dump(&dump);
+    assert_eq!(ov.len(), ours.len());
+    let mut worst: f64 = 0.0;
+    let mut total = 0.0;
+    for (id, o) in &ov {
+        let g = &ours[id];
+        // ours: id type vol nfaces n3..n12; ovito: id vol nfaces n3..n12
+        assert_eq!(g[3], o[2], "atom {}: faces {} vs OVITO {} ({} {})", id, g[3], o[2], boundary, thresholds.join(" "));
+        assert_eq!(&g[4..14], &o[3..13], "atom {}: Voronoi index ({} {})", id, boundary, thresholds.join(" "));
+        worst = worst.max((g[2] - o[1]).abs() / o[1]);
+        total += g[2];
+    }
+    assert!(worst < 1e-8, "volumes differ from OVITO by {:e} relative", worst);
+    let vol = sum["volume"].as_f64().unwrap();
+    assert!((total - vol).abs() < 1e-10 * vol, "volumes sum to {} in a box of {}", total, vol);
+    eprintln!("voronoi {} {:?}: indices identical, volumes within {:.1e}", boundary, thresholds, worst);
+}
+
+#[test]
+fn voronoi_matches_ovito() {
+    let Some(py) = python() else { return };
+    let d = tempdir();
+    let g = glass();
+    compare_voronoi(&py, d.path(), &g, "p,p,p", "1,1,1", &[], &[]);
+    compare_voronoi(&py, d.path(), &g, "p,p,f", "1,1,0", &[], &[]);
+    compare_voronoi(&py, d.path(), &g, "f,f,f", "0,0,0", &[], &[]);
+    compare_voronoi(&py, d.path(), &g, "p,p,p", "1,1,1", &["--relative-face-threshold", "0.01", "--edge-threshold", "0.1"], &["--rel", "0.01", "--edge", "0.1"]);
+    compare_voronoi(&py, d.path(), &g, "p,p,p", "1,1,1", &["--face-threshold", "0.5"], &["--face", "0.5"]);
+    let tri = d.path().join("tri.data");
+    deform_glass(&tri, [5.0, -3.0, 2.5], 0.0, 0.0);
+    compare_voronoi(&py, d.path(), &tri, "p,p,p", "1,1,1", &[], &[]);
+    let trixy = d.path().join("trixy.data");
+    deform_glass(&trixy, [6.0, 0.0, 0.0], 0.0, 0.0);
+    compare_voronoi(&py, d.path(), &trixy, "p,p,f", "1,1,0", &[], &[]);
+}
+
+#[test]
+fn strain_and_d2min_match_ovito() {
+    let Some(py) = python() else { return };
+    let d = tempdir();
+    let cur = d.path().join("strained.data");
+    deform_glass(&cur, [1.3, -0.8, 0.6], 0.03, 0.1);
+    let dump = d.path().join("s.dump");
+    let sum = run(d.path(), &["analyze", cur.to_str().unwrap(), "--reference", glass().to_str().unwrap(), "--compute", "strain,d2min", "--cutoff", "5.0", "--dump", dump.to_str().unwrap()]);
+    assert_eq!(sum["strain"]["atoms_without_3d_neighbors"].as_f64(), Some(0.0));
+    let csv = d.path().join("ovito.csv");
+    let o = Command::new(&py)
+        .arg(root().join("scripts/ovito_analysis.py"))
+        .args(["strain", cur.to_str().unwrap(), glass().to_str().unwrap(), csv.to_str().unwrap(), "--cutoff", "5.0"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "ovito: {}", String::from_utf8_lossy(&o.stderr));
+    let (_, ov) = read_csv(&csv);
+    let ours = read_dump(&dump);
+    let (mut w1, mut w2): (f64, f64) = (0.0, 0.0);
+    for (id, o) in &ov {
+        let g = &ours[id];
+        w1 = w1.max((g[2] - o[1]).abs() / o[1].abs());
+        w2 = w2.max((g[3] - o[2]).abs() / o[2].abs());
+    }
+    eprintln!("strain vs OVITO: von Mises {:e}, D2min {:e} relative", w1, w2);
+    assert!(w1 < 1e-6 && w2 < 1e-6, "von Mises {:e}, D2min {:e}", w1, w2);
+}
+
+#[test]
+fn affine_strain_has_no_nonaffine_part() {
+    let d = tempdir();
+    let cur = d.path().join("affine.data");
+    // x' = 1.03 x + (1.3/L) y − (0.8/L) z, y' = y + (0.6/L) z, z' = z.
+    let l = 32.48;
+    let (a, b, c, e) = (1.03, 1.3 / l, -0.8 / l, 0.6 / l);
+    deform_glass(&cur, [1.3, -0.8, 0.6], 0.03, 0.0);
+    let dump = d.path().join("s.dump");
+    run(d.path(), &["analyze", cur.to_str().unwrap(), "--reference", glass().to_str().unwrap(), "--compute", "strain,d2min", "--cutoff", "4.0", "--dump", dump.to_str().unwrap()]);
+    // F (column vectors) = [[a, b, c], [0, 1, e], [0, 0, 1]]; E = ½(FᵀF − I).
+    let f = [[a, b, c], [0.0, 1.0, e], [0.0, 0.0, 1.0]];
+    let mut m = [[0.0; 3]; 3];
+    for i in 0..3 {
+        for j in 0..3 {
+            m[i][j] = 0.5 * ((0..3).map(|k| f[k][i] * f[k][j]).sum::<f64>() - if i == j { 1.0 } else { 0.0 });
+        }
+    }
+    let vm = (m[0][1].powi(2) + m[0][2].powi(2) + m[1][2].powi(2) + ((m[0][0] - m[1][1]).powi(2) + (m[0][0] - m[2][2]).powi(2) + (m[1][1] - m[2][2]).powi(2)) / 6.0).sqrt();
+    for (id, r) in read_dump(&dump) {
+        assert!((r[2] - vm).abs() < 1e-10 * vm, "atom {}: von Mises {} vs applied {}", id, r[2], vm);
+        assert!(r[3].abs() < 1e-18, "atom {}: D2min {} of an affine map", id, r[3]);
+    }
+}
+
+/// A data file of a cubic lattice (basis in cell units), n cells a side.
+fn lattice(path: &Path, a: f64, basis: &[[f64; 3]], n: usize) {
+    let mut s = format!("lattice\n\n{} atoms\n1 atom types\n\n", basis.len() * n * n * n);
+    for ax in ["x", "y", "z"] {
+        s += &format!("0 {} {ax}lo {ax}hi\n", a * n as f64);
+    }
+    s += "\nAtoms # atomic\n\n";
+    let mut id = 1;
+    for i in 0..n {
+        for j in 0..n {
+            for k in 0..n {
+                for b in basis {
+                    s += &format!("{} 1 {} {} {}\n", id, a * (i as f64 + b[0]), a * (j as f64 + b[1]), a * (k as f64 + b[2]));
+                    id += 1;
+                }
+            }
+        }
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn known_structures() {
+    let d = tempdir();
+    let fcc = d.path().join("fcc.data");
+    lattice(&fcc, 3.615, &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]], 4);
+    let dump = d.path().join("fcc.dump");
+    let s = run(d.path(), &["analyze", fcc.to_str().unwrap(), "--compute", "voronoi,w6", "--cutoff", "3.0", "--dump", dump.to_str().unwrap()]);
+    for (id, r) in read_dump(&dump) {
+        assert_eq!(&r[3..8], &[12.0, 0.0, 12.0, 0.0, 0.0], "fcc atom {}: faces and index", id);
+        assert!((r[9] + 0.013161).abs() < 1e-5, "fcc atom {}: W6 {}", id, r[9]);
+    }
+    assert_eq!(s["voronoi"]["index_fractions"]["all"][0]["index"], "<0,12,0,0>");
+    let bcc = d.path().join("bcc.data");
+    lattice(&bcc, 2.87, &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5]], 4);
+    let dump = d.path().join("bcc.dump");
+    run(d.path(), &["analyze", bcc.to_str().unwrap(), "--compute", "voronoi", "--dump", dump.to_str().unwrap()]);
+    for (id, r) in read_dump(&dump) {
+        assert_eq!(&r[3..8], &[14.0, 0.0, 6.0, 0.0, 8.0], "bcc atom {}", id);
+    }
+    // A 13-atom icosahedron (edge 2.6 Å) in a closed box: its centre.
+    let g = (1.0 + 5f64.sqrt()) / 2.0;
+    let scale = 1.3;
+    let mut pts = vec![[0.0; 3]];
+    for a in [-1.0, 1.0] {
+        for b in [-g, g] {
+            pts.extend([[0.0, a, b], [a, b, 0.0], [b, 0.0, a]]);
+        }
+    }
+    let mut s = format!("icosahedron\n\n13 atoms\n1 atom types\n\n-10 10 xlo xhi\n-10 10 ylo yhi\n-10 10 zlo zhi\n\nAtoms # atomic\n\n");
+    for (k, p) in pts.iter().enumerate() {
+        s += &format!("{} 1 {} {} {}\n", k + 1, p[0] * scale, p[1] * scale, p[2] * scale);
+    }
+    let ico = d.path().join("ico.data");
+    std::fs::write(&ico, s).unwrap();
+    let dump = d.path().join("ico.dump");
+    let sum = run(d.path(), &["analyze", ico.to_str().unwrap(), "--boundary", "f,f,f", "--compute", "voronoi,w6", "--cutoff", "3.0", "--dump", dump.to_str().unwrap()]);
+    let c = &read_dump(&dump)[&1];
+    assert_eq!(&c[3..8], &[12.0, 0.0, 0.0, 12.0, 0.0], "icosahedron centre");
+    assert!((c[9] + 0.169754).abs() < 1e-5, "icosahedron W6 {}", c[9]);
+    assert_eq!(sum["icosahedral_clusters"]["centres"], 1);
+}
+
+/// g(r) and Q6/Ŵ6 against LAMMPS on the glass.
+#[test]
+fn rdf_and_orientorder_match_lammps() {
+    if !lammps() {
+        return;
+    }
+    let d = tempdir();
+    let g = glass();
+    let input = format!(
+        "units metal\natom_style atomic\nboundary p p p\nread_data {}\nmass * 1.0\npair_style zero 10.0\npair_coeff * *\nneighbor 1.0 bin\n\
+         compute r all rdf 200 * * 1 1 1 2 2 2 cutoff 10.0\nfix r all ave/time 1 1 1 c_r[*] file lmp_rdf.txt mode vector format \" %.17g\"\n\
+         compute o all orientorder/atom degrees 1 6 wl/hat yes nnn NULL cutoff 3.7\ndump d all custom 1 lmp_oo.dump id c_o[*]\ndump_modify d sort id format float %.17g\nrun 0\n",
+        g.display()
+    );
+    std::fs::write(d.path().join("in.lmp"), input).unwrap();
+    let o = Command::new("lmp").args(["-in", "in.lmp", "-log", "none"]).current_dir(d.path()).output().unwrap();
+    assert!(o.status.success(), "lmp: {}", String::from_utf8_lossy(&o.stdout));
+    run(d.path(), &["analyze", g.to_str().unwrap(), "--elements", "Cu", "Zr", "--compute", "rdf", "--rmax", "10", "--bins", "200", "--out", "rdf.csv"]);
+    let text = std::fs::read_to_string(d.path().join("rdf.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("r,g_total,g_1_1,g_1_2,g_2_2"));
+    let ours: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|t| t.parse().unwrap()).collect()).collect();
+    let lmp: Vec<Vec<f64>> = std::fs::read_to_string(d.path().join("lmp_rdf.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split_whitespace().map(|t| t.parse().unwrap()).collect::<Vec<f64>>())
+        .filter(|v| v.len() > 3)
+        .collect();
+    assert_eq!(ours.len(), lmp.len());
+    let mut worst: f64 = 0.0;
+    for (a, b) in ours.iter().zip(&lmp) {
+        assert_eq!(a[0], b[1]);
+        for (k, c) in [(1, 2), (2, 4), (3, 6), (4, 8)] {
+            worst = worst.max((a[k] - b[c]).abs() / b[c].abs().max(1e-300));
+        }
+    }
+    eprintln!("g(r) vs LAMMPS: {:e} relative", worst);
+    assert!(worst < 1e-12);
+    run(d.path(), &["analyze", g.to_str().unwrap(), "--compute", "w6", "--cutoff", "3.7", "--dump", "w6.dump"]);
+    let (ours, lmp) = (read_dump(&d.path().join("w6.dump")), read_dump(&d.path().join("lmp_oo.dump")));
+    let mut worst: f64 = 0.0;
+    for (id, r) in &ours {
+        let l = &lmp[id];
+        worst = worst.max((r[2] - l[1]).abs()).max((r[3] - l[2]).abs());
+    }
+    eprintln!("Q6, W6 vs LAMMPS: {:e}", worst);
+    assert!(worst < 1e-13);
+}
+
+/// Per-atom output, summaries and g(r) identical on 1, 2 and 4 ranks and
+/// on 1 and 2 threads: icosahedral clusters cross subdomain and periodic
+/// boundaries in this glass (the largest has 17 centres).
+#[test]
+fn same_results_on_any_rank_count() {
+    let d = tempdir();
+    let g = glass();
+    let gs = g.to_str().unwrap();
+    let cur = d.path().join("strained.data");
+    deform_glass(&cur, [1.3, -0.8, 0.6], 0.03, 0.1);
+    let mut first: Option<(String, String, String, String)> = None;
+    for (np, th) in [(1, 1), (1, 2), (2, 1), (4, 1)] {
+        let tag = format!("{}x{}", np, th);
+        let (dump, sdump, rdf) = (format!("v{}.dump", tag), format!("s{}.dump", tag), format!("rdf{}.csv", tag));
+        let out = ok(&glassmd(np, th, &["analyze", gs, "--elements", "Cu", "Zr", "--compute", "voronoi,cn,w6", "--cutoff", "3.7", "--dump", &dump], d.path()));
+        let mut sum = last_json(&out);
+        sum.as_object_mut().unwrap().remove("file");
+        ok(&glassmd(np, th, &["analyze", cur.to_str().unwrap(), "--reference", gs, "--compute", "strain,d2min", "--cutoff", "5", "--dump", &sdump], d.path()));
+        ok(&glassmd(np, th, &["analyze", gs, "--compute", "rdf", "--out", &rdf], d.path()));
+        let rd = |f: &str| std::fs::read_to_string(d.path().join(f)).unwrap();
+        let now = (rd(&dump), sum.to_string(), rd(&sdump), rd(&rdf));
+        let clusters = &sum["icosahedral_clusters"];
+        assert!(clusters["largest"].as_u64().unwrap() > 5, "{}", clusters);
+        match &first {
+            None => first = Some(now),
+            Some(f) => {
+                assert!(f.0 == now.0, "Voronoi/cn/w6 dump differs on {}", tag);
+                assert!(f.1 == now.1, "summary differs on {}:\n{}\n{}", tag, f.1, now.1);
+                assert!(f.2 == now.2, "strain dump differs on {}", tag);
+                assert!(f.3 == now.3, "g(r) differs on {}", tag);
+            }
+        }
+    }
+}
+
+/// MSD from our H5MD trajectory (multiple origins off) against LAMMPS
+/// `compute msd` on a `rerun` of the same frames; F_s starts at 1 and
+/// decays; the same numbers on 1 and 3 ranks.
+#[test]
+fn msd_matches_lammps_rerun() {
+    let d = tempdir();
+    let deck = write_deck(
+        d.path(),
+        &glass(),
+        "p,p,p",
+        "eam/fs",
+        "CuZr_mm.eam.fs",
+        &["Cu", "Zr"],
+        "[output]\nsnapshot = { file = \"traj.h5\", every = 20, fields = [\"position\"] }\n\n\
+         [[stage]]\nkind = \"velocity\"\ntemperature = 1600.0\nseed = 5\n\
+         [[stage]]\nkind = \"nve\"\nsteps = 200\ntimestep = 0.002\n",
+    );
+    ok(&glassmd(1, 1, &["run", deck.to_str().unwrap()], d.path()));
+    let s1 = last_json(&ok(&glassmd(1, 1, &["analyze", "traj.h5", "--elements", "Cu", "Zr", "--compute", "msd,fs", "--q", "2.7", "--origin-stride", "0", "--out", "dyn1.csv"], d.path())));
+    let s3 = last_json(&ok(&glassmd(3, 1, &["analyze", "traj.h5", "--elements", "Cu", "Zr", "--compute", "msd,fs", "--q", "2.7", "--origin-stride", "0", "--out", "dyn3.csv"], d.path())));
+    assert_eq!(std::fs::read_to_string(d.path().join("dyn1.csv")).unwrap(), std::fs::read_to_string(d.path().join("dyn3.csv")).unwrap());
+    assert_eq!(s1["diffusion_A2_per_ps"], s3["diffusion_A2_per_ps"]);
+    let text = std::fs::read_to_string(d.path().join("dyn1.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("time,msd_all,msd_Cu,msd_Zr,fs_all,fs_Cu,fs_Zr"));
+    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|t| t.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), 11);
+    assert_eq!(rows[0][1], 0.0);
+    assert_eq!(rows[0][4], 1.0);
+    assert!(rows[10][4] < rows[1][4] && rows[10][1] > rows[1][1]);
+    if !lammps() {
+        return;
+    }
+    ok(&glassmd(1, 1, &["convert", "traj.h5", "--to", "dump", "--out", "traj.dump"], d.path()));
+    let input = format!(
+        "units metal\natom_style atomic\nboundary p p p\nread_data {}\nmass * 1.0\npair_style zero 5.0\npair_coeff * *\n\
+         group cu type 1\ngroup zr type 2\ncompute m all msd\ncompute mc cu msd\ncompute mz zr msd\n\
+         thermo_style custom step c_m[4] c_mc[4] c_mz[4]\nthermo_modify format float %.17g\nthermo 20\n\
+         rerun traj.dump dump x y z ix iy iz box yes\n",
+        d.path().join("first.data").display()
+    );
+    // The rerun's first frame defines the origin: a data file of frame 0.
+    write_frame0(d.path());
+    std::fs::write(d.path().join("in.lmp"), input).unwrap();
+    let o = Command::new("lmp").args(["-in", "in.lmp", "-log", "log.lmp"]).current_dir(d.path()).output().unwrap();
+    assert!(o.status.success(), "lmp: {}", String::from_utf8_lossy(&o.stdout));
+    let log = read_lammps_log(&d.path().join("log.lmp"));
+    let rows_l: Vec<&BTreeMap<String, f64>> = log.iter().flatten().collect();
+    assert_eq!(rows_l.len(), 11, "LAMMPS rerun frames");
+    let mut worst: f64 = 0.0;
+    for (k, l) in rows_l.iter().enumerate().skip(1) {
+        for (c, name) in [(1, "c_m[4]"), (2, "c_mc[4]"), (3, "c_mz[4]")] {
+            worst = worst.max((rows[k][c] - l[name]).abs() / l[name]);
+        }
+    }
+    eprintln!("MSD vs LAMMPS rerun: {:e} relative", worst);
+    assert!(worst < 1e-12, "MSD differs from LAMMPS by {:e}", worst);
+}
+
+/// Frame 0 of traj.h5 as a data file (with image flags), through the dump.
+fn write_frame0(dir: &Path) {
+    ok(&glassmd(1, 1, &["convert", "traj.h5", "--to", "dump", "--frames", "0", "--out", "f0.dump"], dir));
+    let text = std::fs::read_to_string(dir.join("f0.dump")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let n: usize = lines[3].trim().parse().unwrap();
+    let bounds: Vec<Vec<&str>> = lines[5..8].iter().map(|l| l.split_whitespace().collect()).collect();
+    let cols: Vec<&str> = lines[8].split_whitespace().skip(2).collect();
+    let at = |c: &str| cols.iter().position(|x| *x == c).unwrap();
+    let mut s = format!("frame 0\n\n{} atoms\n2 atom types\n\n", n);
+    for (k, ax) in ["x", "y", "z"].iter().enumerate() {
+        s += &format!("{} {} {ax}lo {ax}hi\n", bounds[k][0], bounds[k][1]);
+    }
+    s += "\nAtoms # atomic\n\n";
+    for l in &lines[9..9 + n] {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        s += &format!("{} {} {} {} {} {} {} {}\n", w[at("id")], w[at("type")], w[at("x")], w[at("y")], w[at("z")], w[at("ix")], w[at("iy")], w[at("iz")]);
+    }
+    std::fs::write(dir.join("first.data"), s).unwrap();
+}
+
+/// An HDF5 file without particles/all/position gets a one-line error.
+#[test]
+fn h5md_without_positions_is_refused() {
+    let d = tempdir();
+    let p = d.path().join("empty.h5");
+    {
+        let f = hdf5::File::create(&p).unwrap();
+        let g = f.create_group("particles/all").unwrap();
+        g.new_dataset_builder().with_data(&[1i64, 2]).create("species").unwrap();
+    }
+    let o = glassmd(1, 1, &["analyze", p.to_str().unwrap(), "--compute", "msd"], d.path());
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = err.lines().last().unwrap();
+    assert!(line.ends_with("empty.h5: holds no particles/all/position: an H5MD file without positions cannot be analysed"), "{}", err);
+    assert!(!err.contains("panicked"));
+}
