@@ -486,7 +486,7 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
 /// cell is closed by neighbors inside it.
 fn voronoi_all(eng: &Engine, bx: &SimBox, th: &Thresholds) -> Result<(crate::compute::Neighborhood, Vec<VoroAtom>)> {
     let spacing = (bx.volume() / eng.natoms.max(1) as f64).cbrt();
-    let mut rc = 2.2 * spacing;
+    let mut rc = 1.9 * spacing;
     let n = eng.atoms.nlocal;
     let mut cells: Vec<VoroAtom> = vec![VoroAtom::default(); n];
     let mut todo: Option<Vec<usize>> = None;
