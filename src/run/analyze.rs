@@ -122,6 +122,20 @@ pub struct AnalyzeArgs {
     pub overwrite: bool,
 }
 
+impl AnalyzeArgs {
+    pub fn opts(&self) -> Opts {
+        Opts {
+            computes: self.computes.clone(),
+            cutoff: self.cutoff,
+            thresholds: self.thresholds,
+            max_face_order: self.max_face_order,
+            bonds: self.bonds.clone(),
+            rmax: self.rmax,
+            bins: self.bins,
+        }
+    }
+}
+
 /// A potential that does nothing: the engine only decomposes and
 /// exchanges.
 struct NoPotential(usize);
@@ -274,113 +288,9 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
     let bx = eng.bx.clone();
     let n = eng.atoms.nlocal;
     let natoms = eng.natoms;
-    let mut summary = Map::new();
-    summary.insert("file".into(), json!(a.input.display().to_string()));
-    summary.insert("natoms".into(), json!(natoms));
-    summary.insert("volume".into(), json!(bx.volume()));
-    summary.insert("boundary".into(), json!(bx.boundary_string()));
-    let mut type_counts = vec![0.0; ntypes];
-    for i in 0..n {
-        type_counts[eng.atoms.typ[i] as usize] += 1.0;
-    }
-    comm.sum_f64(&mut type_counts);
-    summary.insert("species".into(), json!(names[..ntypes].iter().zip(&type_counts).map(|(s, c)| (s.clone(), *c as u64)).collect::<BTreeMap<_, _>>()));
-
     let faces = a.max_face_order.max(6) - 2;
-    // Per-atom columns, in the order of --compute.
-    let mut cols: Vec<(Analysis, Vec<f64>)> = Vec::new();
-    let mut cells: Option<Vec<VoroAtom>> = None;
-    let mut nb_cells: Option<crate::compute::Neighborhood> = None;
-
-    if a.computes.contains(&Analysis::Voronoi) || (a.computes.contains(&Analysis::W6) && a.cutoff.is_none() && a.bonds.is_none()) {
-        let (nb, c) = voronoi_all(&eng, &bx, &a.thresholds)?;
-        let mut v = Vec::with_capacity(n * (2 + faces));
-        for cell in &c {
-            v.push(cell.volume);
-            v.push(cell.nfaces as f64);
-            v.extend((0..faces).map(|k| cell.index.get(k).copied().unwrap_or(0) as f64));
-        }
-        if a.computes.contains(&Analysis::Voronoi) {
-            summary.insert("voronoi".into(), voronoi_summary(comm, &eng, &c, &names, ntypes));
-            summary.insert("icosahedral_clusters".into(), clusters(comm, &eng, &nb, &c));
-            cols.push((Analysis::Voronoi, v));
-        }
-        cells = Some(c);
-        nb_cells = Some(nb);
-    }
-    if a.computes.contains(&Analysis::Cn) {
-        let (cut, how) = match a.cutoff {
-            Some(rc) => {
-                check_cutoff("--cutoff", rc, &bx)?;
-                (vec![vec![rc; ntypes]; ntypes], "given")
-            }
-            None => (first_minima(comm, &eng, &bx, ntypes)?, "first minimum of the partial g(r)"),
-        };
-        let rc = cut.iter().flatten().copied().fold(0.0, f64::max);
-        let nb = eng.neighborhood(rc);
-        let c = structure::coordination(&nb, ntypes, &cut);
-        // Sums by centre type: total, and per neighbor type.
-        let mut sums = vec![0.0; ntypes * (ntypes + 1)];
-        let mut v = Vec::with_capacity(n);
-        for i in 0..n {
-            let t = eng.atoms.typ[i] as usize;
-            let tot: u32 = c[i].iter().sum();
-            v.push(tot as f64);
-            sums[t * (ntypes + 1)] += tot as f64;
-            for (u, &k) in c[i].iter().enumerate() {
-                sums[t * (ntypes + 1) + 1 + u] += k as f64;
-            }
-        }
-        comm.sum_f64(&mut sums);
-        let totals: Vec<f64> = (0..ntypes).map(|t| sums[t * (ntypes + 1)]).collect();
-        let mut partial = Map::new();
-        for t in 0..ntypes {
-            for u in 0..ntypes {
-                partial.insert(format!("{}-{}", names[t], names[u]), json!(if type_counts[t] > 0.0 { sums[t * (ntypes + 1) + 1 + u] / type_counts[t] } else { f64::NAN }));
-            }
-        }
-        let mut cuts = Map::new();
-        for t in 0..ntypes {
-            for u in t..ntypes {
-                cuts.insert(format!("{}-{}", names[t], names[u]), json!(cut[t][u]));
-            }
-        }
-        summary.insert("cn".into(), json!({"cutoff": cuts, "cutoff_from": how, "mean": by_species(&names, &totals, &type_counts), "partial": partial}));
-        cols.push((Analysis::Cn, v));
-    }
-    if a.computes.contains(&Analysis::W6) {
-        let bonds = match (a.bonds.as_deref(), a.cutoff) {
-            (Some("cutoff"), _) | (None, Some(_)) => Bonds::Cutoff,
-            (Some("voronoi"), _) | (None, None) => Bonds::Voronoi(false),
-            (Some("voronoi-weighted"), _) => Bonds::Voronoi(true),
-            (Some(s), _) => match s.strip_prefix("nearest:").and_then(|k| k.parse().ok()) {
-                Some(k) if k > 0 => Bonds::Nearest(k),
-                _ => return Err(cli_err(format!("--bonds '{}': expected cutoff, nearest:N, voronoi or voronoi-weighted", s))),
-            },
-        };
-        let qw = match bonds {
-            Bonds::Voronoi(_) => {
-                if cells.is_none() {
-                    let (nb, c) = voronoi_all(&eng, &bx, &a.thresholds)?;
-                    cells = Some(c);
-                    nb_cells = Some(nb);
-                }
-                structure::bond_order(nb_cells.as_ref().unwrap(), 6, bonds, cells.as_deref())
-            }
-            _ => {
-                let rc = a.cutoff.ok_or_else(|| cli_err("--bonds cutoff and nearest:N need --cutoff".into()))?;
-                check_cutoff("--cutoff", rc, &bx)?;
-                structure::bond_order(&eng.neighborhood(rc), 6, bonds, None)
-            }
-        };
-        let v: Vec<f64> = qw.iter().flat_map(|&(q, w)| [q, w]).collect();
-        let (sm, cn) = ordered_sums(&eng, ntypes, 2, |i, out| out.extend_from_slice(&v[2 * i..2 * i + 2]))?;
-        summary.insert(
-            "w6".into(),
-            json!({"bonds": format!("{:?}", bonds), "q6_mean": by_species(&names, &column(&sm, 2, 0), &column(&cn, 2, 0)), "w6_mean": by_species(&names, &column(&sm, 2, 1), &column(&cn, 2, 1))}),
-        );
-        cols.push((Analysis::W6, v));
-    }
+    let Structure { mut summary, mut cols, curves } = structure(&eng, &a.opts(), &names)?;
+    summary.insert("file".into(), json!(a.input.display().to_string()));
     if let Some(cur_frame) = current {
         let rc = a.cutoff.ok_or_else(|| cli_err("--compute strain/d2min needs --cutoff (the neighbor cutoff in the reference)".into()))?;
         check_cutoff("--cutoff", rc, &bx)?;
@@ -435,14 +345,7 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
             }
         }
     }
-    if a.computes.contains(&Analysis::Rdf) || a.computes.contains(&Analysis::Sq) {
-        check_cutoff("--rmax", a.rmax, &bx)?;
-        let g = rdf(comm, &eng, ntypes, a.rmax, a.bins);
-        let rho = natoms as f64 / bx.volume();
-        let conc: Vec<f64> = type_counts.iter().map(|c| c / natoms as f64).collect();
-        let sq = structure_factor(&g, &conc, rho);
-        summary.insert("rdf".into(), json!({"rmax": a.rmax, "bins": a.bins, "first_peak_r": g.first_peak(), "first_minimum_r": g.first_minimum(0)}));
-        summary.insert("sq".into(), json!({"first_peak_q": sq.sq_peak()}));
+    if let Some((g, sq)) = &curves {
         if comm.is_root() {
             if a.computes.contains(&Analysis::Rdf) {
                 if let Some(p) = &a.out {
@@ -480,6 +383,153 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
         }
     }
     Ok(Value::Object(summary))
+}
+
+/// What [`structure`] computes from one configuration.
+pub struct Opts {
+    pub computes: Vec<Analysis>,
+    pub cutoff: Option<f64>,
+    pub thresholds: Thresholds,
+    pub max_face_order: usize,
+    pub bonds: Option<String>,
+    pub rmax: f64,
+    pub bins: usize,
+}
+
+/// The results of [`structure`]: the JSON summary, per-atom columns (in
+/// owned order) by analysis, and g(r) with S(q) when asked.
+pub struct Structure {
+    pub summary: Map<String, Value>,
+    pub cols: Vec<(Analysis, Vec<f64>)>,
+    pub curves: Option<(Rdf, Rdf)>,
+}
+
+/// The static analyses of the engine's current configuration (collective):
+/// Voronoi and icosahedral clusters, coordination, Q6/Ŵ6, g(r) and S(q).
+/// The same code serves `glassmd analyze` and a run's `[analysis]`.
+pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> {
+    let comm = eng.comm;
+    let bx = eng.bx.clone();
+    let n = eng.atoms.nlocal;
+    let natoms = eng.natoms;
+    let ntypes = eng.masses.len();
+    let mut summary = Map::new();
+    summary.insert("natoms".into(), json!(natoms));
+    summary.insert("volume".into(), json!(bx.volume()));
+    summary.insert("boundary".into(), json!(bx.boundary_string()));
+    let mut type_counts = vec![0.0; ntypes];
+    for i in 0..n {
+        type_counts[eng.atoms.typ[i] as usize] += 1.0;
+    }
+    comm.sum_f64(&mut type_counts);
+    summary.insert("species".into(), json!(names[..ntypes].iter().zip(&type_counts).map(|(s, c)| (s.clone(), *c as u64)).collect::<BTreeMap<_, _>>()));
+    let faces = o.max_face_order.max(6) - 2;
+    // Per-atom columns, in the order of --compute.
+    let mut cols: Vec<(Analysis, Vec<f64>)> = Vec::new();
+    let mut cells: Option<Vec<VoroAtom>> = None;
+    let mut nb_cells: Option<crate::compute::Neighborhood> = None;
+
+    if o.computes.contains(&Analysis::Voronoi) || (o.computes.contains(&Analysis::W6) && o.cutoff.is_none() && o.bonds.is_none()) {
+        let (nb, c) = voronoi_all(eng, &bx, &o.thresholds)?;
+        let mut v = Vec::with_capacity(n * (2 + faces));
+        for cell in &c {
+            v.push(cell.volume);
+            v.push(cell.nfaces as f64);
+            v.extend((0..faces).map(|k| cell.index.get(k).copied().unwrap_or(0) as f64));
+        }
+        if o.computes.contains(&Analysis::Voronoi) {
+            summary.insert("voronoi".into(), voronoi_summary(comm, eng, &c, &names, ntypes));
+            summary.insert("icosahedral_clusters".into(), clusters(comm, eng, &nb, &c));
+            cols.push((Analysis::Voronoi, v));
+        }
+        cells = Some(c);
+        nb_cells = Some(nb);
+    }
+    if o.computes.contains(&Analysis::Cn) {
+        let (cut, how) = match o.cutoff {
+            Some(rc) => {
+                check_cutoff("--cutoff", rc, &bx)?;
+                (vec![vec![rc; ntypes]; ntypes], "given")
+            }
+            None => (first_minima(comm, eng, &bx, ntypes)?, "first minimum of the partial g(r)"),
+        };
+        let rc = cut.iter().flatten().copied().fold(0.0, f64::max);
+        let nb = eng.neighborhood(rc);
+        let c = structure::coordination(&nb, ntypes, &cut);
+        // Sums by centre type: total, and per neighbor type.
+        let mut sums = vec![0.0; ntypes * (ntypes + 1)];
+        let mut v = Vec::with_capacity(n);
+        for i in 0..n {
+            let t = eng.atoms.typ[i] as usize;
+            let tot: u32 = c[i].iter().sum();
+            v.push(tot as f64);
+            sums[t * (ntypes + 1)] += tot as f64;
+            for (u, &k) in c[i].iter().enumerate() {
+                sums[t * (ntypes + 1) + 1 + u] += k as f64;
+            }
+        }
+        comm.sum_f64(&mut sums);
+        let totals: Vec<f64> = (0..ntypes).map(|t| sums[t * (ntypes + 1)]).collect();
+        let mut partial = Map::new();
+        for t in 0..ntypes {
+            for u in 0..ntypes {
+                partial.insert(format!("{}-{}", names[t], names[u]), json!(if type_counts[t] > 0.0 { sums[t * (ntypes + 1) + 1 + u] / type_counts[t] } else { f64::NAN }));
+            }
+        }
+        let mut cuts = Map::new();
+        for t in 0..ntypes {
+            for u in t..ntypes {
+                cuts.insert(format!("{}-{}", names[t], names[u]), json!(cut[t][u]));
+            }
+        }
+        summary.insert("cn".into(), json!({"cutoff": cuts, "cutoff_from": how, "mean": by_species(&names, &totals, &type_counts), "partial": partial}));
+        cols.push((Analysis::Cn, v));
+    }
+    if o.computes.contains(&Analysis::W6) {
+        let bonds = match (o.bonds.as_deref(), o.cutoff) {
+            (Some("cutoff"), _) | (None, Some(_)) => Bonds::Cutoff,
+            (Some("voronoi"), _) | (None, None) => Bonds::Voronoi(false),
+            (Some("voronoi-weighted"), _) => Bonds::Voronoi(true),
+            (Some(s), _) => match s.strip_prefix("nearest:").and_then(|k| k.parse().ok()) {
+                Some(k) if k > 0 => Bonds::Nearest(k),
+                _ => return Err(cli_err(format!("--bonds '{}': expected cutoff, nearest:N, voronoi or voronoi-weighted", s))),
+            },
+        };
+        let qw = match bonds {
+            Bonds::Voronoi(_) => {
+                if cells.is_none() {
+                    let (nb, c) = voronoi_all(eng, &bx, &o.thresholds)?;
+                    cells = Some(c);
+                    nb_cells = Some(nb);
+                }
+                structure::bond_order(nb_cells.as_ref().unwrap(), 6, bonds, cells.as_deref())
+            }
+            _ => {
+                let rc = o.cutoff.ok_or_else(|| cli_err("--bonds cutoff and nearest:N need --cutoff".into()))?;
+                check_cutoff("--cutoff", rc, &bx)?;
+                structure::bond_order(&eng.neighborhood(rc), 6, bonds, None)
+            }
+        };
+        let v: Vec<f64> = qw.iter().flat_map(|&(q, w)| [q, w]).collect();
+        let (sm, cn) = ordered_sums(eng, ntypes, 2, |i, out| out.extend_from_slice(&v[2 * i..2 * i + 2]))?;
+        summary.insert(
+            "w6".into(),
+            json!({"bonds": format!("{:?}", bonds), "q6_mean": by_species(&names, &column(&sm, 2, 0), &column(&cn, 2, 0)), "w6_mean": by_species(&names, &column(&sm, 2, 1), &column(&cn, 2, 1))}),
+        );
+        cols.push((Analysis::W6, v));
+    }
+    let mut curves = None;
+    if o.computes.contains(&Analysis::Rdf) || o.computes.contains(&Analysis::Sq) {
+        check_cutoff("--rmax", o.rmax, &bx)?;
+        let g = rdf(comm, eng, ntypes, o.rmax, o.bins);
+        let rho = natoms as f64 / bx.volume();
+        let conc: Vec<f64> = type_counts.iter().map(|c| c / natoms as f64).collect();
+        let sq = structure_factor(&g, &conc, rho);
+        summary.insert("rdf".into(), json!({"rmax": o.rmax, "bins": o.bins, "first_peak_r": g.first_peak(), "first_minimum_r": g.first_minimum(0)}));
+        summary.insert("sq".into(), json!({"first_peak_q": sq.sq_peak()}));
+        curves = Some((g, sq));
+    }
+    Ok(Structure { summary, cols, curves })
 }
 
 /// Voronoi cells of every owned atom: the neighborhood grows until every
