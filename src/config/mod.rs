@@ -58,6 +58,9 @@ pub struct Deck {
     /// Trajectories and checkpoints (`[output]`).
     #[serde(default)]
     pub output: OutputSection,
+    /// Structure analyses during the run (`[analysis]`).
+    #[serde(default)]
+    pub analysis: Option<AnalysisSection>,
     /// Named sets of atoms (`[[group]]`), defined in order at the start.
     #[serde(default, rename = "group")]
     pub groups: Vec<GroupSpec>,

@@ -91,6 +91,52 @@ pub struct NeighborSection {
     #[serde(default = "default_sort")]
     pub sort_every: u64,
 }
+/// `[analysis]`: structure analyses during a run (the same code as
+/// `glassmd analyze`): every `every` MD steps and after the named stages
+/// (`record`, `minimize` or `nve` stages with a `name`), a row of summary
+/// values (icosahedral fractions and clusters, mean CN, Q6/Ŵ6, volumes,
+/// g(r) and S(q) peaks) goes to `file`; after a named stage the values also
+/// go to results.json under `analysis_<name>`, so `summarize` averages
+/// them over samples.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisSection {
+    /// voronoi, cn, w6, rdf, sq.
+    pub compute: Vec<String>,
+    #[serde(default)]
+    pub every: u64,
+    #[serde(default)]
+    pub stages: Vec<String>,
+    /// Neighbor cutoff of cn and w6 (Å); absent: cn at the partial g(r)
+    /// minima, w6 over Voronoi neighbors.
+    #[serde(default)]
+    pub cutoff: Option<f64>,
+    #[serde(default = "default_analysis_file")]
+    pub file: String,
+    #[serde(default)]
+    pub face_threshold: f64,
+    #[serde(default)]
+    pub relative_face_threshold: f64,
+    #[serde(default)]
+    pub edge_threshold: f64,
+    /// cutoff, nearest:N, voronoi, voronoi-weighted.
+    #[serde(default)]
+    pub bonds: Option<String>,
+    #[serde(default = "default_rmax")]
+    pub rmax: f64,
+    #[serde(default = "default_bins")]
+    pub bins: usize,
+}
+fn default_analysis_file() -> String {
+    "analysis.csv".into()
+}
+fn default_rmax() -> f64 {
+    8.0
+}
+fn default_bins() -> usize {
+    200
+}
+
 /// `[domain]`: how ranks divide the box.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1180,6 +1180,17 @@ impl Stage {
             _ => crate::fix::BoxChange::default(),
         }
     }
+    /// The name a stage reports under: a `record` stage's, or the `name`
+    /// of an `nve` or `minimize` stage.
+    pub fn report_name(&self) -> Option<&str> {
+        match self {
+            Stage::Nve(v) => v.name.as_deref(),
+            Stage::Minimize(m) => m.name.as_deref(),
+            Stage::Record(r) => Some(&r.name),
+            _ => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Stage::Velocity(_) => "velocity",

@@ -127,6 +127,9 @@ impl Deck {
         if let Some(c) = &o.checkpoint {
             out.push(("output.checkpoint.file".into(), c.file.clone()));
         }
+        if let Some(a) = &self.analysis {
+            out.push(("analysis.file".into(), a.file.clone()));
+        }
         for (k, st) in self.stages.iter().enumerate() {
             let files: Vec<&String> = match st {
                 Stage::WriteData(w) => vec![&w.file],
@@ -165,6 +168,46 @@ impl Deck {
         if let Some(m) = lim.max_memory_gib {
             if !(m > 0.0) {
                 return kerr("limits.max_memory_gib", format!("must be > 0, got {}", N(m)));
+            }
+        }
+        if let Some(a) = &self.analysis {
+            for c in &a.compute {
+                match crate::run::analyze::NAMES.iter().find(|n| n.0 == c.as_str()) {
+                    None => return kerr("analysis.compute", format!("unknown analysis '{}' (known in a run: voronoi, cn, w6, rdf, sq)", c)),
+                    Some((_, k)) if !k.in_run() => return kerr("analysis.compute", format!("'{}' needs a reference or a trajectory; use glassmd analyze on the run's files", c)),
+                    _ => {}
+                }
+            }
+            if a.compute.is_empty() {
+                return kerr("analysis.compute", "names no analysis".into());
+            }
+            if a.every == 0 && a.stages.is_empty() {
+                return kerr("analysis", "needs every = N steps or stages = [names], or both".into());
+            }
+            let named: Vec<&str> = self.stages.iter().filter_map(|s| s.report_name()).collect();
+            if let Some(n) = a.stages.iter().find(|n| !named.contains(&n.as_str())) {
+                return kerr("analysis.stages", format!("no stage is named '{}' (named stages: {})", n, if named.is_empty() { "none".to_string() } else { named.join(", ") }));
+            }
+            if let Some(c) = a.cutoff {
+                if !(c > 0.0 && c <= 50.0) {
+                    return kerr("analysis.cutoff", format!("must be > 0 and at most 50 A, got {}", N(c)));
+                }
+            }
+            if !(a.rmax > 0.0 && a.rmax <= 50.0) || a.bins == 0 {
+                return kerr("analysis.rmax", format!("rmax = {} must be > 0 and at most 50 A, and bins at least 1", N(a.rmax)));
+            }
+            for (k, v) in [("face_threshold", a.face_threshold), ("relative_face_threshold", a.relative_face_threshold), ("edge_threshold", a.edge_threshold)] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return kerr(&format!("analysis.{}", k), format!("must be a finite number >= 0, got {}", N(v)));
+                }
+            }
+            if let Some(b) = &a.bonds {
+                if !(["cutoff", "voronoi", "voronoi-weighted"].contains(&b.as_str()) || b.strip_prefix("nearest:").and_then(|k| k.parse::<usize>().ok()).is_some_and(|k| k > 0)) {
+                    return kerr("analysis.bonds", format!("'{}': expected cutoff, nearest:N, voronoi or voronoi-weighted", b));
+                }
+                if (b == "cutoff" || b.starts_with("nearest:")) && a.cutoff.is_none() {
+                    return kerr("analysis.bonds", format!("'{}' needs analysis.cutoff", b));
+                }
             }
         }
         if let Some(b) = self.domain.balance {

@@ -70,6 +70,11 @@ impl Analysis {
             _ => Vec::new(),
         }
     }
+    /// Whether a run's `[analysis]` can compute it (one configuration, no
+    /// reference).
+    pub fn in_run(self) -> bool {
+        matches!(self, Analysis::Voronoi | Analysis::Cn | Analysis::W6 | Analysis::Rdf | Analysis::Sq)
+    }
     fn dynamic(self) -> bool {
         matches!(self, Analysis::Msd | Analysis::Fs)
     }
@@ -530,6 +535,49 @@ pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> 
         curves = Some((g, sq));
     }
     Ok(Structure { summary, cols, curves })
+}
+
+/// The summary's scalar values, flat (for a CSV row and results.json):
+/// `ico_fraction_<sp>`, `volume_<sp>`, `ico_centres`, `ico_clusters`,
+/// `ico_cluster_mean`, `ico_cluster_mean_linked`, `ico_cluster_largest`,
+/// `cn_<sp>`, `cn_<a>_<b>` (b around a), `q6_<sp>`, `w6_<sp>`,
+/// `rdf_peak_r`, `sq_peak_q` (species `all` and by name).
+pub fn flatten(summary: &Map<String, Value>) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    let mut by = |prefix: &str, v: Option<&Value>| {
+        if let Some(Value::Object(m)) = v {
+            for (k, x) in m {
+                if let Some(f) = x.as_f64() {
+                    out.insert(format!("{}_{}", prefix, k.replace('-', "_")), f);
+                }
+            }
+        }
+    };
+    let at = |path: &[&str]| -> Option<&Value> {
+        let mut v = summary.get(path[0])?;
+        for p in &path[1..] {
+            v = v.get(p)?;
+        }
+        Some(v)
+    };
+    by("ico_fraction", at(&["voronoi", "icosahedral_fraction"]));
+    by("volume", at(&["voronoi", "mean_volume"]));
+    by("cn", at(&["cn", "mean"]));
+    by("cn", at(&["cn", "partial"]));
+    by("q6", at(&["w6", "q6_mean"]));
+    by("w6", at(&["w6", "w6_mean"]));
+    for (key, name) in [("centres", "ico_centres"), ("clusters", "ico_clusters"), ("mean_size", "ico_cluster_mean"), ("mean_size_linked", "ico_cluster_mean_linked"), ("largest", "ico_cluster_largest")] {
+        if let Some(f) = at(&["icosahedral_clusters", key]).and_then(Value::as_f64) {
+            out.insert(name.to_string(), f);
+        }
+    }
+    if let Some(f) = at(&["rdf", "first_peak_r"]).and_then(Value::as_f64) {
+        out.insert("rdf_peak_r".into(), f);
+    }
+    if let Some(f) = at(&["sq", "first_peak_q"]).and_then(Value::as_f64) {
+        out.insert("sq_peak_q".into(), f);
+    }
+    out
 }
 
 /// Voronoi cells of every owned atom: the neighborhood grows until every

@@ -67,6 +67,8 @@ pub(super) struct Output {
     pub(super) extras: Vec<Scalar>,
     /// Names of the deck's groups (checkpointed: a restart must agree).
     pub(super) groups: Vec<String>,
+    /// The deck's `[analysis]`.
+    pub(super) analysis: Option<InSitu>,
 }
 
 impl Output {
@@ -74,6 +76,9 @@ impl Output {
     /// rows stream to rank 0 in id order, one block at a time.
     pub(super) fn frames(&mut self, eng: &mut Engine) -> Result<()> {
         let step = eng.step;
+        if let Some(a) = self.analysis.as_mut().filter(|a| a.due(step)) {
+            a.evaluate(eng, &self.elements, self.stage, "every")?;
+        }
         let due: Vec<usize> = (0..self.trajectories.len()).filter(|&k| step % self.trajectories[k].every == 0 && self.trajectories[k].last_step != Some(step)).collect();
         if due.is_empty() {
             return Ok(());
@@ -376,5 +381,110 @@ pub(super) fn write_data(eng: &Engine, path: &Path) -> Result<()> {
     match w {
         Some(w) => w.commit(),
         None => Ok(()),
+    }
+}
+
+/// A deck's `[analysis]` during the run: the static analyses of
+/// `glassmd analyze` every `every` MD steps and after named stages, one
+/// CSV row each (`step,time,stage,label` then the summary's flat values),
+/// rewritten atomically after each row; after a named stage the values
+/// also go to results.json under `analysis_<name>`.
+pub(super) struct InSitu {
+    pub(super) opts: super::analyze::Opts,
+    pub(super) every: u64,
+    pub(super) stages: Vec<String>,
+    pub(super) target: PathBuf,
+    header: Vec<String>,
+    rows: Vec<String>,
+    last_step: Option<u64>,
+}
+
+impl InSitu {
+    pub(super) fn new(spec: &crate::config::AnalysisSection, target: PathBuf) -> InSitu {
+        let computes = super::analyze::parse_computes(&spec.compute).unwrap_or_default();
+        InSitu {
+            opts: super::analyze::Opts {
+                computes,
+                cutoff: spec.cutoff,
+                thresholds: crate::analysis::voronoi::Thresholds { face_area: spec.face_threshold, relative_face_area: spec.relative_face_threshold, edge_length: spec.edge_threshold },
+                max_face_order: 6,
+                bonds: spec.bonds.clone(),
+                rmax: spec.rmax,
+                bins: spec.bins,
+            },
+            every: spec.every,
+            stages: spec.stages.clone(),
+            target,
+            header: Vec::new(),
+            rows: Vec::new(),
+            last_step: None,
+        }
+    }
+
+    /// After a restart at `step`: keep the rows the file has up to it.
+    pub(super) fn resume(&mut self, step: u64) {
+        let Ok(text) = std::fs::read_to_string(&self.target) else { return };
+        let mut lines = text.lines();
+        if let Some(h) = lines.next() {
+            self.header = h.split(',').skip(4).map(str::to_string).collect();
+        }
+        self.rows = lines.filter(|l| l.split(',').next().and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| s <= step)).map(str::to_string).collect();
+        self.last_step = Some(step);
+    }
+
+    /// Analyse the current configuration (collective) and add its row;
+    /// returns the flat values (on rank 0; empty elsewhere).
+    pub(super) fn evaluate(&mut self, eng: &Engine, names: &[String], stage: usize, label: &str) -> Result<std::collections::BTreeMap<String, f64>> {
+        let t0 = Instant::now();
+        let names: Vec<String> = if names.len() >= eng.masses.len() { names.to_vec() } else { (1..=eng.masses.len()).map(|t| t.to_string()).collect() };
+        let st = super::analyze::structure(eng, &self.opts, &names)?;
+        self.last_step = Some(eng.step);
+        if !eng.comm.is_root() {
+            return Ok(Default::default());
+        }
+        let vals = super::analyze::flatten(&st.summary);
+        if self.header.is_empty() {
+            self.header = vals.keys().cloned().collect();
+        }
+        let mut row = format!("{},{},{},{}", eng.step, eng.time, stage, label);
+        for k in &self.header {
+            row += &format!(",{}", vals.get(k).copied().unwrap_or(f64::NAN));
+        }
+        self.rows.push(row);
+        let head = format!("step,time,stage,label,{}", self.header.join(","));
+        crate::io::write_atomic(&self.target, |w| {
+            writeln!(w, "{}", head)?;
+            for r in &self.rows {
+                writeln!(w, "{}", r)?;
+            }
+            Ok(())
+        })?;
+        log::debug!("analysis at step {} ({}) in {:.3} s", eng.step, label, t0.elapsed().as_secs_f64());
+        Ok(vals)
+    }
+
+    pub(super) fn due(&self, step: u64) -> bool {
+        self.every > 0 && step % self.every == 0 && self.last_step != Some(step)
+    }
+}
+
+impl Output {
+    /// The in-situ analysis after a named stage (collective).
+    pub(super) fn analysis_after(&mut self, eng: &Engine, name: &str) -> Result<()> {
+        let Some(a) = self.analysis.as_mut() else { return Ok(()) };
+        if !a.stages.iter().any(|s| s == name) {
+            return Ok(());
+        }
+        let vals = a.evaluate(eng, &self.elements, self.stage, name)?;
+        if self.root {
+            let key = format!("analysis_{}", name);
+            for (q, v) in &vals {
+                self.results.set(&key, q, *v);
+            }
+            let show: Vec<String> = vals.iter().filter(|(q, _)| q.starts_with("ico_fraction") || q.starts_with("ico_cluster") || q.starts_with("w6_all")).map(|(q, x)| format!("{} = {:.6}", q, x)).collect();
+            log::info!("analysis {}: {}", name, show.join(", "));
+            self.results.write()?;
+        }
+        Ok(())
     }
 }

@@ -262,6 +262,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
         stage: 0,
         extras,
         groups: groups.names().to_vec(),
+        analysis: deck.analysis.as_ref().map(|a| super::output::InSitu::new(a, resolve_in(dir, &a.file))),
     };
     // One thermostat for the whole deck: its state carries across stages.
     let mut chain = NoseHooverChain::new();
@@ -307,6 +308,9 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             out.stage_volume0 = st.stage_volume0;
             out.stage_box0 = st.stage_box0;
             out.loading = st.loading;
+            if let Some(a) = out.analysis.as_mut() {
+                a.resume(eng.step);
+            }
             if root {
                 console::line(&Thermo::log_header());
             }
@@ -569,6 +573,9 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             Ok(())
         })();
         res.map_err(|e| deck.runtime_error(k, e))?;
+        if let Some(name) = stage.report_name() {
+            out.analysis_after(&eng, name).map_err(|e| deck.runtime_error(k, e))?;
+        }
         stage_rows.push(std::mem::take(&mut out.rows));
     }
     if initial_pending {
