@@ -1416,7 +1416,11 @@ impl<'c> Engine<'c> {
         let t0 = Instant::now();
         self.compute_values.clear();
         for c in computes {
-            if let Some(rc) = c.needs(&self.compute_settings).cutoff {
+            let needs = c.needs(&self.compute_settings);
+            if needs.alone {
+                let v = c.evaluate_alone(self);
+                self.compute_values.insert(c.name(), v);
+            } else if let Some(rc) = needs.cutoff {
                 let nb = self.neighborhood(rc);
                 let v = c.evaluate(self, &nb);
                 self.compute_values.insert(c.name(), v);

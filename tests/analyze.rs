@@ -506,3 +506,41 @@ fn in_situ_analysis_matches_the_command() {
     assert_eq!(l2[0], lines[0]);
     assert_eq!(l2[1], lines[1], "step-0 analysis differs on 2 ranks");
 }
+
+/// Snapshot fields `voronoi` and `w6`: the step-0 frame of a run holds
+/// the numbers `glassmd analyze` gives for the data file it started from.
+#[test]
+fn snapshot_fields_voronoi_and_w6() {
+    let d = tempdir();
+    let extra = "[output]\nsnapshot = { file = \"traj.h5\", every = 20, fields = [\"position\", \"voronoi\", \"w6\"] }\n\n\
+                 [[stage]]\nkind = \"nve\"\nsteps = 20\ntimestep = 0.002\n";
+    let deck = write_deck(d.path(), &glass(), "p,p,p", "eam/fs", "CuZr_mm.eam.fs", &["Cu", "Zr"], extra);
+    ok(&glassmd(2, 1, &["run", deck.to_str().unwrap()], d.path()));
+    ok(&glassmd(1, 1, &["convert", "traj.h5", "--to", "dump", "--frames", "0", "--out", "f0.dump"], d.path()));
+    run(d.path(), &["analyze", glass().to_str().unwrap(), "--compute", "voronoi,w6", "--dump", "cmd.dump"]);
+    // The H5MD frame can be analysed directly too.
+    run(d.path(), &["analyze", "traj.h5", "--frame", "0", "--compute", "voronoi,w6", "--dump", "h5.dump"]);
+    let text = std::fs::read_to_string(d.path().join("f0.dump")).unwrap();
+    let cols: Vec<&str> = text.lines().find(|l| l.starts_with("ITEM: ATOMS")).unwrap().split_whitespace().skip(2).collect();
+    let at = |c: &str| cols.iter().position(|x| *x == c).unwrap_or_else(|| panic!("no column {} in {:?}", c, cols));
+    // Rows keyed by id; the text `element` column reads as NaN.
+    let snap: BTreeMap<u64, Vec<f64>> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("ITEM: ATOMS"))
+        .skip(1)
+        .map(|l| {
+            let v: Vec<f64> = l.split_whitespace().map(|t| t.parse().unwrap_or(f64::NAN)).collect();
+            (v[0] as u64, v)
+        })
+        .collect();
+    for other in ["cmd.dump", "h5.dump"] {
+        let cmd = read_dump(&d.path().join(other));
+        for (id, r) in &cmd {
+            let s = &snap[id];
+            for (k, c) in ["vol", "nfaces", "n3", "n4", "n5", "n6", "q6", "w6"].iter().enumerate() {
+                let (a, b) = (s[at(c)], r[2 + k]);
+                assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-3), "{}: atom {} {}: snapshot {} vs analyze {}", other, id, c, a, b);
+            }
+        }
+    }
+}

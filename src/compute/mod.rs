@@ -17,8 +17,10 @@
 //! reneighboring), however far beyond the potential's they reach, and a
 //! full neighbor list — and calls [`PerAtomCompute::evaluate`] once; `row`
 //! then reads the values it left (`Engine::compute_values`). `coord`
-//! (coordination number) is the first such compute; Voronoi, g(r) and
-//! order parameters follow the same path.
+//! (coordination number) is the first such compute. `voronoi` and `w6`
+//! (`order.rs`) build their own neighborhoods (`Needs::alone`: a
+//! tessellation grows its neighborhood until every cell closes) with the
+//! code of `glassmd analyze`.
 //!
 //! To add a per-atom quantity: one file here implementing
 //! [`PerAtomCompute`], and its entry in [`PER_ATOM`]; a setting it takes
@@ -29,6 +31,7 @@
 pub mod coord;
 pub mod groups;
 pub mod ke;
+pub mod order;
 
 use crate::engine::Engine;
 use crate::system::group::Sel;
@@ -43,6 +46,9 @@ pub struct Needs {
     /// Every neighbor within this distance (Å) of each atom: ghosts to
     /// it and a full list ([`Neighborhood`]).
     pub cutoff: Option<f64>,
+    /// The compute builds what it needs itself (a Voronoi tessellation
+    /// grows its own neighborhood): [`PerAtomCompute::evaluate_alone`].
+    pub alone: bool,
 }
 
 impl Needs {
@@ -59,6 +65,26 @@ pub struct Settings {
     /// Cutoff of the `coord` field, Å (LAMMPS `compute coord/atom cutoff`).
     #[serde(default = "default_coord_cutoff")]
     pub coord_cutoff: f64,
+    /// Bonds of the `w6` field within this cutoff (Å); absent: the
+    /// Voronoi neighbors.
+    #[serde(default)]
+    pub w6_cutoff: Option<f64>,
+    /// Voronoi face-area threshold of the `voronoi` field (Å², OVITO's
+    /// `face_threshold`).
+    #[serde(default)]
+    pub voronoi_face_threshold: f64,
+    /// Relative face-area threshold (OVITO's `relative_face_threshold`).
+    #[serde(default)]
+    pub voronoi_relative_face_threshold: f64,
+    /// Edge-length threshold (Å, OVITO's `edge_threshold`).
+    #[serde(default)]
+    pub voronoi_edge_threshold: f64,
+}
+
+impl Settings {
+    pub fn voronoi_thresholds(&self) -> crate::analysis::voronoi::Thresholds {
+        crate::analysis::voronoi::Thresholds { face_area: self.voronoi_face_threshold, relative_face_area: self.voronoi_relative_face_threshold, edge_length: self.voronoi_edge_threshold }
+    }
 }
 
 fn default_coord_cutoff() -> f64 {
@@ -67,7 +93,7 @@ fn default_coord_cutoff() -> f64 {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { coord_cutoff: default_coord_cutoff() }
+        Settings { coord_cutoff: default_coord_cutoff(), w6_cutoff: None, voronoi_face_threshold: 0.0, voronoi_relative_face_threshold: 0.0, voronoi_edge_threshold: 0.0 }
     }
 }
 
@@ -120,13 +146,18 @@ pub trait PerAtomCompute: Sync {
     fn evaluate(&self, _eng: &Engine, _nb: &Neighborhood) -> Vec<f64> {
         Vec::new()
     }
+    /// For a compute that builds its own neighborhood (`Needs::alone`):
+    /// the values of every owned atom (collective).
+    fn evaluate_alone(&self, _eng: &Engine) -> Vec<f64> {
+        Vec::new()
+    }
     /// Append the values of owned atom `i` (as many as `columns`).
     fn row(&self, eng: &Engine, i: usize, out: &mut Vec<f64>);
 }
 
 /// Every per-atom compute, in the order their columns follow the
 /// built-in fields. At most 32 (a bit each in `io::frames::Fields`).
-pub static PER_ATOM: &[&dyn PerAtomCompute] = &[&groups::GroupMask, &ke::KineticEnergy, &coord::Coordination];
+pub static PER_ATOM: &[&dyn PerAtomCompute] = &[&groups::GroupMask, &ke::KineticEnergy, &coord::Coordination, &order::Voronoi, &order::W6];
 
 /// Index of the per-atom compute called `name`.
 pub fn find(name: &str) -> Option<usize> {

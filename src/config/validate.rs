@@ -156,6 +156,16 @@ impl Deck {
         if !(self.compute.coord_cutoff > 0.0 && self.compute.coord_cutoff <= 50.0) {
             return kerr("compute.coord_cutoff", format!("must be > 0 and at most 50 A, got {}", N(self.compute.coord_cutoff)));
         }
+        if let Some(c) = self.compute.w6_cutoff {
+            if !(c > 0.0 && c <= 50.0) {
+                return kerr("compute.w6_cutoff", format!("must be > 0 and at most 50 A, got {}", N(c)));
+            }
+        }
+        for (k, v) in [("voronoi_face_threshold", self.compute.voronoi_face_threshold), ("voronoi_relative_face_threshold", self.compute.voronoi_relative_face_threshold), ("voronoi_edge_threshold", self.compute.voronoi_edge_threshold)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return kerr(&format!("compute.{}", k), format!("must be a finite number >= 0, got {}", N(v)));
+            }
+        }
         if !(lim.max_temperature > 0.0) {
             return kerr("limits.max_temperature", format!("must be > 0 K, got {}", N(lim.max_temperature)));
         }

@@ -582,7 +582,7 @@ pub fn flatten(summary: &Map<String, Value>) -> BTreeMap<String, f64> {
 
 /// Voronoi cells of every owned atom: the neighborhood grows until every
 /// cell is closed by neighbors inside it.
-fn voronoi_all(eng: &Engine, bx: &SimBox, th: &Thresholds) -> Result<(crate::compute::Neighborhood, Vec<VoroAtom>)> {
+pub fn voronoi_all(eng: &Engine, bx: &SimBox, th: &Thresholds) -> Result<(crate::compute::Neighborhood, Vec<VoroAtom>)> {
     let spacing = (bx.volume() / eng.natoms.max(1) as f64).cbrt();
     let mut rc = 1.9 * spacing;
     let n = eng.atoms.nlocal;

@@ -90,7 +90,8 @@ impl Output {
         let mut with_cutoff: Vec<&'static dyn crate::compute::PerAtomCompute> = Vec::new();
         for &k in &due {
             for c in self.trajectories[k].fields.per_atom_computes() {
-                if c.needs(&eng.compute_settings).cutoff.is_some() && !with_cutoff.iter().any(|o| o.name() == c.name()) {
+                let needs = c.needs(&eng.compute_settings);
+                if (needs.cutoff.is_some() || needs.alone) && !with_cutoff.iter().any(|o| o.name() == c.name()) {
                     with_cutoff.push(c);
                 }
             }
