@@ -61,6 +61,57 @@ pub enum PlotCmd {
         #[arg(long)]
         micro: bool,
     },
+    /// g(r) curves of `glassmd analyze --compute rdf` (rdf.csv) as SVG.
+    Rdf {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Columns to draw (prefixes, comma-separated; default g_).
+        #[arg(long, value_name = "A,B,...")]
+        columns: Option<String>,
+        #[arg(long, value_name = "A,B,...")]
+        labels: Option<String>,
+    },
+    /// S(q) curves (the sq output of glassmd analyze) as SVG.
+    Sq {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_name = "A,B,...")]
+        columns: Option<String>,
+        #[arg(long, value_name = "A,B,...")]
+        labels: Option<String>,
+    },
+    /// MSD (default) or F_s(q,t) (--fs) of dynamics.csv against log10 time, as SVG.
+    Dynamics {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Draw F_s(q,t) instead of the MSD.
+        #[arg(long)]
+        fs: bool,
+        #[arg(long, value_name = "A,B,...")]
+        labels: Option<String>,
+    },
+    /// Histogram of the most common Voronoi indices from saved JSON
+    /// summaries of `glassmd analyze --compute voronoi`.
+    Voronoi {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Centre species (all, or an element name).
+        #[arg(long, default_value = "all")]
+        species: String,
+        /// How many indices.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        #[arg(long, value_name = "A,B,...")]
+        labels: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -567,6 +618,38 @@ pub fn main() -> i32 {
         Cmd::Plot { what: PlotCmd::StressStrain { files, out, stress, labels, mean, true_strain } } => {
             if comm.is_root() {
                 crate::analysis::curves::plot(files, out, stress.as_deref(), labels.as_deref(), *mean, *true_strain).map(|lines| {
+                    for line in lines {
+                        println!("{}", line);
+                    }
+                    println!("wrote {}", out.display());
+                })
+            } else {
+                Ok(())
+            }
+        }
+        Cmd::Plot { what: w @ (PlotCmd::Rdf { .. } | PlotCmd::Sq { .. } | PlotCmd::Dynamics { .. } | PlotCmd::Voronoi { .. }) } => {
+            if comm.is_root() {
+                use crate::analysis::plots::{index_histogram, plot_columns};
+                let split = |c: &Option<String>, d: &str| -> Vec<String> { c.as_deref().unwrap_or(d).split(',').map(|s| s.trim().to_string()).collect() };
+                let res = match w {
+                    PlotCmd::Rdf { files, out, columns, labels } => {
+                        let cols = split(columns, "g_");
+                        let p: Vec<&str> = cols.iter().map(String::as_str).collect();
+                        plot_columns(files, labels.as_deref(), &p, out, "radial distribution", "r (Å)", "g(r)", false).map(|l| (l, out))
+                    }
+                    PlotCmd::Sq { files, out, columns, labels } => {
+                        let cols = split(columns, "s_");
+                        let p: Vec<&str> = cols.iter().map(String::as_str).collect();
+                        plot_columns(files, labels.as_deref(), &p, out, "structure factor", "q (1/Å)", "S(q)", false).map(|l| (l, out))
+                    }
+                    PlotCmd::Dynamics { files, out, fs, labels } => {
+                        let (p, y) = if *fs { ("fs_", "F_s(q,t)") } else { ("msd_", "MSD (Å²)") };
+                        plot_columns(files, labels.as_deref(), &[p], out, if *fs { "self-intermediate scattering" } else { "mean squared displacement" }, "log10 t (ps)", y, true).map(|l| (l, out))
+                    }
+                    PlotCmd::Voronoi { files, out, species, top, labels } => index_histogram(files, labels.as_deref(), species, *top, out).map(|l| (l, out)),
+                    _ => unreachable!(),
+                };
+                res.map(|(lines, out)| {
                     for line in lines {
                         println!("{}", line);
                     }

@@ -393,6 +393,13 @@ fn msd_matches_lammps_rerun() {
     assert_eq!(rows[0][1], 0.0);
     assert_eq!(rows[0][4], 1.0);
     assert!(rows[10][4] < rows[1][4] && rows[10][1] > rows[1][1]);
+    for fs in [false, true] {
+        let mut args = vec!["plot", "dynamics", "dyn1.csv", "--out", "d.svg"];
+        if fs {
+            args.push("--fs");
+        }
+        assert!(ok(&glassmd(1, 1, &args, d.path())).contains("wrote d.svg"));
+    }
     if !lammps() {
         return;
     }
@@ -543,4 +550,29 @@ fn snapshot_fields_voronoi_and_w6() {
             }
         }
     }
+}
+
+/// The plots of analysis outputs: g(r), S(q), MSD and F_s, index bars.
+#[test]
+fn analysis_plots() {
+    let d = tempdir();
+    let g = glass();
+    let out = ok(&glassmd(1, 1, &["analyze", g.to_str().unwrap(), "--elements", "Cu", "Zr", "--compute", "rdf,sq,voronoi", "--out", "rdf.csv", "--sq-out", "sq.csv"], d.path()));
+    std::fs::write(d.path().join("summary.json"), out.lines().last().unwrap()).unwrap();
+    let sum = last_json(&out);
+    let q1 = sum["sq"]["first_peak_q"].as_f64().unwrap();
+    assert!((2.5..3.0).contains(&q1), "first S(q) peak of a CuZr glass at {} 1/Å", q1);
+    assert!(std::fs::read_to_string(d.path().join("sq.csv")).unwrap().starts_with("q,s_total,s_1_1,s_1_2,s_2_2\n"));
+    for args in [
+        vec!["plot", "rdf", "rdf.csv", "--out", "g.svg"],
+        vec!["plot", "sq", "sq.csv", "--columns", "s_total", "--out", "s.svg"],
+        vec!["plot", "voronoi", "summary.json", "summary.json", "--labels", "a,b", "--species", "Cu", "--out", "v.svg"],
+    ] {
+        let o = ok(&glassmd(1, 1, &args, d.path()));
+        assert!(o.contains("wrote"), "{}", o);
+        let svg = std::fs::read_to_string(d.path().join(args[args.len() - 1])).unwrap();
+        assert!(svg.starts_with("<svg") && svg.len() > 5000, "{}", args.join(" "));
+    }
+    let o = ok(&glassmd(1, 1, &["plot", "voronoi", "summary.json", "--species", "Cu", "--out", "v1.svg"], d.path()));
+    assert!(o.contains("most common <0,0,12,0>"), "{}", o);
 }

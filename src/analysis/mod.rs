@@ -7,6 +7,7 @@
 
 pub mod curves;
 pub mod indentation;
+pub mod plots;
 pub mod scaling;
 pub mod structure;
 pub mod steinhardt;

@@ -824,6 +824,8 @@ pub struct Rdf {
     /// g_total, then g_ab for a ≤ b.
     pub g: Vec<Vec<f64>>,
     pub labels: Vec<String>,
+    /// Name of the first column: `r` (Å), or `q` (1/Å) for S(q).
+    pub xname: &'static str,
 }
 
 impl Rdf {
@@ -832,7 +834,7 @@ impl Rdf {
     }
     fn write(&self, path: &Path) -> Result<()> {
         crate::io::write_atomic(path, |w| {
-            writeln!(w, "r,{}", self.labels.join(","))?;
+            writeln!(w, "{},{}", self.xname, self.labels.join(","))?;
             for k in 0..self.bins {
                 write!(w, "{}", self.r(k))?;
                 for g in &self.g {
@@ -894,7 +896,7 @@ pub fn rdf(comm: &dyn Comm, eng: &Engine, ntypes: usize, rmax: f64, bins: usize)
             labels.push(format!("g_{}_{}", a + 1, b + 1));
         }
     }
-    Rdf { ntypes, rmax, bins, g, labels }
+    Rdf { ntypes, rmax, bins, g, labels, xname: "r" }
 }
 
 /// Per-pair cutoffs at the first minimum of each partial g(r).
@@ -938,7 +940,7 @@ pub fn structure_factor(g: &Rdf, conc: &[f64], rho: f64) -> Rdf {
         }
     }
     // Stored on the same type as g: "r" is q here.
-    Rdf { ntypes: g.ntypes, rmax: qmax, bins: nq, g: out, labels }
+    Rdf { ntypes: g.ntypes, rmax: qmax, bins: nq, g: out, labels, xname: "q" }
 }
 
 
