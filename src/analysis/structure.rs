@@ -27,9 +27,11 @@ pub struct VoroAtom {
     pub nfaces: u32,
     /// n3, n4, … (faces with 3, 4, … edges).
     pub index: [u32; INDEX_WIDTH],
-    /// Kept faces shared with atoms: the neighbor's index in the
-    /// neighborhood and the face's area.
-    pub neighbors: Vec<(u32, f64)>,
+    /// Kept faces shared with atoms: the neighbor's id, the face's area
+    /// and the bond vector to that neighbor (Å). Ids and bonds, not
+    /// neighborhood indices, so cells from neighborhoods of different
+    /// reach can be used together.
+    pub neighbors: Vec<(u64, f64, [f64; 3])>,
     /// Whether the cell was closed by the neighbors within the cutoff.
     pub complete: bool,
 }
@@ -78,7 +80,7 @@ pub fn voronoi_cells(nb: &Neighborhood, bx: &SimBox, th: &Thresholds, which: Opt
                         a.index[(n - 3) as usize] += 1;
                     }
                     if tag >= 0 {
-                        a.neighbors.push((tag as u32, area));
+                        a.neighbors.push((nb.id[tag as usize], area, sub(nb.x[tag as usize], nb.x[i])));
                     }
                 }
                 (i, a)
@@ -140,8 +142,8 @@ pub fn bond_order(nb: &Neighborhood, l: usize, bonds: Bonds, cells: Option<&[Vor
                     }
                     Bonds::Voronoi(weighted) => {
                         let c = &cells.expect("Voronoi cells for Voronoi bonds")[i];
-                        for &(j, a) in &c.neighbors {
-                            v.push(sub(nb.x[j as usize], nb.x[i]));
+                        for &(_, a, bond) in &c.neighbors {
+                            v.push(bond);
                             w.push(a);
                         }
                         if !weighted {

@@ -288,17 +288,17 @@ pub fn walls(bx: &crate::system::SimBox, x: [f64; 3]) -> Vec<Wall> {
 }
 
 /// Build the cell of an atom from its neighbors' relative positions
-/// within `rc`, and the walls. Neighbors are clipped nearest first (a
-/// stable sort: ties keep the caller's order, which should not depend on
-/// the rank count). Returns whether the cell is
+/// within `rc`, sorted nearest first (ties in an order that does not
+/// depend on the rank count), and the walls. Returns whether the cell is
 /// complete: every neighbor that could cut it was within `rc`.
-pub fn build(cell: &mut Cell, rel: &mut Vec<([f64; 3], f64, i64)>, walls: &[Wall], rc: f64) -> bool {
+pub fn build(cell: &mut Cell, rel: &[([f64; 3], f64, i64)], walls: &[Wall], rc: f64) -> bool {
+    // A complete cell lies within rc/2 of the atom (below), so a cube of
+    // half-width just over rc/2 bounds it.
     cell.reset(rc);
     let tol = 1e-11 * rc;
     for w in walls {
         cell.clip(w.n, w.c, w.tag, tol);
     }
-    rel.sort_by(|a, b| a.1.total_cmp(&b.1));
     for &(r, r2, tag) in rel.iter() {
         // The bisector lies at r/2; it cannot reach a cell of radius R < r/2.
         if r2 > 4.0 * cell.rmax2 {
@@ -365,8 +365,9 @@ mod tests {
     /// The cell of the origin among the given neighbor positions.
     fn cell_of(pts: &[[f64; 3]], rc: f64) -> (bool, CellSummary) {
         let mut rel: Vec<([f64; 3], f64, i64)> = pts.iter().enumerate().map(|(k, &p)| (p, dot(p, p), k as i64)).filter(|r| r.1 > 0.0 && r.1 <= rc * rc).collect();
+        rel.sort_by(|a, b| a.1.total_cmp(&b.1));
         let mut c = Cell::default();
-        let ok = build(&mut c, &mut rel, &[], rc);
+        let ok = build(&mut c, &rel, &[], rc);
         (ok, summarize(&c, &Thresholds::default(), &mut Vec::new()))
     }
 
@@ -422,7 +423,7 @@ mod tests {
     fn walls_cut_the_cell() {
         let bx = crate::system::SimBox::new([0.0; 3], [1.0; 3], [crate::system::Boundary::Fixed; 3]);
         let mut c = Cell::default();
-        let ok = build(&mut c, &mut Vec::new(), &walls(&bx, [0.3, 0.4, 0.5]), 3.0);
+        let ok = build(&mut c, &[], &walls(&bx, [0.3, 0.4, 0.5]), 3.0);
         assert!(ok);
         let s = summarize(&c, &Thresholds::default(), &mut Vec::new());
         assert!((s.volume - 1.0).abs() < 1e-14);

@@ -266,7 +266,9 @@ fn by_species(names: &[String], sums: &[f64], counts: &[f64]) -> Value {
 }
 
 fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
+    let t0 = std::time::Instant::now();
     let frame = frames_in::read(&a.input, a.frame)?;
+    log::debug!("read {} in {:.3} s", a.input.display(), t0.elapsed().as_secs_f64());
     let boundary = analysis_boundary(a, &frame);
     let names = species_names(&a.elements, &frame.elements, frame.data.ntypes, &a.input)?;
     let ntypes = frame.data.ntypes;
@@ -589,8 +591,11 @@ pub fn voronoi_all(eng: &Engine, bx: &SimBox, th: &Thresholds) -> Result<(crate:
     let mut cells: Vec<VoroAtom> = vec![VoroAtom::default(); n];
     let mut todo: Option<Vec<usize>> = None;
     for _ in 0..12 {
+        let t0 = std::time::Instant::now();
         let nb = eng.neighborhood(rc);
+        let t1 = std::time::Instant::now();
         let done = structure::voronoi_cells(&nb, bx, th, todo.as_deref());
+        log::debug!("voronoi: neighborhood at {:.3} Å in {:.3} s, cells in {:.3} s", rc, (t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
         let mut open = Vec::new();
         for (i, c) in done {
             if !c.complete {
@@ -600,13 +605,9 @@ pub fn voronoi_all(eng: &Engine, bx: &SimBox, th: &Thresholds) -> Result<(crate:
         }
         let left = eng.comm.sum_scalar(open.len() as f64);
         if left == 0.0 {
-            // Neighbor indices must refer to one neighborhood: recompute
-            // the cells found with a smaller one in the final one.
-            if todo.is_some() {
-                for (i, c) in structure::voronoi_cells(&nb, bx, th, None) {
-                    cells[i] = c;
-                }
-            }
+            // Cells name their neighbors by id, so those closed in a
+            // smaller neighborhood stand; the last one reaches every
+            // face neighbor.
             return Ok((nb, cells));
         }
         log::debug!("voronoi: {} cells open at {:.3} Å; growing the neighborhood", left, rc);
@@ -706,11 +707,17 @@ fn clusters(comm: &dyn Comm, eng: &Engine, nb: &crate::compute::Neighborhood, ce
     let mut data = vec![0.0; nall * w];
     for (i, c) in cells.iter().enumerate() {
         data[i * w] = if is_icosahedral(&c.index) && c.nfaces == 12 { 1.0 } else { 0.0 };
-        for (k, &(j, _)) in c.neighbors.iter().enumerate() {
-            data[i * w + 1 + k] = nb.id[j as usize] as f64;
+        for (k, &(j, _, _)) in c.neighbors.iter().enumerate() {
+            data[i * w + 1 + k] = j as f64;
         }
     }
     nb.halo.forward(comm, &mut data, w);
+    // Atoms by id: owned first, so an owned atom stands for its own
+    // periodic images; a ghost for another rank's atom.
+    let mut index: std::collections::HashMap<u64, usize> = std::collections::HashMap::with_capacity(nall);
+    for k in 0..nall {
+        index.entry(nb.id[k]).or_insert(k);
+    }
     let ico = |k: usize| data[k * w] == 1.0;
     let set = |k: usize| -> Vec<u64> {
         let mut s: Vec<u64> = data[k * w + 1..(k + 1) * w].iter().filter(|&&v| v > 0.0).map(|&v| v as u64).collect();
@@ -732,8 +739,8 @@ fn clusters(comm: &dyn Comm, eng: &Engine, nb: &crate::compute::Neighborhood, ce
             continue;
         }
         let si = set(i);
-        for &(j, _) in &c.neighbors {
-            let j = j as usize;
+        for &(id, _, _) in &c.neighbors {
+            let Some(&j) = index.get(&id) else { continue };
             if !ico(j) {
                 continue;
             }
