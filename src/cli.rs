@@ -277,6 +277,9 @@ pub enum Cmd {
         /// Bonds of q6/w6: cutoff (default with --cutoff), nearest:N, voronoi (default otherwise), voronoi-weighted.
         #[arg(long)]
         bonds: Option<String>,
+        /// More l for the bond-order columns after q6 w6 (e.g. 4,8: q4 w4 q8 w8).
+        #[arg(long, value_delimiter = ',')]
+        degrees: Vec<usize>,
         /// MSD/F_s time origins every N frames (0: the first frame only, as LAMMPS compute msd).
         #[arg(long, default_value_t = 1)]
         origin_stride: usize,
@@ -711,9 +714,13 @@ pub fn main() -> i32 {
             max_face_order,
             bonds,
             origin_stride,
+            degrees,
             overwrite,
             ..
         } => (|| {
+            if let Some(l) = degrees.iter().find(|&&l| l == 0 || l > 20) {
+                return Err(Error::input("command line", format!("--degrees: l = {} must be from 1 to 20", l)));
+            }
             let th = crate::analysis::voronoi::Thresholds { face_area: *face_threshold, relative_face_area: *relative_face_threshold, edge_length: *edge_threshold };
             for (k, v) in [("--face-threshold", th.face_area), ("--relative-face-threshold", th.relative_face_area), ("--edge-threshold", th.edge_length)] {
                 if !(v.is_finite() && v >= 0.0) {
@@ -744,6 +751,7 @@ pub fn main() -> i32 {
                 max_face_order: *max_face_order,
                 bonds: bonds.clone(),
                 origin_stride: *origin_stride,
+                degrees: degrees.clone(),
                 nthreads,
                 overwrite: *overwrite,
             };

@@ -289,7 +289,7 @@ fn rdf_and_orientorder_match_lammps() {
     let input = format!(
         "units metal\natom_style atomic\nboundary p p p\nread_data {}\nmass * 1.0\npair_style zero 10.0\npair_coeff * *\nneighbor 1.0 bin\n\
          compute r all rdf 200 * * 1 1 1 2 2 2 cutoff 10.0\nfix r all ave/time 1 1 1 c_r[*] file lmp_rdf.txt mode vector format \" %.17g\"\n\
-         compute o all orientorder/atom degrees 1 6 wl/hat yes nnn NULL cutoff 3.7\ndump d all custom 1 lmp_oo.dump id c_o[*]\ndump_modify d sort id format float %.17g\nrun 0\n",
+         compute o all orientorder/atom degrees 3 4 6 8 wl/hat yes nnn NULL cutoff 3.7\ndump d all custom 1 lmp_oo.dump id c_o[*]\ndump_modify d sort id format float %.17g\nrun 0\n",
         g.display()
     );
     std::fs::write(d.path().join("in.lmp"), input).unwrap();
@@ -317,14 +317,17 @@ fn rdf_and_orientorder_match_lammps() {
     }
     eprintln!("g(r) vs LAMMPS: {:e} relative", worst);
     assert!(worst < 1e-12);
-    run(d.path(), &["analyze", g.to_str().unwrap(), "--compute", "w6", "--cutoff", "3.7", "--dump", "w6.dump"]);
+    run(d.path(), &["analyze", g.to_str().unwrap(), "--compute", "w6", "--cutoff", "3.7", "--degrees", "4,8", "--dump", "w6.dump"]);
     let (ours, lmp) = (read_dump(&d.path().join("w6.dump")), read_dump(&d.path().join("lmp_oo.dump")));
     let mut worst: f64 = 0.0;
     for (id, r) in &ours {
+        // ours: id type q6 w6 q4 w4 q8 w8; LAMMPS: id Q4 Q6 Q8 W4^ W6^ W8^.
         let l = &lmp[id];
-        worst = worst.max((r[2] - l[1]).abs()).max((r[3] - l[2]).abs());
+        for (a, b) in [(2, 2), (3, 5), (4, 1), (5, 4), (6, 3), (7, 6)] {
+            worst = worst.max((r[a] - l[b]).abs());
+        }
     }
-    eprintln!("Q6, W6 vs LAMMPS: {:e}", worst);
+    eprintln!("Q4, Q6, Q8, W4, W6, W8 vs LAMMPS: {:e}", worst);
     assert!(worst < 1e-13);
 }
 

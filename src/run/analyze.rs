@@ -56,7 +56,7 @@ pub const NAMES: [(&str, Analysis); 9] = [
 impl Analysis {
     /// Per-atom dump columns (`faces`: how many face orders the Voronoi
     /// index lists, from n3).
-    fn columns(self, faces: usize) -> Vec<String> {
+    fn columns(self, faces: usize, degrees: &[usize]) -> Vec<String> {
         match self {
             Analysis::Voronoi => {
                 let mut c = vec!["vol".to_string(), "nfaces".to_string()];
@@ -64,7 +64,7 @@ impl Analysis {
                 c
             }
             Analysis::Cn => vec!["cn".into()],
-            Analysis::W6 => vec!["q6".into(), "w6".into()],
+            Analysis::W6 => std::iter::once(6).chain(degrees.iter().copied()).flat_map(|l| [format!("q{}", l), format!("w{}", l)]).collect(),
             Analysis::Strain => vec!["vm_strain".into()],
             Analysis::D2min => vec!["d2min".into()],
             _ => Vec::new(),
@@ -123,6 +123,8 @@ pub struct AnalyzeArgs {
     pub max_face_order: usize,
     pub bonds: Option<String>,
     pub origin_stride: usize,
+    /// More l for the bond-order columns (after q6 w6).
+    pub degrees: Vec<usize>,
     pub nthreads: usize,
     pub overwrite: bool,
 }
@@ -137,6 +139,7 @@ impl AnalyzeArgs {
             bonds: self.bonds.clone(),
             rmax: self.rmax,
             bins: self.bins,
+            degrees: self.degrees.clone(),
         }
     }
 }
@@ -371,7 +374,7 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
         let mut names_c: Vec<String> = Vec::new();
         let mut integer = Vec::new();
         for (an, _) in &cols {
-            for c in an.columns(faces) {
+            for c in an.columns(faces, &a.degrees) {
                 integer.push(c != "vol" && c.starts_with('n') || c == "cn");
                 names_c.push(c);
             }
@@ -379,7 +382,7 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
         let width = names_c.len();
         let refs: Vec<&str> = names_c.iter().map(String::as_str).collect();
         let mut w = if comm.is_root() { Some(crate::io::dump::DumpStream::create(p, out_step, &out_box, natoms, &refs, integer)?) } else { None };
-        let widths: Vec<usize> = cols.iter().map(|(an, _)| an.columns(faces).len()).collect();
+        let widths: Vec<usize> = cols.iter().map(|(an, _)| an.columns(faces, &a.degrees).len()).collect();
         eng.stream_rows(width, 32768, |i, out| {
             for ((_, v), &wd) in cols.iter().zip(&widths) {
                 out.extend_from_slice(&v[i * wd..(i + 1) * wd]);
@@ -401,6 +404,8 @@ pub struct Opts {
     pub bonds: Option<String>,
     pub rmax: f64,
     pub bins: usize,
+    /// More l for the bond-order analysis (after 6).
+    pub degrees: Vec<usize>,
 }
 
 /// The results of [`structure`]: the JSON summary, per-atom columns (in
@@ -502,27 +507,35 @@ pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> 
                 _ => return Err(cli_err(format!("--bonds '{}': expected cutoff, nearest:N, voronoi or voronoi-weighted", s))),
             },
         };
-        let qw = match bonds {
+        let ls: Vec<usize> = std::iter::once(6).chain(o.degrees.iter().copied()).collect();
+        let nbh;
+        let (nbr, cl): (&crate::compute::Neighborhood, Option<&[VoroAtom]>) = match bonds {
             Bonds::Voronoi(_) => {
                 if cells.is_none() {
                     let (nb, c) = voronoi_all(eng, &bx, &o.thresholds)?;
                     cells = Some(c);
                     nb_cells = Some(nb);
                 }
-                structure::bond_order(nb_cells.as_ref().unwrap(), 6, bonds, cells.as_deref())
+                (nb_cells.as_ref().unwrap(), cells.as_deref())
             }
             _ => {
                 let rc = o.cutoff.ok_or_else(|| cli_err("--bonds cutoff and nearest:N need --cutoff".into()))?;
                 check_cutoff("--cutoff", rc, &bx)?;
-                structure::bond_order(&eng.neighborhood(rc), 6, bonds, None)
+                nbh = eng.neighborhood(rc);
+                (&nbh, None)
             }
         };
-        let v: Vec<f64> = qw.iter().flat_map(|&(q, w)| [q, w]).collect();
-        let (sm, cn) = ordered_sums(eng, ntypes, 2, |i, out| out.extend_from_slice(&v[2 * i..2 * i + 2]))?;
-        summary.insert(
-            "w6".into(),
-            json!({"bonds": format!("{:?}", bonds), "q6_mean": by_species(&names, &column(&sm, 2, 0), &column(&cn, 2, 0)), "w6_mean": by_species(&names, &column(&sm, 2, 1), &column(&cn, 2, 1))}),
-        );
+        let per_l: Vec<Vec<(f64, f64)>> = ls.iter().map(|&l| structure::bond_order(nbr, l, bonds, cl)).collect();
+        let w = 2 * ls.len();
+        let v: Vec<f64> = (0..n).flat_map(|i| per_l.iter().flat_map(move |q| [q[i].0, q[i].1])).collect();
+        let (sm, cn) = ordered_sums(eng, ntypes, w, |i, out| out.extend_from_slice(&v[w * i..w * (i + 1)]))?;
+        let mut m = Map::new();
+        m.insert("bonds".into(), json!(format!("{:?}", bonds)));
+        for (k, l) in ls.iter().enumerate() {
+            m.insert(format!("q{}_mean", l), by_species(&names, &column(&sm, w, 2 * k), &column(&cn, w, 2 * k)));
+            m.insert(format!("w{}_mean", l), by_species(&names, &column(&sm, w, 2 * k + 1), &column(&cn, w, 2 * k + 1)));
+        }
+        summary.insert("w6".into(), Value::Object(m));
         cols.push((Analysis::W6, v));
     }
     let mut curves = None;

@@ -412,6 +412,7 @@ impl InSitu {
                 bonds: spec.bonds.clone(),
                 rmax: spec.rmax,
                 bins: spec.bins,
+                degrees: Vec::new(),
             },
             every: spec.every,
             stages: spec.stages.clone(),
