@@ -108,6 +108,12 @@ impl IsSampler {
     /// relaxing to zero pressure on every periodic axis; record both
     /// energies; restore the MD state and its forces (collective).
     pub fn sample(&mut self, eng: &mut Engine, target: f64) -> Result<()> {
+        self.sample_with(eng, target, &mut |_| Ok(()))
+    }
+
+    /// [`IsSampler::sample`], calling `at_is` with the engine holding the
+    /// zero-pressure inherent structure (a run's `[analysis]` of it).
+    pub fn sample_with(&mut self, eng: &mut Engine, target: f64, at_is: &mut dyn FnMut(&Engine) -> Result<()>) -> Result<()> {
         let t_md = eng.thermo();
         let (atoms, bx) = (eng.atoms.clone(), eng.bx.clone());
         let n = eng.natoms.max(1) as f64;
@@ -116,6 +122,7 @@ impl IsSampler {
         let relax = BoxRelax { target: target_p, couple: false, ptol: 1.0, vmax: 0.001 };
         let p0 = minimize(eng, &MinParams { box_relax: Some(relax), ..self.params })?;
         let t0 = eng.thermo();
+        at_is(eng)?;
         for r in [&fixed, &p0] {
             if !r.stop.converged() && eng.comm.is_root() {
                 log::warn!("inherent structure at step {}: {} (max |f| {:.2e} eV/A)", eng.step, r.stop.describe(), r.fmax);

@@ -579,3 +579,21 @@ fn analysis_plots() {
     let o = ok(&glassmd(1, 1, &["plot", "voronoi", "summary.json", "--species", "Cu", "--out", "v1.svg"], d.path()));
     assert!(o.contains("most common <0,0,12,0>"), "{}", o);
 }
+
+/// `[analysis] inherent_structures = true`: a row for each inherent
+/// structure a quench samples, labelled by its temperature.
+#[test]
+fn in_situ_analysis_of_inherent_structures() {
+    let d = tempdir();
+    let extra = "[analysis]\ncompute = [\"voronoi\"]\ninherent_structures = true\n\n\
+                 [[stage]]\nkind = \"velocity\"\ntemperature = 900.0\nseed = 3\n\
+                 [[stage]]\nkind = \"nvt\"\ntimestep = 0.002\ntemperature = [900.0, 700.0]\nsteps = 40\n\
+                 inherent_structures = { every_k = 100.0, file = \"is.csv\" }\n";
+    let deck = write_deck(d.path(), &glass(), "p,p,p", "eam/fs", "CuZr_mm.eam.fs", &["Cu", "Zr"], extra);
+    ok(&glassmd(1, 1, &["run", deck.to_str().unwrap()], d.path()));
+    let text = std::fs::read_to_string(d.path().join("analysis.csv")).unwrap();
+    let labels: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').nth(3).unwrap()).collect();
+    assert_eq!(labels, vec!["is_900K", "is_800K", "is_700K"], "{}", text);
+    let is_rows = std::fs::read_to_string(d.path().join("is.csv")).unwrap().lines().count() - 1;
+    assert_eq!(is_rows, 3);
+}

@@ -107,6 +107,10 @@ pub struct AnalysisSection {
     pub every: u64,
     #[serde(default)]
     pub stages: Vec<String>,
+    /// Also every inherent structure a quench stage samples
+    /// (`inherent_structures` of nvt/npt stages), rows labelled `is_<T>K`.
+    #[serde(default)]
+    pub inherent_structures: bool,
     /// Neighbor cutoff of cn and w6 (Å); absent: cn at the partial g(r)
     /// minima, w6 over Voronoi neighbors.
     #[serde(default)]

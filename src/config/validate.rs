@@ -191,8 +191,8 @@ impl Deck {
             if a.compute.is_empty() {
                 return kerr("analysis.compute", "names no analysis".into());
             }
-            if a.every == 0 && a.stages.is_empty() {
-                return kerr("analysis", "needs every = N steps or stages = [names], or both".into());
+            if a.every == 0 && a.stages.is_empty() && !a.inherent_structures {
+                return kerr("analysis", "needs every = N steps, stages = [names] or inherent_structures = true".into());
             }
             let named: Vec<&str> = self.stages.iter().filter_map(|s| s.report_name()).collect();
             if let Some(n) = a.stages.iter().find(|n| !named.contains(&n.as_str())) {

@@ -394,6 +394,8 @@ pub(super) struct InSitu {
     pub(super) opts: super::analyze::Opts,
     pub(super) every: u64,
     pub(super) stages: Vec<String>,
+    /// Also each inherent structure a quench stage samples.
+    pub(super) inherent_structures: bool,
     pub(super) target: PathBuf,
     header: Vec<String>,
     rows: Vec<String>,
@@ -416,6 +418,7 @@ impl InSitu {
             },
             every: spec.every,
             stages: spec.stages.clone(),
+            inherent_structures: spec.inherent_structures,
             target,
             header: Vec::new(),
             rows: Vec::new(),
@@ -440,7 +443,9 @@ impl InSitu {
         let t0 = Instant::now();
         let names: Vec<String> = if names.len() >= eng.masses.len() { names.to_vec() } else { (1..=eng.masses.len()).map(|t| t.to_string()).collect() };
         let st = super::analyze::structure(eng, &self.opts, &names)?;
-        self.last_step = Some(eng.step);
+        if label == "every" {
+            self.last_step = Some(eng.step);
+        }
         if !eng.comm.is_root() {
             return Ok(Default::default());
         }
@@ -471,6 +476,16 @@ impl InSitu {
 }
 
 impl Output {
+    /// The in-situ analysis of an inherent structure sampled along a
+    /// quench at target temperature `t` (collective): a row labelled
+    /// `is_<T>K`.
+    pub(super) fn analysis_is(&mut self, eng: &Engine, t: f64) -> Result<()> {
+        if let Some(a) = self.analysis.as_mut().filter(|a| a.inherent_structures) {
+            a.evaluate(eng, &self.elements, self.stage, &format!("is_{:.0}K", t))?;
+        }
+        Ok(())
+    }
+
     /// The in-situ analysis after a named stage (collective).
     pub(super) fn analysis_after(&mut self, eng: &Engine, name: &str) -> Result<()> {
         let Some(a) = self.analysis.as_mut() else { return Ok(()) };

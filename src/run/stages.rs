@@ -45,7 +45,8 @@ pub(super) fn md_stage(
 ) -> Result<()> {
     let target = |s: u64| ramp.map(|(a, b)| a + (b - a) * s as f64 / steps as f64);
     if let (Some(is), 0) = (is.as_deref_mut(), ctx.start) {
-        is.sample(eng, target(0).unwrap_or(f64::NAN))?;
+        let t = target(0).unwrap_or(f64::NAN);
+        is.sample_with(eng, t, &mut |e| out.analysis_is(e, t))?;
     }
     let mut prog = Progress::new(eng.comm.is_root(), steps, label, ctx.start, ctx.after);
     // The volume the stage began with (a resumed stage has it from its checkpoint).
@@ -121,7 +122,8 @@ pub(super) fn md_stage(
         out.frames(eng)?;
         if let Some(is) = is.as_deref_mut() {
             if s % is.every == 0 || s == steps {
-                is.sample(eng, target(s).unwrap_or(f64::NAN))?;
+                let t = target(s).unwrap_or(f64::NAN);
+                is.sample_with(eng, t, &mut |e| out.analysis_is(e, t))?;
             }
         }
         // The reduction that makes the ranks agree on a signal runs only
