@@ -19,6 +19,20 @@ pub struct Cli {
     pub cmd: Cmd,
 }
 
+/// CSV curves to overlay: files, the SVG, columns (name prefixes,
+/// comma-separated; default all of the kind), legend names.
+#[derive(clap::Args, Debug)]
+pub struct CurveArgs {
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, value_name = "A,B,...")]
+    columns: Option<String>,
+    #[arg(long, value_name = "A,B,...")]
+    labels: Option<String>,
+}
+
 /// What `glassmd plot` draws.
 #[derive(Subcommand, Debug)]
 pub enum PlotCmd {
@@ -62,28 +76,9 @@ pub enum PlotCmd {
         micro: bool,
     },
     /// g(r) curves of `glassmd analyze --compute rdf` (rdf.csv) as SVG.
-    Rdf {
-        #[arg(required = true, value_name = "FILE")]
-        files: Vec<PathBuf>,
-        #[arg(long)]
-        out: PathBuf,
-        /// Columns to draw (prefixes, comma-separated; default g_).
-        #[arg(long, value_name = "A,B,...")]
-        columns: Option<String>,
-        #[arg(long, value_name = "A,B,...")]
-        labels: Option<String>,
-    },
+    Rdf(CurveArgs),
     /// S(q) curves (the sq output of glassmd analyze) as SVG.
-    Sq {
-        #[arg(required = true, value_name = "FILE")]
-        files: Vec<PathBuf>,
-        #[arg(long)]
-        out: PathBuf,
-        #[arg(long, value_name = "A,B,...")]
-        columns: Option<String>,
-        #[arg(long, value_name = "A,B,...")]
-        labels: Option<String>,
-    },
+    Sq(CurveArgs),
     /// MSD (default) or F_s(q,t) (--fs) of dynamics.csv against log10 time, as SVG.
     Dynamics {
         #[arg(required = true, value_name = "FILE")]
@@ -630,17 +625,17 @@ pub fn main() -> i32 {
                 Ok(())
             }
         }
-        Cmd::Plot { what: w @ (PlotCmd::Rdf { .. } | PlotCmd::Sq { .. } | PlotCmd::Dynamics { .. } | PlotCmd::Voronoi { .. }) } => {
+        Cmd::Plot { what: w @ (PlotCmd::Rdf(_) | PlotCmd::Sq(_) | PlotCmd::Dynamics { .. } | PlotCmd::Voronoi { .. }) } => {
             if comm.is_root() {
                 use crate::analysis::plots::{index_histogram, plot_columns};
                 let split = |c: &Option<String>, d: &str| -> Vec<String> { c.as_deref().unwrap_or(d).split(',').map(|s| s.trim().to_string()).collect() };
                 let res = match w {
-                    PlotCmd::Rdf { files, out, columns, labels } => {
+                    PlotCmd::Rdf(CurveArgs { files, out, columns, labels }) => {
                         let cols = split(columns, "g_");
                         let p: Vec<&str> = cols.iter().map(String::as_str).collect();
                         plot_columns(files, labels.as_deref(), &p, out, "radial distribution", "r (Å)", "g(r)", false).map(|l| (l, out))
                     }
-                    PlotCmd::Sq { files, out, columns, labels } => {
+                    PlotCmd::Sq(CurveArgs { files, out, columns, labels }) => {
                         let cols = split(columns, "s_");
                         let p: Vec<&str> = cols.iter().map(String::as_str).collect();
                         plot_columns(files, labels.as_deref(), &p, out, "structure factor", "q (1/Å)", "S(q)", false).map(|l| (l, out))

@@ -11,7 +11,7 @@
 //! value (or row) per owned atom.
 
 use super::steinhardt::Steinhardt;
-use super::voronoi::{self, Cell, Thresholds};
+use super::voronoi::{self, dot, sub, Cell, Thresholds};
 use crate::compute::Neighborhood;
 use crate::system::SimBox;
 use rayon::prelude::*;
@@ -263,14 +263,6 @@ fn matmul(a: [[f64; 3]; 3], b: [[f64; 3]; 3]) -> [[f64; 3]; 3] {
     std::array::from_fn(|r| std::array::from_fn(|c| (0..3).map(|k| a[r][k] * b[k][c]).sum()))
 }
 
-#[inline]
-fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-#[inline]
-fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
 
 #[cfg(test)]
 mod tests {
