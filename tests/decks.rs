@@ -53,6 +53,11 @@ fn shipped_decks_run() {
                 assert!((-4.45..-4.35).contains(&pe), "{name}: PE per atom {pe}");
                 assert!((7.3..7.7).contains(&last["density"]), "{name}: density {}", last["density"]);
                 assert!(folder.join("glass.data").exists());
+                // Its [analysis]: the glass's structure in results.json.
+                let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(folder.join("results.json")).unwrap()).unwrap();
+                let ico = r["analysis_glass"]["ico_fraction_Cu"].as_f64().unwrap();
+                assert!((0.0..0.5).contains(&ico), "{name}: Cu-centred icosahedra {ico}");
+                assert!((10.0..16.0).contains(&r["analysis_glass"]["cn_all"].as_f64().unwrap()));
             }
             _ => {}
         }

@@ -92,6 +92,11 @@ fn thermal_rejuvenation_on_1_2_4_ranks() {
         assert_at_pressure(&r["as_quenched"], 0.0, "as_quenched");
         assert_at_pressure(&r["rejuvenated"], 0.0, "rejuvenated");
         check_delta(&r, "rejuvenated", "as_quenched");
+        // The deck's [analysis] of both inherent structures.
+        for k in ["analysis_as_quenched", "analysis_rejuvenated"] {
+            let f = r[k]["ico_fraction_all"];
+            assert!((0.0..0.5).contains(&f) && r[k]["w6_Cu"].is_finite(), "np {np}: {k} {:?}", r[k]);
+        }
         // The reheat went above the as-quenched state (Ta = 1.5 Tg = 1312 K
         // from temperature_over_tg; its arithmetic is a unit test in
         // config). Shrunk to 1 ps, the hold (stage 10) is still heating.
