@@ -908,6 +908,19 @@ impl<'c> Engine<'c> {
         Ok(())
     }
 
+    /// The origins of the `msd_*`/`fs_*` thermo columns: every owned
+    /// atom's unwrapped position now (persistent column `msd_origin`).
+    pub fn set_msd_origin(&mut self) {
+        let c = match self.atoms.cols.find("msd_origin") {
+            Some(c) => c,
+            None => self.atoms.declare_column("msd_origin", 3, true).expect("msd_origin column"),
+        };
+        for i in 0..self.atoms.nlocal {
+            let u = self.atoms.unwrapped(i, &self.bx);
+            self.atoms.col_mut(c, i).copy_from_slice(&u);
+        }
+    }
+
     pub fn set_box(&mut self, bx: &SimBox) {
         self.bx.lo = bx.lo;
         self.bx.hi = bx.hi;
@@ -1241,6 +1254,28 @@ impl<'c> Engine<'c> {
                 }
                 // The run's output fills box strains in (it keeps the boxes).
                 Scalar::Strain { .. } => {}
+                Scalar::Msd(t) | Scalar::Fs(t) => {
+                    let fs = matches!(e, Scalar::Fs(_));
+                    let q = self.compute_settings.fs_q.unwrap_or(f64::NAN);
+                    let (mut sum, mut count) = (0.0, 0.0);
+                    if let Some(c) = self.atoms.cols.find("msd_origin") {
+                        for i in 0..self.atoms.nlocal {
+                            if t.is_some_and(|t| t != self.atoms.typ[i]) {
+                                continue;
+                            }
+                            let (u, o) = (self.atoms.unwrapped(i, &self.bx), self.atoms.col(c, i));
+                            let d2 = (u[0] - o[0]).powi(2) + (u[1] - o[1]).powi(2) + (u[2] - o[2]).powi(2);
+                            sum += if fs {
+                                let qr = q * d2.sqrt();
+                                if qr > 0.0 { qr.sin() / qr } else { 1.0 }
+                            } else {
+                                d2
+                            };
+                            count += 1.0;
+                        }
+                    }
+                    local.extend([sum, count]);
+                }
             }
         }
         self.comm.sum_f64(&mut local);
@@ -1257,6 +1292,10 @@ impl<'c> Engine<'c> {
                     k += 1;
                 }
                 Scalar::Strain { .. } => out.push(f64::NAN),
+                Scalar::Msd(_) | Scalar::Fs(_) => {
+                    out.push(if local[k + 1] > 0.0 { local[k] / local[k + 1] } else { f64::NAN });
+                    k += 2;
+                }
             }
         }
         out

@@ -597,3 +597,46 @@ fn in_situ_analysis_of_inherent_structures() {
     let is_rows = std::fs::read_to_string(d.path().join("is.csv")).unwrap().lines().count() - 1;
     assert_eq!(is_rows, 3);
 }
+
+/// thermo.extra msd_*/fs_*: the in-situ MSD and F_s against the stage's
+/// start equal `glassmd analyze` of the run's trajectory with the first
+/// frame as the only origin.
+#[test]
+fn in_situ_msd_and_fs_match_the_trajectory() {
+    let d = tempdir();
+    let deck = write_deck(
+        d.path(),
+        &glass(),
+        "p,p,p",
+        "eam/fs",
+        "CuZr_mm.eam.fs",
+        &["Cu", "Zr"],
+        "[thermo]\nevery = 20\nfile = \"thermo.csv\"\nextra = [\"msd_all\", \"msd_Cu\", \"msd_2\", \"fs_all\", \"fs_Zr\"]\n\n\
+         [compute]\nfs_q = 2.7\n\n\
+         [output]\nsnapshot = { file = \"traj.h5\", every = 20, fields = [\"position\"] }\n\n\
+         [[stage]]\nkind = \"velocity\"\ntemperature = 1600.0\nseed = 5\n\
+         [[stage]]\nkind = \"nve\"\nsteps = 200\ntimestep = 0.002\n",
+    );
+    ok(&glassmd(2, 1, &["run", deck.to_str().unwrap()], d.path()));
+    ok(&glassmd(1, 1, &["analyze", "traj.h5", "--elements", "Cu", "Zr", "--compute", "msd,fs", "--q", "2.7", "--origin-stride", "0", "--out", "dyn.csv"], d.path()));
+    let (head, rows) = {
+        let text = std::fs::read_to_string(d.path().join("dyn.csv")).unwrap();
+        let mut l = text.lines();
+        let h: Vec<String> = l.next().unwrap().split(',').map(str::to_string).collect();
+        let r: Vec<Vec<f64>> = l.map(|x| x.split(',').map(|t| t.parse().unwrap()).collect()).collect();
+        (h, r)
+    };
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let thermo = read_thermo_csv(&d.path().join("thermo.csv"));
+    let md: Vec<&BTreeMap<String, f64>> = thermo.iter().filter(|r| r["step"] >= 0.0).collect();
+    assert_eq!(md.len(), rows.len(), "thermo rows vs frames");
+    let mut worst: f64 = 0.0;
+    for (t, r) in md.iter().zip(&rows).skip(1) {
+        for (ours, theirs) in [("msd_all", "msd_all"), ("msd_Cu", "msd_Cu"), ("msd_2", "msd_Zr"), ("fs_all", "fs_all"), ("fs_Zr", "fs_Zr")] {
+            worst = worst.max((t[ours] - r[col(theirs)]).abs() / r[col(theirs)].abs());
+        }
+    }
+    eprintln!("in-situ MSD/F_s vs trajectory: {:e} relative", worst);
+    assert!(worst < 1e-10, "in-situ MSD/F_s differ from the trajectory's by {:e}", worst);
+    assert!(md.last().unwrap()["msd_all"] > 0.1);
+}

@@ -79,6 +79,10 @@ pub struct Settings {
     /// Edge-length threshold (Å, OVITO's `edge_threshold`).
     #[serde(default)]
     pub voronoi_edge_threshold: f64,
+    /// Wave number of the `fs_*` thermo columns (1/Å; the first S(q) peak
+    /// of the glass, e.g. from `glassmd analyze --compute sq`).
+    #[serde(default)]
+    pub fs_q: Option<f64>,
 }
 
 impl Settings {
@@ -93,7 +97,7 @@ fn default_coord_cutoff() -> f64 {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { coord_cutoff: default_coord_cutoff(), w6_cutoff: None, voronoi_face_threshold: 0.0, voronoi_relative_face_threshold: 0.0, voronoi_edge_threshold: 0.0 }
+        Settings { coord_cutoff: default_coord_cutoff(), w6_cutoff: None, voronoi_face_threshold: 0.0, voronoi_relative_face_threshold: 0.0, voronoi_edge_threshold: 0.0, fs_q: None }
     }
 }
 
@@ -180,6 +184,36 @@ pub enum Scalar {
     /// that name saw (NaN before it runs). Creep strain against time in
     /// the thermo CSV. Filled by the run's output, which keeps the boxes.
     Strain { component: usize, reference: Option<String> },
+    /// `msd_all`, `msd_<element>` or `msd_<type>`: mean squared
+    /// displacement (Å²) of the atoms (of one type, 0-based) from their
+    /// unwrapped positions at the start of the running MD stage (LAMMPS
+    /// `compute msd` defined at the stage's start; the origins live in the
+    /// persistent column `msd_origin`, so restarts keep them).
+    Msd(Option<u32>),
+    /// `fs_all`, `fs_<element>`, `fs_<type>`: the self-intermediate
+    /// scattering function F_s(q, t) = ⟨sin(q|Δr|)/(q|Δr|)⟩ (averaged over
+    /// directions) against the same origins, at `[compute] fs_q` (1/Å).
+    Fs(Option<u32>),
+}
+
+/// `msd_<species>` / `fs_<species>`: the prefix and the type (None: all),
+/// species by element name or 1-based type number.
+pub fn parse_dynamic(name: &str, elements: &[String], ntypes: usize) -> Option<(bool, Option<u32>)> {
+    let (fs, rest) = match (name.strip_prefix("msd_"), name.strip_prefix("fs_")) {
+        (Some(r), _) => (false, r),
+        (_, Some(r)) => (true, r),
+        _ => return None,
+    };
+    if rest == "all" {
+        return Some((fs, None));
+    }
+    if let Some(t) = elements.iter().position(|e| e == rest) {
+        return Some((fs, Some(t as u32)));
+    }
+    match rest.parse::<usize>() {
+        Ok(t) if t >= 1 && t <= ntypes => Some((fs, Some(t as u32 - 1))),
+        _ => None,
+    }
 }
 
 /// Box components in thermo order: x, y, z, xy, xz, yz.
@@ -214,9 +248,12 @@ pub fn box_strain(c: usize, lengths: [f64; 3], tilt: [f64; 3], reference: [f64; 
 impl Scalar {
     /// The scalar a `thermo.extra` name asks for (names were checked when
     /// the deck was validated): `temp_<group>`, else a fix value.
-    pub fn parse(name: &str, groups: &crate::system::group::Groups) -> Scalar {
+    pub fn parse(name: &str, groups: &crate::system::group::Groups, elements: &[String], ntypes: usize) -> Scalar {
         if let Some((component, reference)) = parse_strain(name) {
             return Scalar::Strain { component, reference: reference.map(str::to_string) };
+        }
+        if let Some((fs, t)) = parse_dynamic(name, elements, ntypes) {
+            return if fs { Scalar::Fs(t) } else { Scalar::Msd(t) };
         }
         match name.strip_prefix("temp_").and_then(|g| groups.sel(g)) {
             Some(g) => Scalar::Temp(g),

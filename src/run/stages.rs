@@ -216,7 +216,8 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             log::info!("group {}: {} atoms", name, n);
         }
     }
-    let extras: Vec<Scalar> = deck.thermo.extra.iter().map(|c| Scalar::parse(c, &groups)).collect();
+    let ntypes = eng.masses.len();
+    let extras: Vec<Scalar> = deck.thermo.extra.iter().map(|c| Scalar::parse(c, &groups, &elements, ntypes)).collect();
     if root {
         log::info!(
             "{} atoms, {} types, box {:?}, grid {:?}, {} rank(s) x {} thread(s), {} CPU(s) available to rank 0",
@@ -352,6 +353,9 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             out.stage_volume0 = None;
             let (l, t) = (eng.bx.lengths(), eng.bx.tilt);
             out.stage_box0 = Some([l[0], l[1], l[2], t[0], t[1], t[2]]);
+            if stage.is_md() && out.extras.iter().any(|e| matches!(e, Scalar::Msd(_) | Scalar::Fs(_))) {
+                eng.set_msd_origin();
+            }
         }
         let after = deck.stages[k + 1..].iter().map(|s| s.md_steps()).sum();
         let until = match stage {
