@@ -60,7 +60,11 @@ pub struct Cell {
     nloops: Vec<u32>,
     nfaces: Vec<(i64, u32, u32)>,
     cut: Vec<u32>,
+    /// Crossings made by this clip: (outside vertex, new vertex, next
+    /// crossing of the same inside vertex), listed from `head`.
     edges: Vec<(u32, u32, u32)>,
+    /// Per old vertex: its first crossing in `edges` (REMOVED: none).
+    head: Vec<u32>,
     ang: Vec<(f64, u32)>,
     used: Vec<bool>,
     /// Largest squared vertex radius.
@@ -116,6 +120,8 @@ impl Cell {
         }
         let kept = self.nv.len();
         self.edges.clear();
+        self.head.clear();
+        self.head.resize(self.v.len(), REMOVED);
         self.nloops.clear();
         self.nfaces.clear();
         for &(t, start, len) in &self.faces {
@@ -130,18 +136,24 @@ impl Cell {
                 // A crossing between a vertex strictly inside and one strictly
                 // outside: the new vertex, shared by the edge's two faces.
                 if (sa < -tol && sb > tol) || (sa > tol && sb < -tol) {
-                    let key = (a.min(b), a.max(b));
-                    let idx = match self.edges.iter().find(|e| (e.0, e.1) == key) {
-                        Some(e) => e.2,
-                        None => {
-                            let (va, vb) = (self.v[a as usize], self.v[b as usize]);
-                            let f = sa / (sa - sb);
-                            let p = [va[0] + f * (vb[0] - va[0]), va[1] + f * (vb[1] - va[1]), va[2] + f * (vb[2] - va[2])];
-                            let i = self.nv.len() as u32;
-                            self.nv.push(p);
-                            self.edges.push((key.0, key.1, i));
-                            i
-                        }
+                    // Keyed by the inside end; the same point from both
+                    // faces (computed once, from the inside end).
+                    let (ins, out, si, so) = if sa < 0.0 { (a, b, sa, sb) } else { (b, a, sb, sa) };
+                    let mut e = self.head[ins as usize];
+                    while e != REMOVED && self.edges[e as usize].0 != out {
+                        e = self.edges[e as usize].2;
+                    }
+                    let idx = if e != REMOVED {
+                        self.edges[e as usize].1
+                    } else {
+                        let (va, vb) = (self.v[ins as usize], self.v[out as usize]);
+                        let f = si / (si - so);
+                        let p = [va[0] + f * (vb[0] - va[0]), va[1] + f * (vb[1] - va[1]), va[2] + f * (vb[2] - va[2])];
+                        let i = self.nv.len() as u32;
+                        self.nv.push(p);
+                        self.edges.push((out, i, self.head[ins as usize]));
+                        self.head[ins as usize] = (self.edges.len() - 1) as u32;
+                        i
                     };
                     self.nloops.push(idx);
                 }
