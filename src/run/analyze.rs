@@ -640,10 +640,12 @@ fn index_name(ix: &[u32]) -> String {
 /// icosahedral fractions, mean volumes, and the volume sum.
 fn voronoi_summary(comm: &dyn Comm, eng: &Engine, cells: &[VoroAtom], names: &[String], ntypes: usize) -> Value {
     // Count indices per type locally, then gather (index, type, count).
-    let mut counts: BTreeMap<(Vec<u32>, usize), u64> = BTreeMap::new();
+    let mut counts: std::collections::HashMap<([u32; INDEX_WIDTH], usize), u64> = std::collections::HashMap::new();
     for (i, c) in cells.iter().enumerate() {
-        *counts.entry((c.index.to_vec(), eng.atoms.typ[i] as usize)).or_default() += 1;
+        *counts.entry((c.index, eng.atoms.typ[i] as usize)).or_default() += 1;
     }
+    // A fixed order for the gathered list (the sums on rank 0 are integers).
+    let counts: BTreeMap<([u32; INDEX_WIDTH], usize), u64> = counts.into_iter().collect();
     let (vol, cnt) = ordered_sums(eng, ntypes, 1, |i, out| out.push(cells[i].volume)).unwrap_or_default();
     let mut flat = Vec::new();
     for ((ix, t), k) in &counts {
@@ -727,9 +729,12 @@ fn clusters(comm: &dyn Comm, eng: &Engine, nb: &crate::compute::Neighborhood, ce
     nb.halo.forward(comm, &mut data, w);
     // Atoms by id: owned first, so an owned atom stands for its own
     // periodic images; a ghost for another rank's atom.
-    let mut index: std::collections::HashMap<u64, usize> = std::collections::HashMap::with_capacity(nall);
+    // Only icosahedral centres are ever looked up.
+    let mut index: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
     for k in 0..nall {
-        index.entry(nb.id[k]).or_insert(k);
+        if data[k * w] == 1.0 {
+            index.entry(nb.id[k]).or_insert(k);
+        }
     }
     let ico = |k: usize| data[k * w] == 1.0;
     let set = |k: usize| -> Vec<u64> {
