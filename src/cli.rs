@@ -236,6 +236,9 @@ pub enum Cmd {
         /// Per-atom results as a LAMMPS custom dump sorted by id.
         #[arg(long)]
         dump: Option<PathBuf>,
+        /// Voronoi face neighbors as CSV: id,neighbor,area (faces kept by the thresholds; walls left out).
+        #[arg(long)]
+        neighbors: Option<PathBuf>,
         /// CSV output: rdf.csv (r,g_total,g_1_1,g_1_2,...), S(q), or dynamics (time, msd_*, fs_*).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -696,6 +699,7 @@ pub fn main() -> i32 {
             cutoff,
             reference,
             dump,
+            neighbors,
             out,
             sq_out,
             rmax,
@@ -735,6 +739,7 @@ pub fn main() -> i32 {
                 computes: crate::run::analyze::parse_computes(compute)?,
                 cutoff: *cutoff,
                 dump: dump.clone(),
+                neighbors: neighbors.clone(),
                 out: out.clone(),
                 sq_out: sq_out.clone(),
                 rmax: *rmax,

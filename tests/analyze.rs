@@ -640,3 +640,31 @@ fn in_situ_msd_and_fs_match_the_trajectory() {
     assert!(worst < 1e-10, "in-situ MSD/F_s differ from the trajectory's by {:e}", worst);
     assert!(md.last().unwrap()["msd_all"] > 0.1);
 }
+
+/// `--neighbors`: every face is listed from both sides with the same area,
+/// and each atom has as many as its cell's faces (a periodic box has no
+/// walls); the same file on 1 and 2 ranks.
+#[test]
+fn voronoi_neighbors_are_mutual() {
+    let d = tempdir();
+    let g = glass();
+    ok(&glassmd(1, 1, &["analyze", g.to_str().unwrap(), "--compute", "voronoi", "--neighbors", "n1.csv", "--dump", "v.dump"], d.path()));
+    ok(&glassmd(2, 1, &["analyze", g.to_str().unwrap(), "--compute", "voronoi", "--neighbors", "n2.csv"], d.path()));
+    let text = std::fs::read_to_string(d.path().join("n1.csv")).unwrap();
+    assert_eq!(text, std::fs::read_to_string(d.path().join("n2.csv")).unwrap());
+    let mut pairs: BTreeMap<(u64, u64), f64> = BTreeMap::new();
+    let mut per: BTreeMap<u64, f64> = BTreeMap::new();
+    for l in text.lines().skip(1) {
+        let w: Vec<&str> = l.split(',').collect();
+        let (a, b, area): (u64, u64, f64) = (w[0].parse().unwrap(), w[1].parse().unwrap(), w[2].parse().unwrap());
+        pairs.insert((a, b), area);
+        *per.entry(a).or_default() += 1.0;
+    }
+    for (&(a, b), &area) in &pairs {
+        let back = pairs.get(&(b, a)).unwrap_or_else(|| panic!("face {}-{} listed from one side only", a, b));
+        assert!((back - area).abs() < 1e-10 * area, "face {}-{}: areas {} and {}", a, b, area, back);
+    }
+    for (id, r) in read_dump(&d.path().join("v.dump")) {
+        assert_eq!(per[&id], r[3], "atom {}: neighbors vs faces", id);
+    }
+}

@@ -25,6 +25,7 @@ use crate::potential::{ForceFlags, ForceInput, HaloSync, PerAtom, Potential};
 use crate::system::{Boundary, SimBox};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The analyses `--compute` names.
@@ -112,6 +113,8 @@ pub struct AnalyzeArgs {
     pub computes: Vec<Analysis>,
     pub cutoff: Option<f64>,
     pub dump: Option<PathBuf>,
+    /// Voronoi face neighbors: `id,neighbor,area` rows.
+    pub neighbors: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub sq_out: Option<PathBuf>,
     pub rmax: f64,
@@ -206,7 +209,7 @@ fn check_cutoff(what: &str, rc: f64, bx: &SimBox) -> Result<()> {
 
 /// Run `glassmd analyze`; returns the JSON summary (on every rank).
 pub fn analyze(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
-    for p in [&a.dump, &a.out, &a.sq_out].into_iter().flatten() {
+    for p in [&a.dump, &a.out, &a.sq_out, &a.neighbors].into_iter().flatten() {
         refuse_existing(p, a.overwrite)?;
     }
     if a.computes.iter().any(|c| c.dynamic()) {
@@ -299,7 +302,7 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
     let n = eng.atoms.nlocal;
     let natoms = eng.natoms;
     let faces = a.max_face_order.max(6) - 2;
-    let Structure { mut summary, mut cols, curves } = structure(&eng, &a.opts(), &names)?;
+    let Structure { mut summary, mut cols, curves, cells } = structure(&eng, &a.opts(), &names)?;
     summary.insert("file".into(), json!(a.input.display().to_string()));
     if let Some(cur_frame) = current {
         let rc = a.cutoff.ok_or_else(|| cli_err("--compute strain/d2min needs --cutoff (the neighbor cutoff in the reference)".into()))?;
@@ -370,6 +373,40 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
             }
         }
     }
+    if let Some(p) = &a.neighbors {
+        let cells = cells.as_ref().ok_or_else(|| cli_err("--neighbors lists Voronoi neighbors: add voronoi to --compute".into()))?;
+        // One row per atom, padded to the widest cell; rank 0 writes the
+        // pairs in id order.
+        let mut m = [cells.iter().map(|c| c.neighbors.len()).max().unwrap_or(0) as f64];
+        comm.max_f64(&mut m);
+        let w = 2 * m[0] as usize;
+        let mut f = if comm.is_root() { Some(crate::io::AtomicFile::create(p)?) } else { None };
+        if let Some(f) = f.as_mut() {
+            writeln!(f.w, "id,neighbor,area").map_err(|e| Error::io(p, e))?;
+        }
+        eng.stream_rows(w, 32768, |i, out| {
+            let mut nbrs: Vec<(u64, f64)> = cells[i].neighbors.iter().map(|x| (x.0, x.1)).collect();
+            nbrs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            for k in 0..w / 2 {
+                match nbrs.get(k) {
+                    Some(&(id, area)) => out.extend([id as f64, area]),
+                    None => out.extend([f64::NAN, f64::NAN]),
+                }
+            }
+        }, |b| {
+            if let Some(f) = f.as_mut() {
+                for k in 0..b.len() {
+                    for pair in b.row(k).chunks_exact(2).filter(|x| x[0].is_finite()) {
+                        writeln!(f.w, "{},{},{:?}", b.ids[k], pair[0] as u64, pair[1]).map_err(|e| Error::io(p, e))?;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(f) = f {
+            f.commit()?;
+        }
+    }
     if let Some(p) = &a.dump {
         let mut names_c: Vec<String> = Vec::new();
         let mut integer = Vec::new();
@@ -414,6 +451,8 @@ pub struct Structure {
     pub summary: Map<String, Value>,
     pub cols: Vec<(Analysis, Vec<f64>)>,
     pub curves: Option<(Rdf, Rdf)>,
+    /// The Voronoi cells, when computed (owned order).
+    pub cells: Option<Vec<VoroAtom>>,
 }
 
 /// The static analyses of the engine's current configuration (collective):
@@ -549,7 +588,7 @@ pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> 
         summary.insert("sq".into(), json!({"first_peak_q": sq.sq_peak()}));
         curves = Some((g, sq));
     }
-    Ok(Structure { summary, cols, curves })
+    Ok(Structure { summary, cols, curves, cells })
 }
 
 /// The summary's scalar values, flat (for a CSV row and results.json):
