@@ -57,17 +57,30 @@ fn run(dir: &Path, args: &[&str]) -> serde_json::Value {
     last_json(&ok(&glassmd(1, 1, args, dir)))
 }
 
-/// Rows of a CSV keyed by the first column (as an integer id).
-fn read_csv(path: &Path) -> (Vec<String>, BTreeMap<u64, Vec<f64>>) {
+/// Header line and numeric rows of a CSV.
+fn read_table(path: &Path) -> (String, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
-    let head: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
-    let rows = lines.map(|l| {
-        let v: Vec<f64> = l.split(',').map(|t| t.parse().unwrap()).collect();
-        (v[0] as u64, v)
-    });
-    (head, rows.collect())
+    let head = lines.next().unwrap().to_string();
+    (head, lines.map(|l| l.split(',').map(|t| t.parse().unwrap()).collect()).collect())
 }
+
+/// Rows of a CSV keyed by the first column (as an integer id).
+fn read_csv(path: &Path) -> (Vec<String>, BTreeMap<u64, Vec<f64>>) {
+    let (head, rows) = read_table(path);
+    (head.split(',').map(str::to_string).collect(), rows.into_iter().map(|v| (v[0] as u64, v)).collect())
+}
+
+/// A deck on the bundled glass with the Mendelev Cu-Zr potential, p p p,
+/// and `extra` (sections and stages).
+fn glass_deck(dir: &Path, extra: &str) -> PathBuf {
+    write_deck(dir, &glass(), "p,p,p", "eam/fs", "CuZr_mm.eam.fs", &["Cu", "Zr"], extra)
+}
+
+/// A 200-step NVE run from 1600 K, positions every 20 steps to traj.h5.
+const TRAJ_RUN: &str = "[output]\nsnapshot = { file = \"traj.h5\", every = 20, fields = [\"position\"] }\n\n\
+                        [[stage]]\nkind = \"velocity\"\ntemperature = 1600.0\nseed = 5\n\
+                        [[stage]]\nkind = \"nve\"\nsteps = 200\ntimestep = 0.002\n";
 
 /// The glass with its box sheared (tilts) and optionally stretched:
 /// positions mapped affinely, `noise` Å of deterministic jitter, wrapped
@@ -296,10 +309,8 @@ fn rdf_and_orientorder_match_lammps() {
     let o = Command::new("lmp").args(["-in", "in.lmp", "-log", "none"]).current_dir(d.path()).output().unwrap();
     assert!(o.status.success(), "lmp: {}", String::from_utf8_lossy(&o.stdout));
     run(d.path(), &["analyze", g.to_str().unwrap(), "--elements", "Cu", "Zr", "--compute", "rdf", "--rmax", "10", "--bins", "200", "--out", "rdf.csv"]);
-    let text = std::fs::read_to_string(d.path().join("rdf.csv")).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("r,g_total,g_1_1,g_1_2,g_2_2"));
-    let ours: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|t| t.parse().unwrap()).collect()).collect();
+    let (head, ours) = read_table(&d.path().join("rdf.csv"));
+    assert_eq!(head, "r,g_total,g_1_1,g_1_2,g_2_2");
     let lmp: Vec<Vec<f64>> = std::fs::read_to_string(d.path().join("lmp_rdf.txt"))
         .unwrap()
         .lines()
@@ -372,26 +383,14 @@ fn same_results_on_any_rank_count() {
 #[test]
 fn msd_matches_lammps_rerun() {
     let d = tempdir();
-    let deck = write_deck(
-        d.path(),
-        &glass(),
-        "p,p,p",
-        "eam/fs",
-        "CuZr_mm.eam.fs",
-        &["Cu", "Zr"],
-        "[output]\nsnapshot = { file = \"traj.h5\", every = 20, fields = [\"position\"] }\n\n\
-         [[stage]]\nkind = \"velocity\"\ntemperature = 1600.0\nseed = 5\n\
-         [[stage]]\nkind = \"nve\"\nsteps = 200\ntimestep = 0.002\n",
-    );
+    let deck = glass_deck(d.path(), TRAJ_RUN);
     ok(&glassmd(1, 1, &["run", deck.to_str().unwrap()], d.path()));
     let s1 = last_json(&ok(&glassmd(1, 1, &["analyze", "traj.h5", "--elements", "Cu", "Zr", "--compute", "msd,fs", "--q", "2.7", "--origin-stride", "0", "--out", "dyn1.csv"], d.path())));
     let s3 = last_json(&ok(&glassmd(3, 1, &["analyze", "traj.h5", "--elements", "Cu", "Zr", "--compute", "msd,fs", "--q", "2.7", "--origin-stride", "0", "--out", "dyn3.csv"], d.path())));
     assert_eq!(std::fs::read_to_string(d.path().join("dyn1.csv")).unwrap(), std::fs::read_to_string(d.path().join("dyn3.csv")).unwrap());
     assert_eq!(s1["diffusion_A2_per_ps"], s3["diffusion_A2_per_ps"]);
-    let text = std::fs::read_to_string(d.path().join("dyn1.csv")).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("time,msd_all,msd_Cu,msd_Zr,fs_all,fs_Cu,fs_Zr"));
-    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|t| t.parse().unwrap()).collect()).collect();
+    let (head, rows) = read_table(&d.path().join("dyn1.csv"));
+    assert_eq!(head, "time,msd_all,msd_Cu,msd_Zr,fs_all,fs_Cu,fs_Zr");
     assert_eq!(rows.len(), 11);
     assert_eq!(rows[0][1], 0.0);
     assert_eq!(rows[0][4], 1.0);
@@ -482,7 +481,7 @@ fn in_situ_analysis_matches_the_command() {
                  [[stage]]\nkind = \"nve\"\nsteps = 40\ntimestep = 0.002\n\
                  [[stage]]\nkind = \"minimize\"\nname = \"is\"\nalgorithm = \"cg\"\nftol = 1e-4\nmax_iterations = 200\n\
                  [[stage]]\nkind = \"write_data\"\nfile = \"is.data\"\n";
-    let deck = write_deck(d.path(), &glass(), "p,p,p", "eam/fs", "CuZr_mm.eam.fs", &["Cu", "Zr"], extra);
+    let deck = glass_deck(d.path(), extra);
     ok(&glassmd(1, 1, &["run", deck.to_str().unwrap()], d.path()));
     let text = std::fs::read_to_string(d.path().join("analysis.csv")).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -506,7 +505,7 @@ fn in_situ_analysis_matches_the_command() {
     assert!((ours["volume_Zr"].as_f64().unwrap() - v).abs() < 1e-12 * v);
     // Two ranks: the same rows.
     let d2 = tempdir();
-    let deck2 = write_deck(d2.path(), &glass(), "p,p,p", "eam/fs", "CuZr_mm.eam.fs", &["Cu", "Zr"], extra);
+    let deck2 = glass_deck(d2.path(), extra);
     ok(&glassmd(2, 1, &["run", deck2.to_str().unwrap()], d2.path()));
     let t2 = std::fs::read_to_string(d2.path().join("analysis.csv")).unwrap();
     // Rows before the minimisation are bitwise equal; MD on 2 ranks
@@ -524,7 +523,7 @@ fn snapshot_fields_voronoi_and_w6() {
     let d = tempdir();
     let extra = "[output]\nsnapshot = { file = \"traj.h5\", every = 20, fields = [\"position\", \"voronoi\", \"w6\"] }\n\n\
                  [[stage]]\nkind = \"nve\"\nsteps = 20\ntimestep = 0.002\n";
-    let deck = write_deck(d.path(), &glass(), "p,p,p", "eam/fs", "CuZr_mm.eam.fs", &["Cu", "Zr"], extra);
+    let deck = glass_deck(d.path(), extra);
     ok(&glassmd(2, 1, &["run", deck.to_str().unwrap()], d.path()));
     ok(&glassmd(1, 1, &["convert", "traj.h5", "--to", "dump", "--frames", "0", "--out", "f0.dump"], d.path()));
     run(d.path(), &["analyze", glass().to_str().unwrap(), "--compute", "voronoi,w6", "--dump", "cmd.dump"]);
@@ -589,7 +588,7 @@ fn in_situ_analysis_of_inherent_structures() {
                  [[stage]]\nkind = \"velocity\"\ntemperature = 900.0\nseed = 3\n\
                  [[stage]]\nkind = \"nvt\"\ntimestep = 0.002\ntemperature = [900.0, 700.0]\nsteps = 40\n\
                  inherent_structures = { every_k = 100.0, file = \"is.csv\" }\n";
-    let deck = write_deck(d.path(), &glass(), "p,p,p", "eam/fs", "CuZr_mm.eam.fs", &["Cu", "Zr"], extra);
+    let deck = glass_deck(d.path(), extra);
     ok(&glassmd(1, 1, &["run", deck.to_str().unwrap()], d.path()));
     let text = std::fs::read_to_string(d.path().join("analysis.csv")).unwrap();
     let labels: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').nth(3).unwrap()).collect();
@@ -604,29 +603,12 @@ fn in_situ_analysis_of_inherent_structures() {
 #[test]
 fn in_situ_msd_and_fs_match_the_trajectory() {
     let d = tempdir();
-    let deck = write_deck(
-        d.path(),
-        &glass(),
-        "p,p,p",
-        "eam/fs",
-        "CuZr_mm.eam.fs",
-        &["Cu", "Zr"],
-        "[thermo]\nevery = 20\nfile = \"thermo.csv\"\nextra = [\"msd_all\", \"msd_Cu\", \"msd_2\", \"fs_all\", \"fs_Zr\"]\n\n\
-         [compute]\nfs_q = 2.7\n\n\
-         [output]\nsnapshot = { file = \"traj.h5\", every = 20, fields = [\"position\"] }\n\n\
-         [[stage]]\nkind = \"velocity\"\ntemperature = 1600.0\nseed = 5\n\
-         [[stage]]\nkind = \"nve\"\nsteps = 200\ntimestep = 0.002\n",
-    );
+    let thermo = "[thermo]\nevery = 20\nfile = \"thermo.csv\"\nextra = [\"msd_all\", \"msd_Cu\", \"msd_2\", \"fs_all\", \"fs_Zr\"]\n\n[compute]\nfs_q = 2.7\n\n";
+    let deck = glass_deck(d.path(), &format!("{}{}", thermo, TRAJ_RUN));
     ok(&glassmd(2, 1, &["run", deck.to_str().unwrap()], d.path()));
     ok(&glassmd(1, 1, &["analyze", "traj.h5", "--elements", "Cu", "Zr", "--compute", "msd,fs", "--q", "2.7", "--origin-stride", "0", "--out", "dyn.csv"], d.path()));
-    let (head, rows) = {
-        let text = std::fs::read_to_string(d.path().join("dyn.csv")).unwrap();
-        let mut l = text.lines();
-        let h: Vec<String> = l.next().unwrap().split(',').map(str::to_string).collect();
-        let r: Vec<Vec<f64>> = l.map(|x| x.split(',').map(|t| t.parse().unwrap()).collect()).collect();
-        (h, r)
-    };
-    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let (head, rows) = read_table(&d.path().join("dyn.csv"));
+    let col = |n: &str| head.split(',').position(|h| h == n).unwrap();
     let thermo = read_thermo_csv(&d.path().join("thermo.csv"));
     let md: Vec<&BTreeMap<String, f64>> = thermo.iter().filter(|r| r["step"] >= 0.0).collect();
     assert_eq!(md.len(), rows.len(), "thermo rows vs frames");

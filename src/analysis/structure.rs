@@ -46,7 +46,7 @@ fn rel(nb: &Neighborhood, i: usize, out: &mut Vec<([f64; 3], f64, i64)>) {
         let d = sub(nb.x[j as usize], xi);
         out.push((d, dot(d, d), j as i64));
     }
-    out.sort_by(|a, b| a.1.total_cmp(&b.1).then(nb.id[a.2 as usize].cmp(&nb.id[b.2 as usize])));
+    out.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| nb.id[a.2 as usize].cmp(&nb.id[b.2 as usize])));
 }
 
 /// The neighbors of owned atom i in [`rel`]'s order.
@@ -119,6 +119,22 @@ pub enum Bonds {
     Nearest(usize),
     /// Voronoi face neighbors; weighted by face area when true.
     Voronoi(bool),
+}
+
+impl Bonds {
+    /// `cutoff`, `nearest:N` (N ≥ 1), `voronoi` or `voronoi-weighted`.
+    pub fn parse(s: &str) -> Option<Bonds> {
+        match s {
+            "cutoff" => Some(Bonds::Cutoff),
+            "voronoi" => Some(Bonds::Voronoi(false)),
+            "voronoi-weighted" => Some(Bonds::Voronoi(true)),
+            _ => s.strip_prefix("nearest:").and_then(|k| k.parse().ok()).filter(|&k| k > 0).map(Bonds::Nearest),
+        }
+    }
+    /// Whether the bonds need a cutoff (cutoff, nearest:N).
+    pub fn need_cutoff(self) -> bool {
+        matches!(self, Bonds::Cutoff | Bonds::Nearest(_))
+    }
 }
 
 /// Q_l and Ŵ_l of each owned atom.

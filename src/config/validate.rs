@@ -212,10 +212,10 @@ impl Deck {
                 }
             }
             if let Some(b) = &a.bonds {
-                if !(["cutoff", "voronoi", "voronoi-weighted"].contains(&b.as_str()) || b.strip_prefix("nearest:").and_then(|k| k.parse::<usize>().ok()).is_some_and(|k| k > 0)) {
+                let Some(kind) = crate::analysis::structure::Bonds::parse(b) else {
                     return kerr("analysis.bonds", format!("'{}': expected cutoff, nearest:N, voronoi or voronoi-weighted", b));
-                }
-                if (b == "cutoff" || b.starts_with("nearest:")) && a.cutoff.is_none() {
+                };
+                if kind.need_cutoff() && a.cutoff.is_none() {
                     return kerr("analysis.bonds", format!("'{}' needs analysis.cutoff", b));
                 }
             }

@@ -12,7 +12,7 @@ use super::h5md::{ForceUnit, CHUNK_ROWS};
 use super::thermo::Thermo;
 use crate::engine::RowBlock;
 use crate::error::{Error, Result};
-use crate::system::{Boundary, SimBox};
+use crate::system::Boundary;
 use hdf5::types::VarLenUnicode;
 use ndarray::s;
 use std::path::Path;
@@ -92,12 +92,7 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
     if species.iter().any(|&t| t < 1) {
         return Err(Error::input(input, "particles/all/species holds a type below 1"));
     }
-    let elements: Vec<String> = all
-        .dataset("species")
-        .and_then(|d| d.attr("elements"))
-        .and_then(|a| a.read_raw::<VarLenUnicode>())
-        .map(|v| v.iter().map(|s| s.as_str().to_string()).collect())
-        .unwrap_or_default();
+    let elements = super::frames_in::species_elements(&all);
     // Masses per type from the per-atom masses (first atom of each type).
     let mass_atom: Vec<f64> = all.dataset("mass").and_then(|d| d.read_raw()).unwrap_or_default();
     let mut masses = vec![f64::NAN; ntypes];
@@ -145,13 +140,6 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
     let width = fields.width();
     for &f in &picked {
         // Edges: the diagonal (T,3), or the edge vectors as rows (T,3,3).
-        let (l, tilt): (Vec<f64>, Option<[f64; 3]>) = if edges.ndim() == 3 {
-            let m: Vec<f64> = edges.read_slice::<f64, _, ndarray::Ix2>(s![f, .., ..]).map_err(&e)?.iter().copied().collect();
-            (vec![m[0], m[4], m[8]], Some([m[3], m[6], m[7]]))
-        } else {
-            (edges.read_slice_1d(s![f, ..]).map_err(&e)?.to_vec(), None)
-        };
-        let lo: Vec<f64> = offset.read_slice_1d(s![f, ..]).map_err(&e)?.to_vec();
         let th = Thermo {
             step: steps[f] as u64,
             time: times[f],
@@ -160,11 +148,7 @@ pub fn convert(input: &Path, output: &Path, format: TextFormat, frames: Option<&
             pressure: press.get(f).copied().unwrap_or(f64::NAN),
             ..Thermo::default()
         };
-        let (blo, bhi, b3) = ([lo[0], lo[1], lo[2]], [lo[0] + l[0], lo[1] + l[1], lo[2] + l[2]], [bnd[0], bnd[1], bnd[2]]);
-        let frame_box = match tilt {
-            Some(t) => SimBox::new_triclinic(blo, bhi, t, b3),
-            None => SimBox::new(blo, bhi, b3),
-        };
+        let frame_box = super::frames_in::frame_box(&edges, &offset, f, [bnd[0], bnd[1], bnd[2]]).map_err(&e)?;
         let info = FrameInfo {
             step: steps[f] as u64,
             time: times[f],

@@ -8,21 +8,7 @@ use std::path::Path;
 /// Write one frame: `columns` names the values of each row after `id type`.
 pub fn write_frame(path: &Path, step: u64, bx: &SimBox, columns: &[&str], rows: &[(u64, u32, Vec<f64>)]) -> Result<()> {
     super::write_atomic(path, |w| {
-        writeln!(w, "ITEM: TIMESTEP\n{}", step)?;
-        writeln!(w, "ITEM: NUMBER OF ATOMS\n{}", rows.len())?;
-        if bx.triclinic {
-            writeln!(w, "ITEM: BOX BOUNDS xy xz yz {}", bx.boundary_string())?;
-            let (lo, hi) = bx.bounding();
-            for d in 0..3 {
-                writeln!(w, "{:e} {:e} {:e}", lo[d], hi[d], bx.tilt[d])?;
-            }
-        } else {
-            writeln!(w, "ITEM: BOX BOUNDS {}", bx.boundary_string())?;
-            for d in 0..3 {
-                writeln!(w, "{:e} {:e}", bx.lo[d], bx.hi[d])?;
-            }
-        }
-        writeln!(w, "ITEM: ATOMS id type {}", columns.join(" "))?;
+        write_header(w, step, bx, rows.len() as u64, columns)?;
         for (id, t, vals) in rows {
             write!(w, "{} {}", id, t)?;
             for v in vals {
@@ -32,6 +18,25 @@ pub fn write_frame(path: &Path, step: u64, bx: &SimBox, columns: &[&str], rows: 
         }
         Ok(())
     })
+}
+
+/// The items of a frame up to `ITEM: ATOMS id type <columns>`.
+fn write_header(w: &mut dyn std::io::Write, step: u64, bx: &SimBox, natoms: u64, columns: &[&str]) -> std::io::Result<()> {
+    writeln!(w, "ITEM: TIMESTEP\n{}", step)?;
+    writeln!(w, "ITEM: NUMBER OF ATOMS\n{}", natoms)?;
+    if bx.triclinic {
+        writeln!(w, "ITEM: BOX BOUNDS xy xz yz {}", bx.boundary_string())?;
+        let (lo, hi) = bx.bounding();
+        for d in 0..3 {
+            writeln!(w, "{:e} {:e} {:e}", lo[d], hi[d], bx.tilt[d])?;
+        }
+    } else {
+        writeln!(w, "ITEM: BOX BOUNDS {}", bx.boundary_string())?;
+        for d in 0..3 {
+            writeln!(w, "{:e} {:e}", bx.lo[d], bx.hi[d])?;
+        }
+    }
+    writeln!(w, "ITEM: ATOMS id type {}", columns.join(" "))
 }
 
 /// A one-frame dump written as rows arrive (in id order, from
@@ -44,27 +49,8 @@ pub struct DumpStream {
 
 impl DumpStream {
     pub fn create(path: &Path, step: u64, bx: &SimBox, natoms: u64, columns: &[&str], integer: Vec<bool>) -> Result<DumpStream> {
-        use std::io::Write;
         let mut f = super::AtomicFile::create(path)?;
-        let e = |err| crate::error::Error::io(path, err);
-        (|| -> std::io::Result<()> {
-            writeln!(f.w, "ITEM: TIMESTEP\n{}", step)?;
-            writeln!(f.w, "ITEM: NUMBER OF ATOMS\n{}", natoms)?;
-            if bx.triclinic {
-                writeln!(f.w, "ITEM: BOX BOUNDS xy xz yz {}", bx.boundary_string())?;
-                let (lo, hi) = bx.bounding();
-                for d in 0..3 {
-                    writeln!(f.w, "{:e} {:e} {:e}", lo[d], hi[d], bx.tilt[d])?;
-                }
-            } else {
-                writeln!(f.w, "ITEM: BOX BOUNDS {}", bx.boundary_string())?;
-                for d in 0..3 {
-                    writeln!(f.w, "{:e} {:e}", bx.lo[d], bx.hi[d])?;
-                }
-            }
-            writeln!(f.w, "ITEM: ATOMS id type {}", columns.join(" "))
-        })()
-        .map_err(e)?;
+        write_header(&mut f.w, step, bx, natoms, columns).map_err(|e| crate::error::Error::io(path, e))?;
         Ok(DumpStream { f, integer })
     }
 

@@ -190,6 +190,29 @@ fn h5(path: &Path) -> impl Fn(hdf5::Error) -> Error + '_ {
     move |e| Error::input(path, format!("HDF5: {}", e.to_string().replace('\n', " ")))
 }
 
+/// The element names an H5MD file gives its species (the `elements`
+/// attribute of `particles/all/species`; none: empty).
+pub fn species_elements(all: &hdf5::Group) -> Vec<String> {
+    all.dataset("species").and_then(|d| d.attr("elements")).and_then(|a| a.read_raw::<VarLenUnicode>()).map(|v| v.iter().map(|s| s.as_str().to_string()).collect()).unwrap_or_default()
+}
+
+/// The box of frame f of an H5MD file: `edges` holds the diagonal (T, 3)
+/// or the edge vectors as rows (T, 3, 3), `offset` the lower corner.
+pub fn frame_box(edges: &hdf5::Dataset, offset: &hdf5::Dataset, f: usize, boundary: [Boundary; 3]) -> hdf5::Result<SimBox> {
+    let (l, tilt): (Vec<f64>, Option<[f64; 3]>) = if edges.ndim() == 3 {
+        let m: Vec<f64> = edges.read_slice::<f64, _, ndarray::Ix2>(s![f, .., ..])?.iter().copied().collect();
+        (vec![m[0], m[4], m[8]], Some([m[3], m[6], m[7]]))
+    } else {
+        (edges.read_slice_1d(s![f, ..])?.to_vec(), None)
+    };
+    let lo: Vec<f64> = offset.read_slice_1d(s![f, ..])?.to_vec();
+    let (blo, bhi) = ([lo[0], lo[1], lo[2]], [lo[0] + l[0], lo[1] + l[1], lo[2] + l[2]]);
+    Ok(match tilt {
+        Some(t) => SimBox::new_triclinic(blo, bhi, t, boundary),
+        None => SimBox::new(blo, bhi, boundary),
+    })
+}
+
 /// An H5MD file's particles, read frame by frame.
 pub struct H5mdReader {
     path: std::path::PathBuf,
@@ -229,8 +252,7 @@ impl H5mdReader {
         if species.iter().any(|&t| t < 1) || ids.iter().any(|&i| i < 1) {
             return Err(Error::input(path, "particles/all holds an id or species below 1"));
         }
-        let elements: Vec<String> =
-            all.dataset("species").and_then(|d| d.attr("elements")).and_then(|a| a.read_raw::<VarLenUnicode>()).map(|v| v.iter().map(|s| s.as_str().to_string()).collect()).unwrap_or_default();
+        let elements = species_elements(&all);
         let bnd: Vec<VarLenUnicode> = all.group("box").and_then(|b| b.attr("boundary")).and_then(|a| a.read_raw()).map_err(&e)?;
         if bnd.len() != 3 {
             return Err(Error::input(path, "particles/all/box has no three-entry boundary attribute"));
@@ -264,36 +286,25 @@ impl H5mdReader {
 
     /// The box of frame f.
     pub fn simbox(&self, f: usize) -> Result<SimBox> {
-        let e = h5(&self.path);
-        let (l, tilt): (Vec<f64>, Option<[f64; 3]>) = if self.edges.ndim() == 3 {
-            let m: Vec<f64> = self.edges.read_slice::<f64, _, ndarray::Ix2>(s![f, .., ..]).map_err(&e)?.iter().copied().collect();
-            (vec![m[0], m[4], m[8]], Some([m[3], m[6], m[7]]))
-        } else {
-            (self.edges.read_slice_1d(s![f, ..]).map_err(&e)?.to_vec(), None)
-        };
-        let lo: Vec<f64> = self.offset.read_slice_1d(s![f, ..]).map_err(&e)?.to_vec();
-        let (blo, bhi) = ([lo[0], lo[1], lo[2]], [lo[0] + l[0], lo[1] + l[1], lo[2] + l[2]]);
-        Ok(match tilt {
-            Some(t) => SimBox::new_triclinic(blo, bhi, t, self.boundary),
-            None => SimBox::new(blo, bhi, self.boundary),
-        })
+        frame_box(&self.edges, &self.offset, f, self.boundary).map_err(h5(&self.path))
     }
 
-    /// Positions and image flags of frame f, atoms in file order.
-    pub fn positions(&self, f: usize) -> Result<(Vec<[f64; 3]>, Vec<[i32; 3]>)> {
+    /// Positions and image flags of frame f for the atoms `range` (file
+    /// order): only that slice is read.
+    pub fn positions(&self, f: usize, range: std::ops::Range<usize>) -> Result<(Vec<[f64; 3]>, Vec<[i32; 3]>)> {
         let e = h5(&self.path);
-        let x = self.pos.read_slice_2d::<f64, _>(s![f, .., ..]).map_err(&e)?;
-        let n = self.ids.len();
-        let xs: Vec<[f64; 3]> = (0..n).map(|k| [x[[k, 0]], x[[k, 1]], x[[k, 2]]]).collect();
+        let (a, b) = (range.start, range.end);
+        let x = self.pos.read_slice_2d::<f64, _>(s![f, a..b, ..]).map_err(&e)?;
+        let xs: Vec<[f64; 3]> = (0..b - a).map(|k| [x[[k, 0]], x[[k, 1]], x[[k, 2]]]).collect();
         let im = match &self.img {
             Some(d) => {
-                let m = d.read_slice_2d::<i32, _>(s![f, .., ..]).map_err(&e)?;
-                (0..n).map(|k| [m[[k, 0]], m[[k, 1]], m[[k, 2]]]).collect()
+                let m = d.read_slice_2d::<i32, _>(s![f, a..b, ..]).map_err(&e)?;
+                (0..b - a).map(|k| [m[[k, 0]], m[[k, 1]], m[[k, 2]]]).collect()
             }
-            None => vec![[0; 3]; n],
+            None => vec![[0; 3]; b - a],
         };
         if let Some(k) = xs.iter().position(|p| p.iter().any(|v| !v.is_finite())) {
-            return Err(Error::input(&self.path, format!("frame {}: atom {} has a non-finite position", f, self.ids[k])));
+            return Err(Error::input(&self.path, format!("frame {}: atom {} has a non-finite position", f, self.ids[a + k])));
         }
         Ok((xs, im))
     }
@@ -301,7 +312,7 @@ impl H5mdReader {
     /// Frame f as a configuration.
     pub fn frame(&self, f: usize) -> Result<Frame> {
         let bx = self.simbox(f)?;
-        let (x, im) = self.positions(f)?;
+        let (x, im) = self.positions(f, 0..self.ids.len())?;
         let atoms = (0..x.len()).map(|k| DataAtom { id: self.ids[k], typ: self.species[k], x: x[k], v: [0.0; 3], image: im[k] }).collect();
         Ok(Frame {
             data: DataFile { ntypes: self.ntypes, lo: bx.lo, hi: bx.hi, tilt: bx.triclinic.then_some(bx.tilt), masses: vec![None; self.ntypes], atoms, has_velocities: false },

@@ -229,8 +229,8 @@ fn build_engine<'c>(comm: &'c dyn Comm, frame: &Frame, path: &Path, boundary: [B
 
 /// Boundary for analysis: the command line's, else the file's, else
 /// periodic; a shrink-wrapped face is a wall at the file's box.
-fn analysis_boundary(a: &AnalyzeArgs, frame: &Frame) -> [Boundary; 3] {
-    let b = a.boundary.or(frame.boundary).unwrap_or([Boundary::Periodic; 3]);
+fn analysis_boundary(given: Option<[Boundary; 3]>, frame: &Frame) -> [Boundary; 3] {
+    let b = given.or(frame.boundary).unwrap_or([Boundary::Periodic; 3]);
     b.map(|x| if x == Boundary::Shrink { Boundary::Fixed } else { x })
 }
 
@@ -275,7 +275,7 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
     let t0 = std::time::Instant::now();
     let frame = frames_in::read(&a.input, a.frame)?;
     log::debug!("read {} in {:.3} s", a.input.display(), t0.elapsed().as_secs_f64());
-    let boundary = analysis_boundary(a, &frame);
+    let boundary = analysis_boundary(a.boundary, &frame);
     let names = species_names(&a.elements, &frame.elements, frame.data.ntypes, &a.input)?;
     let ntypes = frame.data.ntypes;
     let strain = a.computes.iter().any(|c| matches!(c, Analysis::Strain | Analysis::D2min));
@@ -490,7 +490,7 @@ pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> 
         }
         if o.computes.contains(&Analysis::Voronoi) {
             summary.insert("voronoi".into(), voronoi_summary(comm, eng, &c, &names, ntypes));
-            summary.insert("icosahedral_clusters".into(), clusters(comm, eng, &nb, &c));
+            summary.insert("icosahedral_clusters".into(), clusters(comm, &nb, &c));
             cols.push((Analysis::Voronoi, v));
         }
         cells = Some(c);
@@ -538,13 +538,9 @@ pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> 
     }
     if o.computes.contains(&Analysis::W6) {
         let bonds = match (o.bonds.as_deref(), o.cutoff) {
-            (Some("cutoff"), _) | (None, Some(_)) => Bonds::Cutoff,
-            (Some("voronoi"), _) | (None, None) => Bonds::Voronoi(false),
-            (Some("voronoi-weighted"), _) => Bonds::Voronoi(true),
-            (Some(s), _) => match s.strip_prefix("nearest:").and_then(|k| k.parse().ok()) {
-                Some(k) if k > 0 => Bonds::Nearest(k),
-                _ => return Err(cli_err(format!("--bonds '{}': expected cutoff, nearest:N, voronoi or voronoi-weighted", s))),
-            },
+            (Some(s), _) => Bonds::parse(s).ok_or_else(|| cli_err(format!("--bonds '{}': expected cutoff, nearest:N, voronoi or voronoi-weighted", s)))?,
+            (None, Some(_)) => Bonds::Cutoff,
+            (None, None) => Bonds::Voronoi(false),
         };
         let ls: Vec<usize> = std::iter::once(6).chain(o.degrees.iter().copied()).collect();
         let nbh;
@@ -751,7 +747,7 @@ fn is_icosahedral(ix: &[u32]) -> bool {
 /// labels flow to ghosts by the halo until no rank changes one — the
 /// distributed union-find, which also joins a cluster to its own periodic
 /// images.
-fn clusters(comm: &dyn Comm, eng: &Engine, nb: &crate::compute::Neighborhood, cells: &[VoroAtom]) -> Value {
+fn clusters(comm: &dyn Comm, nb: &crate::compute::Neighborhood, cells: &[VoroAtom]) -> Value {
     let n = nb.nlocal;
     let nall = nb.x.len();
     let mut wmax = [cells.iter().map(|c| c.neighbors.len()).max().unwrap_or(0) as f64];
@@ -790,7 +786,6 @@ fn clusters(comm: &dyn Comm, eng: &Engine, nb: &crate::compute::Neighborhood, ce
         }
         k
     }
-    let mut links = 0u64;
     for (i, c) in cells.iter().enumerate() {
         if !ico(i) {
             continue;
@@ -804,7 +799,6 @@ fn clusters(comm: &dyn Comm, eng: &Engine, nb: &crate::compute::Neighborhood, ce
             let sj = set(j);
             let shared = si.iter().filter(|x| sj.binary_search(x).is_ok()).count();
             if shared == 7 {
-                links += 1;
                 let (a, b) = (find(&mut parent, i), find(&mut parent, j));
                 if a != b {
                     parent[a.max(b)] = a.min(b);
@@ -813,9 +807,7 @@ fn clusters(comm: &dyn Comm, eng: &Engine, nb: &crate::compute::Neighborhood, ce
         }
     }
     let mut label: Vec<f64> = (0..nall).map(|k| if ico(k) { nb.id[k] as f64 } else { f64::INFINITY }).collect();
-    let mut rounds = 0;
     loop {
-        rounds += 1;
         let mut best = vec![f64::INFINITY; nall];
         for k in 0..nall {
             let r = find(&mut parent, k);
@@ -865,7 +857,6 @@ fn clusters(comm: &dyn Comm, eng: &Engine, nb: &crate::compute::Neighborhood, ce
         *dist.entry(s).or_default() += 1;
     }
     let linked: Vec<u64> = sizes.values().copied().filter(|&s| s > 1).collect();
-    let _ = (eng, links, rounds);
     // Only rank 0 holds the gathered sizes; the others report nothing.
     if !comm.is_root() {
         return Value::Null;
@@ -1029,43 +1020,45 @@ fn dynamics(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
     let names = species_names(&a.elements, &r.elements, r.ntypes, &a.input)?;
     let ntypes = r.ntypes;
     let want_fs = a.computes.contains(&Analysis::Fs);
+    let mut nt = vec![0.0; ntypes];
+    for &t in &r.species {
+        nt[t as usize - 1] += 1.0;
+    }
     // q: given, or the first peak of S(q) of the first frame.
     let q = match a.q {
         Some(q) if q.is_finite() && q > 0.0 => q,
         Some(q) => return Err(cli_err(format!("--q {} must be a positive wave number in Å⁻¹", q))),
         None if want_fs => {
             let f0 = r.frame(0)?;
-            let eng = build_engine(comm, &f0, &a.input, f0.boundary.unwrap_or([Boundary::Periodic; 3]).map(|b| if b == Boundary::Shrink { Boundary::Fixed } else { b }), a.nthreads)?;
+            let eng = build_engine(comm, &f0, &a.input, analysis_boundary(a.boundary, &f0), a.nthreads)?;
             let rmax = max_cutoff(&eng.bx).min(a.rmax);
             let g = rdf(comm, &eng, ntypes, rmax, a.bins);
-            let mut nt = vec![0.0; ntypes];
-            for &t in &r.species {
-                nt[t as usize - 1] += 1.0;
-            }
             let natoms = r.ids.len() as f64;
             let s = structure_factor(&g, &nt.iter().map(|c| c / natoms).collect::<Vec<_>>(), natoms / eng.bx.volume());
             s.sq_peak()
         }
         None => f64::NAN,
     };
-    // Unwrapped positions of every frame.
-    let nf = r.frames;
-    let n = r.ids.len();
-    let mut unwrapped: Vec<Vec<[f64; 3]>> = Vec::with_capacity(nf);
-    for f in 0..nf {
-        let bx = r.simbox(f)?;
-        let (x, im) = r.positions(f)?;
-        unwrapped.push((0..n).map(|k| {
-            let s = bx.image_shift([im[k][0] as f64, im[k][1] as f64, im[k][2] as f64]);
-            [x[k][0] + s[0], x[k][1] + s[1], x[k][2] + s[2]]
-        }).collect());
-    }
     // Atoms in fixed blocks; each rank sums its blocks; rank 0 adds the
     // blocks in order, so sums do not depend on the rank count.
     const BLOCK: usize = 4096;
+    let nf = r.frames;
+    let n = r.ids.len();
     let nblocks = n.div_ceil(BLOCK);
     let (p, rank) = (comm.size(), comm.rank());
     let mine = (nblocks * rank / p)..(nblocks * (rank + 1) / p);
+    // Unwrapped positions of this rank's atoms (`first..`) in every frame.
+    let first = (mine.start * BLOCK).min(n);
+    let atoms = first..(mine.end * BLOCK).min(n);
+    let mut unwrapped: Vec<Vec<[f64; 3]>> = Vec::with_capacity(nf);
+    for f in 0..nf {
+        let bx = r.simbox(f)?;
+        let (x, im) = r.positions(f, atoms.clone())?;
+        unwrapped.push(x.iter().zip(&im).map(|(x, im)| {
+            let s = bx.image_shift([im[0] as f64, im[1] as f64, im[2] as f64]);
+            [x[0] + s[0], x[1] + s[1], x[2] + s[2]]
+        }).collect());
+    }
     let stride = a.origin_stride;
     let origins: Vec<usize> = if stride == 0 { vec![0] } else { (0..nf).step_by(stride).collect() };
     // Per lag: [msd by type.., fs by type..] sums and origin counts.
@@ -1078,7 +1071,7 @@ fn dynamics(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
             for &o in origins.iter().filter(|&&o| o + lag < nf) {
                 for k in lo..hi {
                     let t = r.species[k] as usize - 1;
-                    let (x0, x1) = (unwrapped[o][k], unwrapped[o + lag][k]);
+                    let (x0, x1) = (unwrapped[o][k - first], unwrapped[o + lag][k - first]);
                     let d2 = (x1[0] - x0[0]).powi(2) + (x1[1] - x0[1]).powi(2) + (x1[2] - x0[2]).powi(2);
                     s[lag * w + t] += d2;
                     if want_fs {
@@ -1093,10 +1086,6 @@ fn dynamics(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
         local.extend(s);
     }
     let parts = comm.gather_f64(&local);
-    let mut nt = vec![0.0; ntypes];
-    for &t in &r.species {
-        nt[t as usize - 1] += 1.0;
-    }
     let mut summary = Map::new();
     summary.insert("file".into(), json!(a.input.display().to_string()));
     summary.insert("natoms".into(), json!(n));
