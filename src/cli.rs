@@ -228,7 +228,7 @@ pub enum Cmd {
         #[arg(long, num_args = 1..)]
         elements: Option<Vec<String>>,
         /// Neighbor cutoff, Å: cn (else the first minimum of each partial g(r)), w6 bonds, strain and d2min.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         cutoff: Option<f64>,
         /// Reference configuration for strain and d2min (same atom ids).
         #[arg(long)]
@@ -246,13 +246,13 @@ pub enum Cmd {
         #[arg(long)]
         sq_out: Option<PathBuf>,
         /// g(r) range, Å.
-        #[arg(long, default_value_t = 10.0)]
+        #[arg(long, default_value_t = 10.0, allow_hyphen_values = true)]
         rmax: f64,
         /// g(r) bins.
         #[arg(long, default_value_t = 200)]
         bins: usize,
         /// Wave number of F_s(q,t), 1/Å (default: the first peak of S(q) of the first frame).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         q: Option<f64>,
         /// Boundary per axis, e.g. p,p,f (default: the file's; data files: p,p,p).
         #[arg(long)]
@@ -261,13 +261,13 @@ pub enum Cmd {
         #[arg(long, allow_hyphen_values = true)]
         frame: Option<i64>,
         /// Voronoi: ignore faces with at most this area, Å² (OVITO face_threshold).
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
         face_threshold: f64,
         /// Voronoi: ignore faces with at most this fraction of the cell's surface (OVITO relative_face_threshold).
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
         relative_face_threshold: f64,
         /// Voronoi: edges no longer than this, Å, do not count (OVITO edge_threshold).
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
         edge_threshold: f64,
         /// Voronoi index columns in the dump up to n<N> (default 6: n3..n6).
         #[arg(long, default_value_t = 6)]
