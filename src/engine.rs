@@ -167,8 +167,18 @@ pub struct Engine<'c> {
     /// Values computes with a cutoff left for the frame being written, by
     /// compute name, per owned atom (see `compute::Neighborhood`).
     pub compute_values: std::collections::HashMap<&'static str, Vec<f64>>,
+    /// The box of the local-strain reference (its positions are in the
+    /// persistent column [`STRAIN_REFERENCE`]); `None` until one is taken.
+    pub strain_box: Option<SimBox>,
     pub timers: Timers,
 }
+
+/// Persistent column of the local-strain reference, six values per atom:
+/// the atom's position in the reference box (wrapped) and the image flags
+/// `m` it had then. The atom now continues that position as
+/// `x + (image − m)·h` in the current cell, so the displacement follows
+/// the atom through periodic crossings and box deformation, tilt included.
+pub const STRAIN_REFERENCE: &str = "strain_reference";
 
 /// Refuse tilts LAMMPS refuses (`Domain::set_initial_box`): a tilt whose
 /// second axis is not periodic, or one beyond half the length of the axis
@@ -286,6 +296,7 @@ impl<'c> Engine<'c> {
             fault: None,
             compute_settings: crate::compute::Settings::default(),
             compute_values: std::collections::HashMap::new(),
+            strain_box: None,
             timers: Timers::default(),
         })
     }
@@ -886,8 +897,24 @@ impl<'c> Engine<'c> {
             if boundary[d] != self.bx.boundary[d] {
                 small[d] = crate::system::SHRINK_SMALL * self.bx.length(d);
                 if !boundary[d].is_periodic() {
-                    for im in &mut self.atoms.image[..self.atoms.nlocal] {
-                        im[d] = 0;
+                    // Positions kept as unwrapped (`msd_origin`) or as
+                    // image flags (`strain_reference`) move with the
+                    // reset, so displacements stay continuous.
+                    let mut one = [0.0; 3];
+                    one[d] = 1.0;
+                    let hd = self.bx.image_shift(one);
+                    let (msd, strain) = (self.atoms.cols.find("msd_origin"), self.atoms.cols.find(STRAIN_REFERENCE));
+                    for i in 0..self.atoms.nlocal {
+                        let k = std::mem::take(&mut self.atoms.image[i][d]) as f64;
+                        if let Some(c) = msd {
+                            let u = self.atoms.col_mut(c, i);
+                            for e in 0..3 {
+                                u[e] -= k * hd[e];
+                            }
+                        }
+                        if let Some(c) = strain {
+                            self.atoms.col_mut(c, i)[3 + d] -= k;
+                        }
                     }
                 }
             }
@@ -1446,6 +1473,135 @@ impl<'c> Engine<'c> {
         let mut list = NeighborList::default();
         crate::neighbor::build_full(&a.x, n, rc, self.opts.nchunks, &mut list);
         crate::compute::Neighborhood { nlocal: n, cutoff: rc, x: a.x, typ: a.typ, id: a.id, list, halo }
+    }
+
+    /// Take the current configuration as the local-strain reference (a
+    /// deck's `strain_reference` stage): each owned atom's position,
+    /// wrapped into the box as a reneighboring would wrap it, and its
+    /// image flags go to the persistent column [`STRAIN_REFERENCE`]; the
+    /// box is kept in `strain_box`.
+    pub fn set_strain_reference(&mut self) {
+        let c = self.strain_column();
+        for i in 0..self.atoms.nlocal {
+            let (mut x, mut m) = (self.atoms.x[i], self.atoms.image[i]);
+            // Finite positions inside the image range (checked at every
+            // step), so wrapping succeeds.
+            let _ = self.bx.wrap(&mut x, &mut m);
+            let r = self.atoms.col_mut(c, i);
+            r[..3].copy_from_slice(&x);
+            for d in 0..3 {
+                r[3 + d] = m[d] as f64;
+            }
+        }
+        self.strain_box = Some(self.bx.clone());
+    }
+
+    /// Take a file's configuration as the local-strain reference
+    /// (`glassmd analyze --reference`, a deck's `strain_reference_file`):
+    /// `position(id)` is the atom's position in box `rbox`. Files may hold
+    /// wrapped positions, so on axes periodic in both boxes the atom's
+    /// displacement is taken as the minimum image in fractional
+    /// coordinates (as OVITO's atomic strain does). Collective; returns
+    /// the smallest id of this configuration the file lacks.
+    pub fn set_strain_reference_from(&mut self, rbox: &SimBox, position: impl Fn(u64) -> Option<[f64; 3]>) -> Option<u64> {
+        let c = self.strain_column();
+        let (hr, hc) = (rbox.h_inv(), self.bx.h_inv());
+        let mut missing = f64::INFINITY;
+        for i in 0..self.atoms.nlocal {
+            let Some(mut x0) = position(self.atoms.id[i]) else {
+                missing = missing.min(self.atoms.id[i] as f64);
+                continue;
+            };
+            let mut m0 = [0; 3];
+            let _ = rbox.wrap(&mut x0, &mut m0);
+            let (s0, s1) = (rbox.x2lamda_with(&hr, x0), self.bx.x2lamda_with(&hc, self.atoms.x[i]));
+            let r = self.atoms.cols.get_mut(c, i);
+            r[..3].copy_from_slice(&x0);
+            for d in 0..3 {
+                // x + (image − m)·h = x − k·h with k the whole periods
+                // between the fractional positions.
+                let k = if self.bx.periodic(d) && rbox.periodic(d) { (s1[d] - s0[d]).round() } else { 0.0 };
+                r[3 + d] = self.atoms.image[i][d] as f64 + k;
+            }
+        }
+        self.strain_box = Some(rbox.clone());
+        let mut m = [missing];
+        self.comm.min_f64(&mut m);
+        m[0].is_finite().then_some(m[0] as u64)
+    }
+
+    fn strain_column(&mut self) -> crate::system::columns::Col {
+        match self.atoms.cols.find(STRAIN_REFERENCE) {
+            Some(c) => c,
+            None => self.atoms.declare_column(STRAIN_REFERENCE, 6, true).expect("strain_reference column"),
+        }
+    }
+
+    /// Von Mises local shear strain and D²min of every owned atom against
+    /// the reference (`analysis::structure::local_strain`: Shimizu, Ogata
+    /// & Li 2007; Falk & Langer 1998), over the neighbors within `rc` in
+    /// the reference configuration. Collective; `None` on every rank while
+    /// no reference was taken.
+    ///
+    /// The atoms have moved since the reference, so its neighborhoods are
+    /// built where the reference was: a copy of the atoms at their
+    /// reference positions goes to the ranks of the reference box's own
+    /// decomposition, with ghosts to `rc` (periodic images of the
+    /// reference cell). Each copy carries the atom's current position
+    /// continued from the reference one; a ghost's is shifted by the same
+    /// images of the current cell, so a neighbor across a periodic face is
+    /// the same image now as then. The results travel back to the ranks
+    /// that own the atoms now.
+    pub fn local_strain(&self, rc: f64) -> Option<Vec<(f64, f64)>> {
+        let rbox = self.strain_box.as_ref()?;
+        let refc = self.atoms.cols.find(STRAIN_REFERENCE)?;
+        let (comm, me) = (self.comm, self.comm.rank());
+        let mut a = Atoms::default();
+        let (x0c, curc, homec) = (a.declare_column("x0", 3, false).ok()?, a.declare_column("current", 3, false).ok()?, a.declare_column("home", 2, false).ok()?);
+        for i in 0..self.atoms.nlocal {
+            let r = self.atoms.col(refc, i);
+            let x0 = [r[0], r[1], r[2]];
+            let sh = self.bx.image_shift(std::array::from_fn(|d| self.atoms.image[i][d] as f64 - r[3 + d]));
+            let x = self.atoms.x[i];
+            a.push_owned(self.atoms.id[i], self.atoms.typ[i], rbox.decomposition_coord(x0), [0.0; 3], [0; 3]);
+            let j = a.nlocal - 1;
+            a.col_mut(x0c, j).copy_from_slice(&x0);
+            a.col_mut(curc, j).copy_from_slice(&[x[0] + sh[0], x[1] + sh[1], x[2] + sh[2]]);
+            a.col_mut(homec, j).copy_from_slice(&[me as f64, i as f64]);
+        }
+        let rdom = Domain::new(me, comm.size(), rbox);
+        crate::domain::halo::redistribute(&mut a, &rdom, comm);
+        // The exact reference positions (not a round trip through
+        // fractional coordinates).
+        for j in 0..a.nlocal {
+            let x0 = a.col(x0c, j);
+            a.x[j] = [x0[0], x0[1], x0[2]];
+        }
+        let n = a.nlocal;
+        let mut cur: Vec<[f64; 3]> = (0..n).map(|j| a.col(curc, j).try_into().expect("three values")).collect();
+        let home: Vec<[f64; 2]> = (0..n).map(|j| a.col(homec, j).try_into().expect("two values")).collect();
+        let halo = Self::borders(rbox, &rdom, comm, &mut a, rc);
+        cur.resize(a.x.len(), [0.0; 3]);
+        halo.forward_positions(comm, cur.as_flattened_mut(), &self.bx);
+        let mut list = NeighborList::default();
+        crate::neighbor::build_full(&a.x, n, rc, self.opts.nchunks, &mut list);
+        let nb = crate::compute::Neighborhood { nlocal: n, cutoff: rc, x: a.x, typ: a.typ, id: a.id, list, halo };
+        let st = crate::analysis::structure::local_strain(&nb, &cur);
+        // Back to the owners: each result rides to the centre of its home
+        // rank's subdomain.
+        let mut b = Atoms::default();
+        let resc = b.declare_column("result", 3, false).ok()?;
+        for j in 0..n {
+            b.push_owned(nb.id[j], nb.typ[j], self.dom.centre_of(home[j][0] as usize), [0.0; 3], [0; 3]);
+            b.col_mut(resc, j).copy_from_slice(&[st[j].0, st[j].1, home[j][1]]);
+        }
+        crate::domain::halo::redistribute(&mut b, &self.dom, comm);
+        let mut out = vec![(f64::NAN, f64::NAN); self.atoms.nlocal];
+        for j in 0..b.nlocal {
+            let r = b.col(resc, j);
+            out[r[2] as usize] = (r[0], r[1]);
+        }
+        Some(out)
     }
 
     /// Let the per-atom computes that need neighbors evaluate for the

@@ -20,7 +20,9 @@
 //! (coordination number) is the first such compute. `voronoi` and `w6`
 //! (`order.rs`) build their own neighborhoods (`Needs::alone`: a
 //! tessellation grows its neighborhood until every cell closes) with the
-//! code of `glassmd analyze`.
+//! code of `glassmd analyze`. `strain` and `d2min` (`strain.rs`) measure
+//! local strain against a reference the engine keeps in a persistent
+//! column (`Engine::local_strain`).
 //!
 //! To add a per-atom quantity: one file here implementing
 //! [`PerAtomCompute`], and its entry in [`PER_ATOM`]; a setting it takes
@@ -32,6 +34,7 @@ pub mod coord;
 pub mod groups;
 pub mod ke;
 pub mod order;
+pub mod strain;
 
 use crate::engine::Engine;
 use crate::system::group::Sel;
@@ -83,6 +86,19 @@ pub struct Settings {
     /// of the glass, e.g. from `glassmd analyze --compute sq`).
     #[serde(default)]
     pub fs_q: Option<f64>,
+    /// Neighbor cutoff in the reference of the `strain` and `d2min`
+    /// fields and analyses (Å; OVITO's `cutoff` of the atomic strain).
+    #[serde(default)]
+    pub strain_cutoff: Option<f64>,
+    /// The named stage (`record`, `minimize` or `nve` with a `name`) whose
+    /// final configuration is the local-strain reference; it is kept in
+    /// the persistent column `strain_reference`, so restarts keep it.
+    #[serde(default)]
+    pub strain_reference: Option<String>,
+    /// Or a file (LAMMPS data, dump or H5MD; path relative to the deck)
+    /// whose configuration is the reference from the run's start.
+    #[serde(default)]
+    pub strain_reference_file: Option<String>,
 }
 
 impl Settings {
@@ -97,7 +113,7 @@ fn default_coord_cutoff() -> f64 {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { coord_cutoff: default_coord_cutoff(), w6_cutoff: None, voronoi_face_threshold: 0.0, voronoi_relative_face_threshold: 0.0, voronoi_edge_threshold: 0.0, fs_q: None }
+        Settings { coord_cutoff: default_coord_cutoff(), w6_cutoff: None, voronoi_face_threshold: 0.0, voronoi_relative_face_threshold: 0.0, voronoi_edge_threshold: 0.0, fs_q: None, strain_cutoff: None, strain_reference: None, strain_reference_file: None }
     }
 }
 
@@ -161,7 +177,7 @@ pub trait PerAtomCompute: Sync {
 
 /// Every per-atom compute, in the order their columns follow the
 /// built-in fields. At most 32 (a bit each in `io::frames::Fields`).
-pub static PER_ATOM: &[&dyn PerAtomCompute] = &[&groups::GroupMask, &ke::KineticEnergy, &coord::Coordination, &order::Voronoi, &order::W6];
+pub static PER_ATOM: &[&dyn PerAtomCompute] = &[&groups::GroupMask, &ke::KineticEnergy, &coord::Coordination, &order::Voronoi, &order::W6, &strain::Strain, &strain::D2min];
 
 /// Index of the per-atom compute called `name`.
 pub fn find(name: &str) -> Option<usize> {

@@ -161,6 +161,32 @@ impl Deck {
                 return kerr("compute.w6_cutoff", format!("must be > 0 and at most 50 A, got {}", N(c)));
             }
         }
+        if let Some(c) = self.compute.strain_cutoff {
+            if !(c > 0.0 && c <= 50.0) {
+                return kerr("compute.strain_cutoff", format!("must be > 0 and at most 50 A, got {}", N(c)));
+            }
+        }
+        if let (Some(_), Some(_)) = (&self.compute.strain_reference, &self.compute.strain_reference_file) {
+            return kerr("compute.strain_reference", "give strain_reference (a stage) or strain_reference_file, not both".into());
+        }
+        if let Some(r) = &self.compute.strain_reference {
+            let named: Vec<&str> = self.stages.iter().filter_map(|s| s.report_name()).collect();
+            if !named.contains(&r.as_str()) {
+                return kerr("compute.strain_reference", format!("no stage is named '{}' (named stages: {})", r, if named.is_empty() { "none".to_string() } else { named.join(", ") }));
+            }
+        }
+        // Who measures local strain needs a reference and a cutoff.
+        let o = &self.output;
+        let strain_fields = [&o.snapshot, &o.dump, &o.xyz].into_iter().flatten().flat_map(|t| &t.fields).find(|f| f.as_str() == "strain" || f.as_str() == "d2min");
+        let strain_analysis = self.analysis.iter().flat_map(|a| &a.compute).find(|c| c.as_str() == "strain" || c.as_str() == "d2min");
+        if let Some(who) = strain_analysis.map(|c| format!("analysis.compute '{}'", c)).or(strain_fields.map(|f| format!("the field '{}'", f))) {
+            if self.compute.strain_reference.is_none() && self.compute.strain_reference_file.is_none() {
+                return kerr("compute.strain_reference", format!("{} measures local strain: name the reference stage ([compute] strain_reference = \"<stage name>\") or file (strain_reference_file)", who));
+            }
+            if self.compute.strain_cutoff.is_none() {
+                return kerr("compute.strain_cutoff", format!("{} needs the neighbor cutoff in the reference, in A (OVITO's atomic-strain cutoff; 5.0 takes about two shells in CuZr)", who));
+            }
+        }
         for (k, v) in [("voronoi_face_threshold", self.compute.voronoi_face_threshold), ("voronoi_relative_face_threshold", self.compute.voronoi_relative_face_threshold), ("voronoi_edge_threshold", self.compute.voronoi_edge_threshold)] {
             if !(v.is_finite() && v >= 0.0) {
                 return kerr(&format!("compute.{}", k), format!("must be a finite number >= 0, got {}", N(v)));
@@ -183,8 +209,8 @@ impl Deck {
         if let Some(a) = &self.analysis {
             for c in &a.compute {
                 match crate::run::analyze::NAMES.iter().find(|n| n.0 == c.as_str()) {
-                    None => return kerr("analysis.compute", format!("unknown analysis '{}' (known in a run: voronoi, cn, w6, rdf, sq)", c)),
-                    Some((_, k)) if !k.in_run() => return kerr("analysis.compute", format!("'{}' needs a reference or a trajectory; use glassmd analyze on the run's files", c)),
+                    None => return kerr("analysis.compute", format!("unknown analysis '{}' (known in a run: voronoi, cn, w6, strain, d2min, rdf, sq)", c)),
+                    Some((_, k)) if !k.in_run() => return kerr("analysis.compute", format!("'{}' needs a trajectory: thermo.extra msd_<species>/fs_<species> during a run, or glassmd analyze on its H5MD snapshots", c)),
                     _ => {}
                 }
             }

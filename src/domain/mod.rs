@@ -168,6 +168,14 @@ impl Domain {
         lo
     }
 
+    /// The centre of rank `rank`'s subdomain (decomposition coordinates):
+    /// a position that [`halo::redistribute`] delivers to that rank, for
+    /// values that must travel to an atom's owner.
+    pub fn centre_of(&self, rank: usize) -> [f64; 3] {
+        let c = [rank % self.grid[0], (rank / self.grid[0]) % self.grid[1], rank / (self.grid[0] * self.grid[1])];
+        std::array::from_fn(|d| 0.5 * (self.split(d, c[d]) + self.split(d, c[d] + 1)))
+    }
+
     pub fn rank_of(&self, c: [usize; 3]) -> usize {
         (c[2] * self.grid[1] + c[1]) * self.grid[0] + c[0]
     }
@@ -246,6 +254,12 @@ mod tests {
                         assert_eq!(dom.owns_axis(x[d], d), dom.coord_of(x[d], d) == dom.coord[d], "nprocs {} axis {} x {}", nprocs, d, x[d]);
                     }
                 }
+            }
+            // Each subdomain's centre is owned by that rank alone.
+            for (r, dom) in doms.iter().enumerate() {
+                let c = dom.centre_of(r);
+                assert!(dom.owns(&c), "nprocs {} rank {}", nprocs, r);
+                assert_eq!(doms.iter().filter(|o| o.owns(&c)).count(), 1);
             }
         }
     }

@@ -71,10 +71,14 @@ impl Analysis {
             _ => Vec::new(),
         }
     }
-    /// Whether a run's `[analysis]` can compute it (one configuration, no
-    /// reference).
+    /// Whether a run's `[analysis]` can compute it (one configuration, or
+    /// strain against the reference the run keeps).
     pub fn in_run(self) -> bool {
-        matches!(self, Analysis::Voronoi | Analysis::Cn | Analysis::W6 | Analysis::Rdf | Analysis::Sq)
+        !self.dynamic()
+    }
+    /// Needs a reference configuration.
+    pub fn strain(self) -> bool {
+        matches!(self, Analysis::Strain | Analysis::D2min)
     }
     fn dynamic(self) -> bool {
         matches!(self, Analysis::Msd | Analysis::Fs)
@@ -143,6 +147,7 @@ impl AnalyzeArgs {
             rmax: self.rmax,
             bins: self.bins,
             degrees: self.degrees.clone(),
+            strain_cutoff: self.cutoff,
         }
     }
 }
@@ -277,87 +282,43 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
     log::debug!("read {} in {:.3} s", a.input.display(), t0.elapsed().as_secs_f64());
     let boundary = analysis_boundary(a.boundary, &frame);
     let names = species_names(&a.elements, &frame.elements, frame.data.ntypes, &a.input)?;
-    let ntypes = frame.data.ntypes;
     let strain = a.computes.iter().any(|c| matches!(c, Analysis::Strain | Analysis::D2min));
     // The dump describes the analysed frame: its step and box.
     let out_step = frame.step;
-    let out_box = {
-        let d = &frame.data;
-        match d.tilt {
-            Some(t) => SimBox::new_triclinic(d.lo, d.hi, t, boundary),
-            None => SimBox::new(d.lo, d.hi, boundary),
-        }
-    };
-    // Local strain works in the reference configuration: the engine holds
-    // the reference, the analysed frame gives current positions by id.
-    let (eng_frame, eng_path, current) = if strain {
-        let rp = a.reference.as_ref().ok_or_else(|| cli_err("--compute strain/d2min needs --reference FILE".into()))?;
-        let r = frames_in::read(rp, None)?;
-        (r, rp.as_path(), Some(frame))
-    } else {
-        (frame, a.input.as_path(), None)
-    };
-    let eng = build_engine(comm, &eng_frame, eng_path, boundary, a.nthreads)?;
-    let bx = eng.bx.clone();
-    let n = eng.atoms.nlocal;
+    let mut eng = build_engine(comm, &frame, &a.input, boundary, a.nthreads)?;
+    let out_box = eng.bx.clone();
     let natoms = eng.natoms;
     let faces = a.max_face_order.max(6) - 2;
-    let Structure { mut summary, mut cols, curves, cells } = structure(&eng, &a.opts(), &names)?;
-    summary.insert("file".into(), json!(a.input.display().to_string()));
-    if let Some(cur_frame) = current {
-        let rc = a.cutoff.ok_or_else(|| cli_err("--compute strain/d2min needs --cutoff (the neighbor cutoff in the reference)".into()))?;
-        check_cutoff("--cutoff", rc, &bx)?;
-        let rp = a.reference.as_ref().unwrap();
-        let cur_box = out_box.clone();
-        // Current position of each owned atom, continued from its
-        // reference position by the minimum-image displacement in
-        // fractional coordinates (atoms may have been wrapped).
-        let mut by_id: std::collections::HashMap<u64, usize> = std::collections::HashMap::with_capacity(cur_frame.data.atoms.len());
-        for (k, at) in cur_frame.data.atoms.iter().enumerate() {
-            by_id.insert(at.id, k);
+    if strain {
+        // Local strain against the reference file: its positions by id go
+        // to the engine's reference column (`Engine::set_strain_reference_from`).
+        let rp = a.reference.as_ref().ok_or_else(|| cli_err("--compute strain/d2min needs --reference FILE".into()))?;
+        if a.cutoff.is_none() {
+            return Err(cli_err("--compute strain/d2min needs --cutoff (the neighbor cutoff in the reference)".into()));
         }
-        if cur_frame.data.atoms.len() as u64 != natoms {
-            return Err(Error::input(rp, format!("holds {} atoms but {} holds {}: the reference must have the same atom ids", natoms, a.input.display(), cur_frame.data.atoms.len())));
+        let r = frames_in::read(rp, None)?;
+        let rd = &r.data;
+        if rd.atoms.len() as u64 != natoms {
+            return Err(Error::input(rp, format!("holds {} atoms but {} holds {}: the reference must have the same atom ids", rd.atoms.len(), a.input.display(), natoms)));
         }
-        let mut missing = f64::INFINITY;
-        let nb = eng.neighborhood(rc);
-        let (hr, hc) = (bx.h_inv(), cur_box.h());
-        let mut cur = vec![[0.0; 3]; nb.x.len()];
-        for i in 0..n {
-            match by_id.get(&eng.atoms.id[i]) {
-                Some(&k) => {
-                    let s0 = bx.x2lamda_with(&hr, eng.atoms.x[i]);
-                    let s1 = cur_box.x2lamda(cur_frame.data.atoms[k].x);
-                    let mut s = [0.0; 3];
-                    for d in 0..3 {
-                        let mut ds = s1[d] - s0[d];
-                        if boundary[d].is_periodic() {
-                            ds -= ds.round();
-                        }
-                        s[d] = s0[d] + ds;
-                    }
-                    cur[i] = cur_box.lamda2x_with(&hc, s);
-                }
-                None => missing = missing.min(eng.atoms.id[i] as f64),
-            }
-        }
-        let mut m = [missing];
-        comm.min_f64(&mut m);
-        if m[0].is_finite() {
-            return Err(Error::input(rp, format!("atom ids differ from {}'s: id {} is not in {}", a.input.display(), m[0] as u64, a.input.display())));
-        }
-        nb.halo.forward_positions(comm, cur.as_flattened_mut(), &cur_box);
-        let st = structure::local_strain(&nb, &cur);
-        let (sm, cn) = ordered_sums(&eng, ntypes, 2, |i, out| out.extend([st[i].0, st[i].1]))?;
-        let (s0, s1, c0): (f64, f64, f64) = (column(&sm, 2, 0).iter().sum(), column(&sm, 2, 1).iter().sum(), column(&cn, 2, 0).iter().sum());
-        let bad = natoms as f64 - c0;
-        summary.insert("strain".into(), json!({"cutoff": rc, "reference": rp.display().to_string(), "vm_strain_mean": s0 / c0, "d2min_mean": s1 / c0, "atoms_without_3d_neighbors": bad}));
-        for want in [Analysis::Strain, Analysis::D2min] {
-            if a.computes.contains(&want) {
-                cols.push((want, st.iter().map(|p| if want == Analysis::Strain { p.0 } else { p.1 }).collect()));
-            }
+        let rbound = analysis_boundary(a.boundary, &r);
+        let rbox = match rd.tilt {
+            Some(t) => SimBox::new_triclinic(rd.lo, rd.hi, t, rbound),
+            None => SimBox::new(rd.lo, rd.hi, rbound),
+        };
+        let by_id: std::collections::HashMap<u64, [f64; 3]> = rd.atoms.iter().map(|at| (at.id, at.x)).collect();
+        if let Some(id) = eng.set_strain_reference_from(&rbox, |id| by_id.get(&id).copied()) {
+            return Err(Error::input(rp, format!("atom ids differ from {}'s: id {} is not in {}", a.input.display(), id, rp.display())));
         }
     }
+    let mut opts = a.opts();
+    opts.strain_cutoff = a.cutoff;
+    let Structure { mut summary, cols, curves, cells } = structure(&eng, &opts, &names)?;
+    summary.insert("file".into(), json!(a.input.display().to_string()));
+    if let (Some(rp), Some(Value::Object(m))) = (&a.reference, summary.get_mut("strain")) {
+        m.insert("reference".into(), json!(rp.display().to_string()));
+    }
+    eng.strain_box = None;
     if let Some((g, sq)) = &curves {
         if comm.is_root() {
             if a.computes.contains(&Analysis::Rdf) {
@@ -443,6 +404,8 @@ pub struct Opts {
     pub bins: usize,
     /// More l for the bond-order analysis (after 6).
     pub degrees: Vec<usize>,
+    /// Neighbor cutoff of strain and d2min in the reference (Å).
+    pub strain_cutoff: Option<f64>,
 }
 
 /// The results of [`structure`]: the JSON summary, per-atom columns (in
@@ -573,6 +536,31 @@ pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> 
         summary.insert("w6".into(), Value::Object(m));
         cols.push((Analysis::W6, v));
     }
+    if o.computes.contains(&Analysis::Strain) || o.computes.contains(&Analysis::D2min) {
+        // Against the engine's reference (a file, a named stage); NaN
+        // until one is taken.
+        let rc = o.strain_cutoff.ok_or_else(|| cli_err("strain and d2min need a neighbor cutoff in the reference".into()))?;
+        let st = match &eng.strain_box {
+            Some(rb) => {
+                check_cutoff("the strain cutoff", rc, rb)?;
+                eng.local_strain(rc).unwrap_or_else(|| vec![(f64::NAN, f64::NAN); n])
+            }
+            None => vec![(f64::NAN, f64::NAN); n],
+        };
+        let (sm, cn) = ordered_sums(eng, ntypes, 2, |i, out| out.extend([st[i].0, st[i].1]))?;
+        let (vm, d2, counted) = (column(&sm, 2, 0), column(&sm, 2, 1), column(&cn, 2, 0));
+        let c0: f64 = counted.iter().sum();
+        summary.insert(
+            "strain".into(),
+            json!({"cutoff": rc, "vm_strain_mean": vm.iter().sum::<f64>() / c0, "d2min_mean": d2.iter().sum::<f64>() / c0, "atoms_without_3d_neighbors": natoms as f64 - c0,
+                   "vm_strain": by_species(names, &vm, &counted), "d2min": by_species(names, &d2, &counted)}),
+        );
+        for want in [Analysis::Strain, Analysis::D2min] {
+            if o.computes.contains(&want) {
+                cols.push((want, st.iter().map(|p| if want == Analysis::Strain { p.0 } else { p.1 }).collect()));
+            }
+        }
+    }
     let mut curves = None;
     if o.computes.contains(&Analysis::Rdf) || o.computes.contains(&Analysis::Sq) {
         check_cutoff("--rmax", o.rmax, &bx)?;
@@ -616,6 +604,8 @@ pub fn flatten(summary: &Map<String, Value>) -> BTreeMap<String, f64> {
     by("cn", at(&["cn", "partial"]));
     by("q6", at(&["w6", "q6_mean"]));
     by("w6", at(&["w6", "w6_mean"]));
+    by("vm_strain", at(&["strain", "vm_strain"]));
+    by("d2min", at(&["strain", "d2min"]));
     for (key, name) in [("centres", "ico_centres"), ("clusters", "ico_clusters"), ("mean_size", "ico_cluster_mean"), ("mean_size_linked", "ico_cluster_mean_linked"), ("largest", "ico_cluster_largest")] {
         if let Some(f) = at(&["icosahedral_clusters", key]).and_then(Value::as_f64) {
             out.insert(name.to_string(), f);

@@ -232,6 +232,7 @@ impl Output {
             boundary: Some(eng.bx.boundary.iter().map(|b| b.letter()).collect()),
             small: Some(eng.bx.small),
             cuts: (!eng.dom.is_uniform()).then(|| eng.dom.cuts.clone()),
+            strain_box: eng.strain_box.as_ref().map(|b| (b.lo, b.hi, b.tilt, b.boundary.iter().map(|x| x.letter()).collect(), b.triclinic)),
         };
         let json = serde_json::to_string(&st).map_err(|e| Error::runtime(format!("checkpoint state: {}", e)))?;
         checkpoint::write(eng.comm, &path, &json, &eng.save_local(), eng.atoms.cols.persistent_width())?;
@@ -403,7 +404,7 @@ pub(super) struct InSitu {
 }
 
 impl InSitu {
-    pub(super) fn new(spec: &crate::config::AnalysisSection, target: PathBuf) -> InSitu {
+    pub(super) fn new(spec: &crate::config::AnalysisSection, strain_cutoff: Option<f64>, target: PathBuf) -> InSitu {
         let computes = super::analyze::parse_computes(&spec.compute).unwrap_or_default();
         InSitu {
             opts: super::analyze::Opts {
@@ -415,6 +416,7 @@ impl InSitu {
                 rmax: spec.rmax,
                 bins: spec.bins,
                 degrees: Vec::new(),
+                strain_cutoff,
             },
             every: spec.every,
             stages: spec.stages.clone(),

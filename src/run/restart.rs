@@ -67,6 +67,10 @@ pub(super) struct RunState {
     /// The grid's cuts (fractions per axis), when balancing moved them.
     #[serde(default)]
     pub(super) cuts: Option<[Vec<f64>; 3]>,
+    /// The local-strain reference box (lo, hi, tilt, boundary letters,
+    /// triclinic); its positions are in the `strain_reference` column.
+    #[serde(default)]
+    pub(super) strain_box: Option<([f64; 3], [f64; 3], [f64; 3], String, bool)>,
 }
 
 /// Restore a run from checkpoint `path` (collective): the atoms (exactly on
@@ -122,6 +126,14 @@ pub(super) fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Pat
         let rows = agree(comm, reader.read(from, to - from).and_then(|rows| check_rows(path, rows, eng.masses.len(), width)))?;
         let now = eng.bx.with_shape(st.lo, st.hi, st.tilt);
         eng.restore_redistribute(&rows, &st.columns, &now, st.step, st.time)?;
+    }
+    if let Some((lo, hi, tilt, b, triclinic)) = &st.strain_box {
+        let styles: Vec<Boundary> = b.chars().filter_map(|c| Boundary::parse(&c.to_string())).collect();
+        let Ok(styles) = <[Boundary; 3]>::try_from(styles) else {
+            return Err(Error::input(path, format!("not a usable glassmd checkpoint: strain reference boundary '{}'", b)));
+        };
+        let bx = crate::system::SimBox::new(*lo, *hi, styles);
+        eng.strain_box = Some(if *triclinic { crate::system::SimBox { tilt: *tilt, triclinic: true, ..bx } } else { bx });
     }
     if out.root {
         if let Some(f) = &deck.thermo.file {

@@ -265,7 +265,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
         stage: 0,
         extras,
         groups: groups.names().to_vec(),
-        analysis: deck.analysis.as_ref().map(|a| super::output::InSitu::new(a, resolve_in(dir, &a.file))),
+        analysis: deck.analysis.as_ref().map(|a| super::output::InSitu::new(a, deck.compute.strain_cutoff, resolve_in(dir, &a.file))),
     };
     // One thermostat for the whole deck: its state carries across stages.
     let mut chain = NoseHooverChain::new();
@@ -289,6 +289,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                 out.thermo_file = Some(ThermoFile::create(&out.path(f), &deck.thermo.extra)?);
             }
             eng.setup(ForceFlags::default()).map_err(|e| at_input(e, &source))?;
+            super::setup::strain_reference_file(&mut eng, deck)?;
             if root {
                 console::line(&Thermo::log_header());
             }
@@ -580,6 +581,13 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
         })();
         res.map_err(|e| deck.runtime_error(k, e))?;
         if let Some(name) = stage.report_name() {
+            if deck.compute.strain_reference.as_deref() == Some(name) {
+                eng.set_strain_reference();
+                super::setup::check_strain_cutoff(&eng, deck)?;
+                if root {
+                    log::info!("local-strain reference: the configuration after stage {} ({})", number, name);
+                }
+            }
             out.analysis_after(&eng, name).map_err(|e| deck.runtime_error(k, e))?;
         }
         stage_rows.push(std::mem::take(&mut out.rows));
