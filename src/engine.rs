@@ -170,6 +170,12 @@ pub struct Engine<'c> {
     /// The box of the local-strain reference (its positions are in the
     /// persistent column [`STRAIN_REFERENCE`]); `None` until one is taken.
     pub strain_box: Option<SimBox>,
+    /// The reference cell's edge vectors as image vectors of the current
+    /// cell (rows a, b, c): the identity until a tilt flips, which changes
+    /// the current cell's basis but not the lattice (`flip_tilts`).
+    pub strain_basis: [[i32; 3]; 3],
+    /// The time of the `msd_origin` positions (ps).
+    pub msd_origin_time: f64,
     pub timers: Timers,
 }
 
@@ -179,6 +185,8 @@ pub struct Engine<'c> {
 /// `x + (image − m)·h` in the current cell, so the displacement follows
 /// the atom through periodic crossings and box deformation, tilt included.
 pub const STRAIN_REFERENCE: &str = "strain_reference";
+
+const IDENTITY: [[i32; 3]; 3] = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
 
 /// Refuse tilts LAMMPS refuses (`Domain::set_initial_box`): a tilt whose
 /// second axis is not periodic, or one beyond half the length of the axis
@@ -297,6 +305,8 @@ impl<'c> Engine<'c> {
             compute_settings: crate::compute::Settings::default(),
             compute_values: std::collections::HashMap::new(),
             strain_box: None,
+            strain_basis: IDENTITY,
+            msd_origin_time: 0.0,
             timers: Timers::default(),
         })
     }
@@ -946,6 +956,7 @@ impl<'c> Engine<'c> {
             let u = self.atoms.unwrapped(i, &self.bx);
             self.atoms.col_mut(c, i).copy_from_slice(&u);
         }
+        self.msd_origin_time = self.time;
     }
 
     pub fn set_box(&mut self, bx: &SimBox) {
@@ -1208,6 +1219,21 @@ impl<'c> Engine<'c> {
         for im in &mut self.atoms.image[..self.atoms.nlocal] {
             SimBox::image_flip(im, flips[0], flips[1], flips[2]);
         }
+        // The strain reference's images and basis are lattice vectors in
+        // the cell's basis too.
+        if let Some(c) = self.atoms.cols.find(STRAIN_REFERENCE) {
+            for i in 0..self.atoms.nlocal {
+                let r = self.atoms.col_mut(c, i);
+                let mut m = [r[3] as i32, r[4] as i32, r[5] as i32];
+                SimBox::image_flip(&mut m, flips[0], flips[1], flips[2]);
+                for d in 0..3 {
+                    r[3 + d] = m[d] as f64;
+                }
+            }
+        }
+        for b in &mut self.strain_basis {
+            SimBox::image_flip(b, flips[0], flips[1], flips[2]);
+        }
     }
 
     /// Degrees of freedom of the temperature: 3N − 3 (momentum conserved).
@@ -1281,8 +1307,9 @@ impl<'c> Engine<'c> {
                 }
                 // The run's output fills box strains in (it keeps the boxes).
                 Scalar::Strain { .. } => {}
-                Scalar::Msd(t) | Scalar::Fs(t) => {
-                    let fs = matches!(e, Scalar::Fs(_));
+                Scalar::Msd(t) | Scalar::Fs(t) | Scalar::TauAlpha(t) => {
+                    // τα columns carry F_s; the run's output turns it into τα.
+                    let fs = !matches!(e, Scalar::Msd(_));
                     let q = self.compute_settings.fs_q.unwrap_or(f64::NAN);
                     let (mut sum, mut count) = (0.0, 0.0);
                     if let Some(c) = self.atoms.cols.find("msd_origin") {
@@ -1319,7 +1346,7 @@ impl<'c> Engine<'c> {
                     k += 1;
                 }
                 Scalar::Strain { .. } => out.push(f64::NAN),
-                Scalar::Msd(_) | Scalar::Fs(_) => {
+                Scalar::Msd(_) | Scalar::Fs(_) | Scalar::TauAlpha(_) => {
                     out.push(if local[k + 1] > 0.0 { local[k] / local[k + 1] } else { f64::NAN });
                     k += 2;
                 }
@@ -1494,6 +1521,7 @@ impl<'c> Engine<'c> {
             }
         }
         self.strain_box = Some(self.bx.clone());
+        self.strain_basis = IDENTITY;
     }
 
     /// Take a file's configuration as the local-strain reference
@@ -1525,6 +1553,7 @@ impl<'c> Engine<'c> {
             }
         }
         self.strain_box = Some(rbox.clone());
+        self.strain_basis = IDENTITY;
         let mut m = [missing];
         self.comm.min_f64(&mut m);
         m[0].is_finite().then_some(m[0] as u64)
@@ -1582,7 +1611,16 @@ impl<'c> Engine<'c> {
         let home: Vec<[f64; 2]> = (0..n).map(|j| a.col(homec, j).try_into().expect("two values")).collect();
         let halo = Self::borders(rbox, &rdom, comm, &mut a, rc);
         cur.resize(a.x.len(), [0.0; 3]);
-        halo.forward_positions(comm, cur.as_flattened_mut(), &self.bx);
+        // A ghost is an image of the reference cell: its current shift is
+        // that image of the current cell in the reference's basis (the
+        // cell continued through any tilt flips since).
+        let cont = if self.strain_basis == IDENTITY {
+            self.bx.clone()
+        } else {
+            let e: Vec<[f64; 3]> = self.strain_basis.iter().map(|b| self.bx.image_shift(b.map(|k| k as f64))).collect();
+            SimBox { tilt: [e[1][0], e[2][0], e[2][1]], triclinic: true, ..self.bx.clone() }
+        };
+        halo.forward_positions(comm, cur.as_flattened_mut(), &cont);
         let mut list = NeighborList::default();
         crate::neighbor::build_full(&a.x, n, rc, self.opts.nchunks, &mut list);
         let nb = crate::compute::Neighborhood { nlocal: n, cutoff: rc, x: a.x, typ: a.typ, id: a.id, list, halo };

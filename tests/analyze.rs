@@ -650,3 +650,253 @@ fn voronoi_neighbors_are_mutual() {
         assert_eq!(per[&id], r[3], "atom {}: neighbors vs faces", id);
     }
 }
+
+/// Frames of a LAMMPS custom dump: (step, column names, rows by id).
+fn dump_frames(path: &Path) -> Vec<(u64, Vec<String>, BTreeMap<u64, Vec<f64>>)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < lines.len() {
+        if lines[k].starts_with("ITEM: TIMESTEP") {
+            let step: u64 = lines[k + 1].trim().parse().unwrap();
+            let a = k + lines[k..].iter().position(|l| l.starts_with("ITEM: ATOMS")).unwrap();
+            let cols: Vec<String> = lines[a].split_whitespace().skip(2).map(str::to_string).collect();
+            let mut rows = BTreeMap::new();
+            k = a + 1;
+            while k < lines.len() && !lines[k].starts_with("ITEM:") {
+                let v: Vec<f64> = lines[k].split_whitespace().map(|t| t.parse().unwrap_or(f64::NAN)).collect();
+                rows.insert(v[0] as u64, v);
+                k += 1;
+            }
+            out.push((step, cols, rows));
+        } else {
+            k += 1;
+        }
+    }
+    out
+}
+
+/// Rows of analysis.csv: (step, label, column → value).
+fn analysis_rows(path: &Path) -> Vec<(u64, String, BTreeMap<String, f64>)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    lines
+        .map(|l| {
+            let w: Vec<&str> = l.split(',').collect();
+            let vals = head.iter().zip(&w).skip(4).map(|(h, v)| (h.clone(), v.parse().unwrap_or(f64::NAN))).collect();
+            (w[0].parse().unwrap(), w[3].to_string(), vals)
+        })
+        .collect()
+}
+
+/// Local strain during a run against a named stage, through a tilt flip:
+/// a simple-cubic lattice 9 Å apart (beyond the potential's 7.6 Å, so no
+/// forces and no motion but the deformation's affine remap) sheared at
+/// xy rate 1/ps to γ = 0.6, past the flip at γ = 0.5. Every atom's von
+/// Mises strain is that of F = [[1, γ, 0], [0, 1, 0], [0, 0, 1]],
+/// √(γ²/4 + γ⁴/12), and D²min vanishes — in the dump field, the
+/// `[analysis]` rows and results.json; before the reference exists the
+/// values are NaN. The same dump on 1 and 2 ranks.
+#[test]
+fn in_situ_strain_follows_an_affine_shear_through_a_flip() {
+    let extra = "[compute]\nstrain_reference = \"ref\"\nstrain_cutoff = 13.0\n\n\
+                 [analysis]\ncompute = [\"strain\", \"d2min\"]\nstages = [\"ref\", \"sheared\"]\nevery = 100\n\n\
+                 [output]\ndump = { file = \"s.dump\", every = 100, fields = [\"position\", \"strain\", \"d2min\"] }\n\n\
+                 [[stage]]\nkind = \"record\"\nname = \"ref\"\n\
+                 [[stage]]\nkind = \"nve\"\ntimestep = 0.002\nsteps = 300\n\
+                 [[stage.fix]]\nkind = \"deform\"\nerate = { xy = 1.0 }\n\
+                 [[stage]]\nkind = \"record\"\nname = \"sheared\"\n";
+    let vm = |g: f64| (g * g / 4.0 + g.powi(4) / 12.0).sqrt();
+    let mut dumps = Vec::new();
+    for np in [1, 2] {
+        let d = tempdir();
+        let data = d.path().join("sparse.data");
+        lattice(&data, 9.0, &[[0.0; 3]], 5);
+        let deck = write_deck(d.path(), &data, "p,p,p", "eam/fs", "CuZr_mm.eam.fs", &["Cu"], extra);
+        ok(&glassmd(np, 1, &["run", deck.to_str().unwrap()], d.path()));
+        let frames = dump_frames(&d.path().join("s.dump"));
+        assert_eq!(frames.iter().map(|f| f.0).collect::<Vec<_>>(), vec![0, 100, 200, 300]);
+        // The last frame's box has flipped: xy = 0.6 × 45 − 45 Å.
+        let text = std::fs::read_to_string(d.path().join("s.dump")).unwrap();
+        let bounds = text.lines().rev().collect::<Vec<_>>();
+        let k = bounds.iter().position(|l| l.starts_with("ITEM: BOX BOUNDS")).unwrap();
+        let xy: f64 = bounds[k - 1].split_whitespace().nth(2).unwrap().parse().unwrap();
+        assert!((xy + 18.0).abs() < 1e-9, "tilt xy after the flip: {}", xy);
+        let mut worst: f64 = 0.0;
+        for (step, cols, rows) in &frames {
+            let (cv, cd) = (cols.iter().position(|c| c == "vm_strain").unwrap(), cols.iter().position(|c| c == "d2min").unwrap());
+            assert_eq!(rows.len(), 125);
+            for (id, r) in rows {
+                if *step == 0 {
+                    assert!(r[cv].is_nan() && r[cd].is_nan(), "atom {} at step 0, before the reference: {:?}", id, r);
+                    continue;
+                }
+                let want = vm(0.002 * *step as f64);
+                worst = worst.max((r[cv] - want).abs() / want);
+                assert!(r[cd].abs() < 1e-16, "step {} atom {}: D2min {} of an affine shear", step, id, r[cd]);
+            }
+        }
+        eprintln!("{} rank(s): von Mises strain vs applied shear, worst {:e} relative", np, worst);
+        assert!(worst < 1e-10, "von Mises strain off the applied shear's by {:e}", worst);
+        let rows = analysis_rows(&d.path().join("analysis.csv"));
+        let labels: Vec<(u64, &str)> = rows.iter().map(|r| (r.0, r.1.as_str())).collect();
+        assert_eq!(labels, vec![(0, "every"), (0, "ref"), (100, "every"), (200, "every"), (300, "every"), (300, "sheared")]);
+        assert!(rows[0].2["vm_strain_all"].is_nan());
+        assert!(rows[1].2["vm_strain_all"].abs() < 1e-14 && rows[1].2["d2min_all"].abs() < 1e-20, "{:?}", rows[1]);
+        for (step, _, r) in &rows[2..] {
+            let want = vm(0.002 * *step as f64);
+            assert!((r["vm_strain_Cu"] - want).abs() < 1e-10 * want, "step {}: mean {} vs {}", step, r["vm_strain_Cu"], want);
+        }
+        let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("results.json")).unwrap()).unwrap();
+        let got = results["analysis_sheared"]["vm_strain_all"].as_f64().unwrap();
+        assert!((got - vm(0.6)).abs() < 1e-10 * vm(0.6), "results.json: {} vs {}", got, vm(0.6));
+        dumps.push(std::fs::read_to_string(d.path().join("s.dump")).unwrap());
+    }
+    assert!(dumps[0] == dumps[1], "the strain dump differs on 2 ranks");
+}
+
+/// A reference file during a run (`strain_reference_file`): the step-0
+/// fields and `[analysis]` row equal `glassmd analyze --reference` on the
+/// same pair, atom by atom, identical on 1, 2 and 4 ranks and 2 threads.
+#[test]
+fn in_situ_strain_against_a_file_matches_the_command() {
+    let extra = "[compute]\nstrain_reference_file = \"strained.data\"\nstrain_cutoff = 5.0\n\n\
+                 [analysis]\ncompute = [\"strain\", \"d2min\"]\nevery = 10\n\n\
+                 [output]\ndump = { file = \"s.dump\", every = 10, fields = [\"strain\", \"d2min\"] }\n\n\
+                 [[stage]]\nkind = \"record\"\nname = \"start\"\n";
+    let mut first: Option<String> = None;
+    for (np, th) in [(1, 1), (2, 1), (4, 1), (1, 2)] {
+        let d = tempdir();
+        deform_glass(&d.path().join("strained.data"), [1.3, -0.8, 0.6], 0.03, 0.1);
+        let deck = glass_deck(d.path(), extra);
+        ok(&glassmd(np, th, &["run", deck.to_str().unwrap()], d.path()));
+        let text = std::fs::read_to_string(d.path().join("s.dump")).unwrap();
+        match &first {
+            None => {
+                let cmd = run(d.path(), &["analyze", glass().to_str().unwrap(), "--reference", "strained.data", "--compute", "strain,d2min", "--cutoff", "5.0", "--dump", "cmd.dump"]);
+                let theirs = read_dump(&d.path().join("cmd.dump"));
+                let (_, cols, ours) = dump_frames(&d.path().join("s.dump")).remove(0);
+                assert_eq!(&cols[cols.len() - 2..], &["vm_strain", "d2min"]);
+                let k = cols.len() - 2;
+                let mut worst: f64 = 0.0;
+                for (id, t) in &theirs {
+                    let o = &ours[id];
+                    worst = worst.max((o[k] - t[2]).abs() / t[2]).max((o[k + 1] - t[3]).abs() / t[3]);
+                }
+                eprintln!("in-run strain against a file vs glassmd analyze: {:e} relative", worst);
+                assert!(worst < 1e-12, "{:e}", worst);
+                let rows = analysis_rows(&d.path().join("analysis.csv"));
+                let mean = cmd["strain"]["vm_strain_mean"].as_f64().unwrap();
+                assert!((rows[0].2["vm_strain_all"] - mean).abs() < 1e-12 * mean, "{} vs {}", rows[0].2["vm_strain_all"], mean);
+                first = Some(text);
+            }
+            Some(f) => assert!(*f == text, "strain dump differs on {} rank(s) x {} thread(s)", np, th),
+        }
+    }
+}
+
+/// The strain reference survives a restart: stopped after the reference
+/// stage, mid-NVT, the restarted run writes the same strain dump and
+/// analysis rows byte for byte (1 and 2 ranks).
+#[test]
+fn strain_reference_survives_a_restart() {
+    let extra = "[compute]\nstrain_reference = \"ref\"\nstrain_cutoff = 5.0\n\n\
+                 [analysis]\ncompute = [\"strain\", \"d2min\"]\nevery = 20\n\n\
+                 [output]\ndump = { file = \"s.dump\", every = 20, fields = [\"strain\", \"d2min\"] }\ncheckpoint = { file = \"restart.h5\", every = 0 }\n\n\
+                 [[stage]]\nkind = \"velocity\"\ntemperature = 600.0\nseed = 9\n\
+                 [[stage]]\nkind = \"nve\"\ntimestep = 0.002\nsteps = 20\n\
+                 [[stage]]\nkind = \"record\"\nname = \"ref\"\n\
+                 [[stage]]\nkind = \"nvt\"\ntemperature = 600.0\ntimestep = 0.002\nsteps = 80\n";
+    for np in [1, 2] {
+        let (a, b) = (tempdir(), tempdir());
+        let (da, db) = (glass_deck(a.path(), extra), glass_deck(b.path(), extra));
+        ok(&glassmd(np, 1, &["run", da.to_str().unwrap()], a.path()));
+        let stopped = glassmd(np, 1, &["run", db.to_str().unwrap(), "--stop-at-step", "50"], b.path());
+        assert_eq!(stopped.status.code(), Some(75), "{}", String::from_utf8_lossy(&stopped.stderr));
+        ok(&glassmd(np, 1, &["run", db.to_str().unwrap(), "--restart", "restart.h5"], b.path()));
+        for f in ["s.dump", "analysis.csv"] {
+            let (x, y) = (std::fs::read_to_string(a.path().join(f)).unwrap(), std::fs::read_to_string(b.path().join(f)).unwrap());
+            assert!(x == y, "{} differs after a restart on {} rank(s)", f, np);
+        }
+        let rows = analysis_rows(&a.path().join("analysis.csv"));
+        let last = &rows.last().unwrap().2;
+        assert!(last["vm_strain_all"] > 0.001 && last["d2min_all"] > 0.0, "{:?}", last);
+    }
+}
+
+/// Opening free surfaces (`change_box` p → s resets the x image flags)
+/// keeps the strain reference continuous: right after it, atoms farther
+/// than the cutoff from the new x faces have no strain (1e-7 ps of motion
+/// only), though many crossed the periodic x face since the reference.
+#[test]
+fn strain_reference_survives_opening_surfaces() {
+    let d = tempdir();
+    let extra = "[compute]\nstrain_reference = \"ref\"\nstrain_cutoff = 5.0\n\n\
+                 [output]\ndump = { file = \"s.dump\", every = 201, fields = [\"position\", \"strain\", \"d2min\"] }\n\n\
+                 [[stage]]\nkind = \"velocity\"\ntemperature = 2000.0\nseed = 4\n\
+                 [[stage]]\nkind = \"nve\"\ntimestep = 0.002\nsteps = 200\n\
+                 [[stage]]\nkind = \"record\"\nname = \"ref\"\n\
+                 [[stage]]\nkind = \"change_box\"\nboundary = [\"s\", \"p\", \"p\"]\n\
+                 [[stage]]\nkind = \"nve\"\ntimestep = 1e-7\nsteps = 1\n";
+    let deck = glass_deck(d.path(), extra);
+    ok(&glassmd(1, 1, &["run", deck.to_str().unwrap()], d.path()));
+    let (step, cols, rows) = dump_frames(&d.path().join("s.dump")).pop().unwrap();
+    assert_eq!(step, 201);
+    let at = |c: &str| cols.iter().position(|x| x == c).unwrap();
+    let (lo, hi) = rows.values().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| (a.min(r[at("x")]), b.max(r[at("x")])));
+    let mut inner = 0;
+    for (id, r) in &rows {
+        let x = r[at("x")];
+        if x - lo > 5.5 && hi - x > 5.5 {
+            inner += 1;
+            assert!(r[at("vm_strain")] < 1e-5 && r[at("d2min")] < 1e-8, "atom {} at x = {}: strain {} D2min {}", id, x, r[at("vm_strain")], r[at("d2min")]);
+        }
+    }
+    assert!(inner > 1000, "{} inner atoms", inner);
+}
+
+/// thermo.extra tau_alpha_*: NaN while F_s(q, t) is above 1/e, then the
+/// τα that `glassmd analyze` finds in the run's trajectory (the same rows,
+/// the same interpolation in ln t); a liquid from 5000 K, 1 ps of NVE.
+#[test]
+fn in_situ_tau_alpha_matches_the_trajectory() {
+    let d = tempdir();
+    let extra = "[thermo]\nevery = 20\nfile = \"thermo.csv\"\nextra = [\"fs_all\", \"fs_Zr\", \"tau_alpha_all\", \"tau_alpha_Zr\"]\n\n[compute]\nfs_q = 2.7\n\n\
+                 [output]\nsnapshot = { file = \"traj.h5\", every = 20, fields = [\"position\"] }\n\n\
+                 [[stage]]\nkind = \"velocity\"\ntemperature = 5000.0\nseed = 5\n\
+                 [[stage]]\nkind = \"nve\"\nsteps = 500\ntimestep = 0.002\n\
+                 [[stage]]\nkind = \"record\"\nname = \"liquid\"\n";
+    let deck = glass_deck(d.path(), extra);
+    ok(&glassmd(2, 1, &["run", deck.to_str().unwrap()], d.path()));
+    let sum = last_json(&ok(&glassmd(1, 1, &["analyze", "traj.h5", "--elements", "Cu", "Zr", "--compute", "fs", "--q", "2.7", "--origin-stride", "0", "--out", "dyn.csv"], d.path())));
+    let thermo = read_thermo_csv(&d.path().join("thermo.csv"));
+    let md: Vec<&BTreeMap<String, f64>> = thermo.iter().filter(|r| r["step"] >= 0.0).collect();
+    for (ours, sp) in [("tau_alpha_all", "all"), ("tau_alpha_Zr", "Zr")] {
+        let theirs = sum["tau_alpha_ps"][sp].as_f64().unwrap_or_else(|| panic!("no tau_alpha_ps {} in {}", sp, sum));
+        let fs = if sp == "all" { "fs_all" } else { "fs_Zr" };
+        // NaN until the first row with F_s at or below 1/e, finite from it.
+        let mut crossed = false;
+        for t in &md {
+            crossed |= t[fs] <= (-1.0f64).exp();
+            assert_eq!(t[ours].is_finite(), crossed, "step {}: {} = {} with F_s = {}", t["step"], ours, t[ours], t[fs]);
+        }
+        let last = md.last().unwrap()[ours];
+        eprintln!("{}: in situ {} ps, trajectory {} ps", ours, last, theirs);
+        assert!((last - theirs).abs() < 1e-10 * theirs, "{}: {} vs {}", ours, last, theirs);
+    }
+    let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["liquid"]["tau_alpha_all"].as_f64(), Some(md.last().unwrap()["tau_alpha_all"]));
+    // Stopped at step 130, between the rows (120, 140) where F_s crosses
+    // 1/e, and restarted: the
+    // checkpoint carries the last row and the origins' time, so the
+    // thermo CSV is the same byte for byte.
+    let b = tempdir();
+    let deck_b = glass_deck(b.path(), &extra.replace("[output]\n", "[output]\ncheckpoint = { file = \"restart.h5\", every = 0 }\n"));
+    let stopped = glassmd(2, 1, &["run", deck_b.to_str().unwrap(), "--stop-at-step", "130"], b.path());
+    assert_eq!(stopped.status.code(), Some(75), "{}", String::from_utf8_lossy(&stopped.stderr));
+    ok(&glassmd(2, 1, &["run", deck_b.to_str().unwrap(), "--restart", "restart.h5"], b.path()));
+    let (x, y) = (std::fs::read_to_string(d.path().join("thermo.csv")).unwrap(), std::fs::read_to_string(b.path().join("thermo.csv")).unwrap());
+    assert!(x == y, "thermo.csv with tau_alpha differs after a restart");
+}

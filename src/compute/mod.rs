@@ -210,16 +210,26 @@ pub enum Scalar {
     /// scattering function F_s(q, t) = ⟨sin(q|Δr|)/(q|Δr|)⟩ (averaged over
     /// directions) against the same origins, at `[compute] fs_q` (1/Å).
     Fs(Option<u32>),
+    /// `tau_alpha_all`, `tau_alpha_<element>`, `tau_alpha_<type>`: the
+    /// α-relaxation time τα (ps), where that F_s first falls to 1/e in the
+    /// running stage, interpolated in ln t between thermo rows as
+    /// `glassmd analyze` does between frames; NaN until it happens. Filled
+    /// by the run's output, which keeps the previous row.
+    TauAlpha(Option<u32>),
 }
 
-/// `msd_<species>` / `fs_<species>`: the prefix and the type (None: all),
-/// species by element name or 1-based type number.
-pub fn parse_dynamic(name: &str, elements: &[String], ntypes: usize) -> Option<(bool, Option<u32>)> {
-    let (fs, rest) = match (name.strip_prefix("msd_"), name.strip_prefix("fs_")) {
-        (Some(r), _) => (false, r),
-        (_, Some(r)) => (true, r),
-        _ => return None,
-    };
+/// The dynamic thermo columns: `msd_`, `fs_`, `tau_alpha_` prefixes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dynamic {
+    Msd,
+    Fs,
+    TauAlpha,
+}
+
+/// `msd_<species>`, `fs_<species>`, `tau_alpha_<species>`: the kind and
+/// the type (None: all), species by element name or 1-based type number.
+pub fn parse_dynamic(name: &str, elements: &[String], ntypes: usize) -> Option<(Dynamic, Option<u32>)> {
+    let (fs, rest) = [("msd_", Dynamic::Msd), ("fs_", Dynamic::Fs), ("tau_alpha_", Dynamic::TauAlpha)].into_iter().find_map(|(p, k)| name.strip_prefix(p).map(|r| (k, r)))?;
     if rest == "all" {
         return Some((fs, None));
     }
@@ -268,8 +278,12 @@ impl Scalar {
         if let Some((component, reference)) = parse_strain(name) {
             return Scalar::Strain { component, reference: reference.map(str::to_string) };
         }
-        if let Some((fs, t)) = parse_dynamic(name, elements, ntypes) {
-            return if fs { Scalar::Fs(t) } else { Scalar::Msd(t) };
+        if let Some((kind, t)) = parse_dynamic(name, elements, ntypes) {
+            return match kind {
+                Dynamic::Msd => Scalar::Msd(t),
+                Dynamic::Fs => Scalar::Fs(t),
+                Dynamic::TauAlpha => Scalar::TauAlpha(t),
+            };
         }
         match name.strip_prefix("temp_").and_then(|g| groups.sel(g)) {
             Some(g) => Scalar::Temp(g),

@@ -585,7 +585,9 @@ pub fn flatten(summary: &Map<String, Value>) -> BTreeMap<String, f64> {
     let mut by = |prefix: &str, v: Option<&Value>| {
         if let Some(Value::Object(m)) = v {
             for (k, x) in m {
-                if let Some(f) = x.as_f64() {
+                // NaN is JSON null (a mean over no atoms, strain before
+                // its reference): kept, so every row has the same columns.
+                if let Some(f) = x.as_f64().or(x.is_null().then_some(f64::NAN)) {
                     out.insert(format!("{}_{}", prefix, k.replace('-', "_")), f);
                 }
             }
@@ -1152,15 +1154,19 @@ fn dynamics(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
 /// τα: where F_s(t) first falls to 1/e, interpolated linearly in ln t
 /// (None when it never does).
 fn tau_alpha(time: &[f64], fs: &[f64]) -> Option<f64> {
+    (1..fs.len()).find_map(|k| tau_crossing(time[k - 1], fs[k - 1], time[k], fs[k]))
+}
+
+/// The time at which F_s falls through 1/e between (t0, f0) and (t1, f1),
+/// linear in ln t (in t from t0 = 0); None when it does not cross there.
+/// Shared by `analyze --compute fs` and the `tau_alpha_*` thermo columns.
+pub fn tau_crossing(t0: f64, f0: f64, t1: f64, f1: f64) -> Option<f64> {
     let target = (-1.0f64).exp();
-    for k in 1..fs.len() {
-        if fs[k] <= target && fs[k - 1] > target {
-            let (t0, t1) = (time[k - 1], time[k]);
-            let f = (fs[k - 1] - target) / (fs[k - 1] - fs[k]);
-            return Some(if t0 > 0.0 { (t0.ln() + f * (t1.ln() - t0.ln())).exp() } else { t0 + f * (t1 - t0) });
-        }
+    if !(f1 <= target && f0 > target) {
+        return None;
     }
-    None
+    let f = (f0 - target) / (f0 - f1);
+    Some(if t0 > 0.0 { (t0.ln() + f * (t1.ln() - t0.ln())).exp() } else { t0 + f * (t1 - t0) })
 }
 
 #[cfg(test)]

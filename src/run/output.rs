@@ -59,6 +59,9 @@ pub(super) struct Output {
     /// The box (lx, ly, lz, xy, xz, yz) when the current stage began: the
     /// reference of the `strain_<c>` thermo columns.
     pub(super) stage_box0: Option<[f64; 6]>,
+    /// Per thermo extra, for `tau_alpha_*`: the previous row's time since
+    /// the origins and F_s, and τα once found (NaN before).
+    pub(super) tau: Vec<[f64; 3]>,
     /// 1-based stage running now (0: set-up), for the thermo rows.
     pub(super) stage: usize,
     /// The stress–strain record of a running deform stage (checkpointed).
@@ -224,6 +227,8 @@ impl Output {
             trajectories,
             stage_volume0: self.stage_volume0,
             stage_box0: self.stage_box0,
+            msd_origin_time: Some(eng.msd_origin_time),
+            tau_alpha: self.tau.iter().map(|r| r.map(|x| x.is_finite().then_some(x))).collect(),
             loading: self.loading.clone(),
             columns: eng.atoms.cols.persistent(),
             groups: self.groups.clone(),
@@ -232,6 +237,7 @@ impl Output {
             boundary: Some(eng.bx.boundary.iter().map(|b| b.letter()).collect()),
             small: Some(eng.bx.small),
             cuts: (!eng.dom.is_uniform()).then(|| eng.dom.cuts.clone()),
+            strain_basis: Some(eng.strain_basis),
             strain_box: eng.strain_box.as_ref().map(|b| (b.lo, b.hi, b.tilt, b.boundary.iter().map(|x| x.letter()).collect(), b.triclinic)),
         };
         let json = serde_json::to_string(&st).map_err(|e| Error::runtime(format!("checkpoint state: {}", e)))?;
@@ -279,6 +285,33 @@ impl Output {
         }
     }
 
+    /// Forget the τα columns' history (new origins at an MD stage's start).
+    pub(super) fn reset_tau(&mut self) {
+        self.tau = vec![[f64::NAN; 3]; self.extras.len()];
+    }
+
+    /// The `tau_alpha_*` columns: the engine gave F_s; τα is where it
+    /// first fell through 1/e since the origins (`msd_origin_time`).
+    fn fill_tau(&mut self, t: &mut Thermo, time0: f64) {
+        if self.tau.len() != self.extras.len() {
+            self.reset_tau();
+        }
+        let now = t.time - time0;
+        for ((e, v), st) in self.extras.iter().zip(t.extra.iter_mut()).zip(self.tau.iter_mut()) {
+            if !matches!(e, Scalar::TauAlpha(_)) {
+                continue;
+            }
+            if st[2].is_nan() {
+                if let Some(tau) = super::analyze::tau_crossing(st[0], st[1], now, *v) {
+                    st[2] = tau;
+                }
+            }
+            st[0] = now;
+            st[1] = *v;
+            *v = st[2];
+        }
+    }
+
     /// A thermo line; `target` is the stage's target temperature.
     /// Values that are not finite stop the run (every rank sees the same
     /// global values, so all stop together).
@@ -289,6 +322,7 @@ impl Output {
         if !self.extras.is_empty() {
             t.extra = eng.thermo_extras(&self.extras);
             self.fill_strains(&mut t);
+            self.fill_tau(&mut t, eng.msd_origin_time);
         }
         if let Some((name, v)) = [("temperature", t.temperature), ("potential energy", t.pe), ("pressure", t.pressure)].into_iter().find(|(_, v)| !v.is_finite()) {
             return Err(Error::runtime(format!("at step {}: the {} is {}: the system blew up", t.step, name, v)));

@@ -42,6 +42,11 @@ pub(super) struct RunState {
     /// The box when the current stage began (strain columns).
     #[serde(default)]
     pub(super) stage_box0: Option<[f64; 6]>,
+    /// Time of the MSD/F_s origins, and the τα columns' history (NaN as null).
+    #[serde(default)]
+    pub(super) msd_origin_time: Option<f64>,
+    #[serde(default)]
+    pub(super) tau_alpha: Vec<[Option<f64>; 3]>,
     /// The stress–strain record of the deform stage running when it was written.
     #[serde(default)]
     pub(super) loading: Option<super::stress_strain::Loading>,
@@ -71,6 +76,9 @@ pub(super) struct RunState {
     /// triclinic); its positions are in the `strain_reference` column.
     #[serde(default)]
     pub(super) strain_box: Option<([f64; 3], [f64; 3], [f64; 3], String, bool)>,
+    /// Its cell's edges in image vectors of the current cell (tilt flips).
+    #[serde(default)]
+    pub(super) strain_basis: Option<[[i32; 3]; 3]>,
 }
 
 /// Restore a run from checkpoint `path` (collective): the atoms (exactly on
@@ -133,6 +141,9 @@ pub(super) fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Pat
             return Err(Error::input(path, format!("not a usable glassmd checkpoint: strain reference boundary '{}'", b)));
         };
         let bx = crate::system::SimBox::new(*lo, *hi, styles);
+        if let Some(b) = st.strain_basis {
+            eng.strain_basis = b;
+        }
         eng.strain_box = Some(if *triclinic { crate::system::SimBox { tilt: *tilt, triclinic: true, ..bx } } else { bx });
     }
     if out.root {

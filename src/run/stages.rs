@@ -261,6 +261,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
         stop_at: opts.stop_at,
         stage_volume0: None,
         stage_box0: None,
+        tau: Vec::new(),
         loading: None,
         stage: 0,
         extras,
@@ -311,6 +312,10 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             is_rows = st.is_rows;
             out.stage_volume0 = st.stage_volume0;
             out.stage_box0 = st.stage_box0;
+            out.tau = st.tau_alpha.iter().map(|r| r.map(|x| x.unwrap_or(f64::NAN))).collect();
+            if let Some(t) = st.msd_origin_time {
+                eng.msd_origin_time = t;
+            }
             out.loading = st.loading;
             if let Some(a) = out.analysis.as_mut() {
                 a.resume(eng.step);
@@ -354,8 +359,9 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             out.stage_volume0 = None;
             let (l, t) = (eng.bx.lengths(), eng.bx.tilt);
             out.stage_box0 = Some([l[0], l[1], l[2], t[0], t[1], t[2]]);
-            if stage.is_md() && out.extras.iter().any(|e| matches!(e, Scalar::Msd(_) | Scalar::Fs(_))) {
+            if stage.is_md() && out.extras.iter().any(|e| matches!(e, Scalar::Msd(_) | Scalar::Fs(_) | Scalar::TauAlpha(_))) {
                 eng.set_msd_origin();
+                out.reset_tau();
             }
         }
         let after = deck.stages[k + 1..].iter().map(|s| s.md_steps()).sum();
@@ -546,7 +552,13 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                     let t = eng.thermo();
                     // The deck's extra thermo columns are recorded too
                     // (those with a value now: group temperatures).
-                    let extra = eng.thermo_extras(&out.extras);
+                    let mut extra = eng.thermo_extras(&out.extras);
+                    // τα as found so far in the thermo rows.
+                    for (k, e) in out.extras.iter().enumerate() {
+                        if matches!(e, Scalar::TauAlpha(_)) {
+                            extra[k] = out.tau.get(k).map_or(f64::NAN, |s| s[2]);
+                        }
+                    }
                     out.results.record(&r.name, &t, eng.natoms, r.relative_to.as_deref()).map_err(|m| Error::input(&deck.path, format!("stage {} (record): {}", number, m)))?;
                     for (name, x) in deck.thermo.extra.iter().zip(extra).filter(|(_, x)| x.is_finite()) {
                         out.results.set(&r.name, name, x);

@@ -289,8 +289,15 @@ impl SimBox {
                 x[d] -= k * len;
                 image[d] = new_image as i32;
             }
-            // x ± len can round to exactly hi (or just below lo).
-            if x[d] >= self.hi[d] || x[d] < self.lo[d] {
+            // x ± len can round to exactly hi, or to just below lo. At hi
+            // the atom is at lo of the next period (LAMMPS's remap loop
+            // takes off one more length and counts it), so its image goes
+            // up with it and the unwrapped position stays put; just below
+            // lo it is clamped (LAMMPS `MAX(coord, lo)`).
+            if x[d] >= self.hi[d] {
+                x[d] = self.lo[d];
+                image[d] += 1;
+            } else if x[d] < self.lo[d] {
                 x[d] = self.lo[d];
             }
         }
@@ -445,5 +452,31 @@ impl Atoms {
         let s = bx.image_shift(self.image[i].map(|k| k as f64));
         let x = self.x[i];
         [x[0] + s[0], x[1] + s[1], x[2] + s[2]]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Wrapping never moves an atom's unwrapped position by more than
+    /// round-off, also where x ± L rounds onto a face: an atom a hair
+    /// below lo (a triclinic remap's fractional −1e-17) lands at lo with
+    /// its image unchanged, not at lo one period down.
+    #[test]
+    fn wrap_keeps_unwrapped_positions() {
+        let p = [Boundary::Periodic; 3];
+        for bx in [SimBox::new([0.0; 3], [45.0; 3], p), SimBox::new([-3.7, 0.1, -20.0], [5.3, 7.0, 29.0], p), SimBox::new([0.0; 3], [1.0; 3], p)] {
+            for x0 in [-1e-17, -1e-300, -f64::EPSILON, 1e-17, -0.5, 0.0, 44.999999999999993, 45.0, 45.0 + 1e-14, 1e3, -1e3, 7.0, 29.0] {
+                let mut x = [x0; 3];
+                let mut im = [0; 3];
+                assert!(bx.wrap(&mut x, &mut im));
+                for d in 0..3 {
+                    assert!(x[d] >= bx.lo[d] && x[d] < bx.hi[d], "{:?}: {} wrapped to {}", bx.lo, x0, x[d]);
+                    let u = x[d] + im[d] as f64 * bx.length(d);
+                    assert!((u - x0).abs() <= 1e-12 * x0.abs().max(bx.length(d)), "{:?}: {} wrapped to {} image {}", bx.lo, x0, x[d], im[d]);
+                }
+            }
+        }
     }
 }
