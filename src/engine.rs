@@ -1307,9 +1307,10 @@ impl<'c> Engine<'c> {
                 }
                 // The run's output fills box strains in (it keeps the boxes).
                 Scalar::Strain { .. } => {}
-                Scalar::Msd(t) | Scalar::Fs(t) | Scalar::TauAlpha(t) => {
-                    // τα columns carry F_s; the run's output turns it into τα.
-                    let fs = !matches!(e, Scalar::Msd(_));
+                Scalar::Msd(t) | Scalar::Fs(t) | Scalar::TauAlpha(t) | Scalar::Diffusion(t) => {
+                    // τα columns carry F_s, diffusion columns the MSD; the
+                    // run's output turns them into τα and D.
+                    let fs = matches!(e, Scalar::Fs(_) | Scalar::TauAlpha(_));
                     let q = self.compute_settings.fs_q.unwrap_or(f64::NAN);
                     let (mut sum, mut count) = (0.0, 0.0);
                     if let Some(c) = self.atoms.cols.find("msd_origin") {
@@ -1346,7 +1347,7 @@ impl<'c> Engine<'c> {
                     k += 1;
                 }
                 Scalar::Strain { .. } => out.push(f64::NAN),
-                Scalar::Msd(_) | Scalar::Fs(_) | Scalar::TauAlpha(_) => {
+                Scalar::Msd(_) | Scalar::Fs(_) | Scalar::TauAlpha(_) | Scalar::Diffusion(_) => {
                     out.push(if local[k + 1] > 0.0 { local[k] / local[k + 1] } else { f64::NAN });
                     k += 2;
                 }

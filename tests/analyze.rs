@@ -859,20 +859,29 @@ fn strain_reference_survives_opening_surfaces() {
 
 /// thermo.extra tau_alpha_*: NaN while F_s(q, t) is above 1/e, then the
 /// τα that `glassmd analyze` finds in the run's trajectory (the same rows,
-/// the same interpolation in ln t); a liquid from 5000 K, 1 ps of NVE.
+/// the same interpolation in ln t); diffusion_*: the D of the same fit;
+/// a liquid from 5000 K, 1 ps of NVE; the same CSV after a restart.
 #[test]
-fn in_situ_tau_alpha_matches_the_trajectory() {
+fn in_situ_tau_alpha_and_diffusion_match_the_trajectory() {
     let d = tempdir();
-    let extra = "[thermo]\nevery = 20\nfile = \"thermo.csv\"\nextra = [\"fs_all\", \"fs_Zr\", \"tau_alpha_all\", \"tau_alpha_Zr\"]\n\n[compute]\nfs_q = 2.7\n\n\
+    let extra = "[thermo]\nevery = 20\nfile = \"thermo.csv\"\nextra = [\"fs_all\", \"fs_Zr\", \"tau_alpha_all\", \"tau_alpha_Zr\", \"diffusion_all\", \"diffusion_Cu\"]\n\n[compute]\nfs_q = 2.7\n\n\
                  [output]\nsnapshot = { file = \"traj.h5\", every = 20, fields = [\"position\"] }\n\n\
                  [[stage]]\nkind = \"velocity\"\ntemperature = 5000.0\nseed = 5\n\
                  [[stage]]\nkind = \"nve\"\nsteps = 500\ntimestep = 0.002\n\
                  [[stage]]\nkind = \"record\"\nname = \"liquid\"\n";
     let deck = glass_deck(d.path(), extra);
     ok(&glassmd(2, 1, &["run", deck.to_str().unwrap()], d.path()));
-    let sum = last_json(&ok(&glassmd(1, 1, &["analyze", "traj.h5", "--elements", "Cu", "Zr", "--compute", "fs", "--q", "2.7", "--origin-stride", "0", "--out", "dyn.csv"], d.path())));
+    let sum = last_json(&ok(&glassmd(1, 1, &["analyze", "traj.h5", "--elements", "Cu", "Zr", "--compute", "msd,fs", "--q", "2.7", "--origin-stride", "0", "--out", "dyn.csv"], d.path())));
     let thermo = read_thermo_csv(&d.path().join("thermo.csv"));
     let md: Vec<&BTreeMap<String, f64>> = thermo.iter().filter(|r| r["step"] >= 0.0).collect();
+    // D: the same line through the second half of the MSD (the origins'
+    // row at t = 0 included, as the trajectory's first frame).
+    for (ours, sp) in [("diffusion_all", "all"), ("diffusion_Cu", "Cu")] {
+        let theirs = sum["diffusion_A2_per_ps"][sp].as_f64().unwrap();
+        let last = md.last().unwrap()[ours];
+        eprintln!("{}: in situ {} A^2/ps, trajectory {}", ours, last, theirs);
+        assert!((last - theirs).abs() < 1e-10 * theirs, "{}: {} vs {}", ours, last, theirs);
+    }
     for (ours, sp) in [("tau_alpha_all", "all"), ("tau_alpha_Zr", "Zr")] {
         let theirs = sum["tau_alpha_ps"][sp].as_f64().unwrap_or_else(|| panic!("no tau_alpha_ps {} in {}", sp, sum));
         let fs = if sp == "all" { "fs_all" } else { "fs_Zr" };
@@ -888,6 +897,7 @@ fn in_situ_tau_alpha_matches_the_trajectory() {
     }
     let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("results.json")).unwrap()).unwrap();
     assert_eq!(results["liquid"]["tau_alpha_all"].as_f64(), Some(md.last().unwrap()["tau_alpha_all"]));
+    assert_eq!(results["liquid"]["diffusion_Cu"].as_f64(), Some(md.last().unwrap()["diffusion_Cu"]));
     // Stopped at step 130, between the rows (120, 140) where F_s crosses
     // 1/e, and restarted: the
     // checkpoint carries the last row and the origins' time, so the

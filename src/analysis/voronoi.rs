@@ -128,7 +128,7 @@ impl Cell {
             let fl = &self.loops[start as usize..(start + len) as usize];
             let nstart = self.nloops.len();
             for k in 0..fl.len() {
-                let (a, b) = (fl[k], fl[(k + 1) % fl.len()]);
+                let (a, b) = (fl[k], if k + 1 < fl.len() { fl[k + 1] } else { fl[0] });
                 let (sa, sb) = (self.s[a as usize], self.s[b as usize]);
                 if sa <= tol {
                     self.nloops.push(self.map[a as usize]);

@@ -216,6 +216,12 @@ pub enum Scalar {
     /// `glassmd analyze` does between frames; NaN until it happens. Filled
     /// by the run's output, which keeps the previous row.
     TauAlpha(Option<u32>),
+    /// `diffusion_all`, `diffusion_<element>`, `diffusion_<type>`: D
+    /// (Å²/ps) from a least-squares line through the second half of the
+    /// running stage's rows of that MSD, MSD = 6 D t + c, as `glassmd
+    /// analyze` fits a trajectory's frames. Filled by the run's output,
+    /// which keeps the rows.
+    Diffusion(Option<u32>),
 }
 
 /// The dynamic thermo columns: `msd_`, `fs_`, `tau_alpha_` prefixes.
@@ -224,12 +230,14 @@ pub enum Dynamic {
     Msd,
     Fs,
     TauAlpha,
+    Diffusion,
 }
 
-/// `msd_<species>`, `fs_<species>`, `tau_alpha_<species>`: the kind and
+/// `msd_<species>`, `fs_<species>`, `tau_alpha_<species>`,
+/// `diffusion_<species>`: the kind and
 /// the type (None: all), species by element name or 1-based type number.
 pub fn parse_dynamic(name: &str, elements: &[String], ntypes: usize) -> Option<(Dynamic, Option<u32>)> {
-    let (fs, rest) = [("msd_", Dynamic::Msd), ("fs_", Dynamic::Fs), ("tau_alpha_", Dynamic::TauAlpha)].into_iter().find_map(|(p, k)| name.strip_prefix(p).map(|r| (k, r)))?;
+    let (fs, rest) = [("msd_", Dynamic::Msd), ("fs_", Dynamic::Fs), ("tau_alpha_", Dynamic::TauAlpha), ("diffusion_", Dynamic::Diffusion)].into_iter().find_map(|(p, k)| name.strip_prefix(p).map(|r| (k, r)))?;
     if rest == "all" {
         return Some((fs, None));
     }
@@ -283,6 +291,7 @@ impl Scalar {
                 Dynamic::Msd => Scalar::Msd(t),
                 Dynamic::Fs => Scalar::Fs(t),
                 Dynamic::TauAlpha => Scalar::TauAlpha(t),
+                Dynamic::Diffusion => Scalar::Diffusion(t),
             };
         }
         match name.strip_prefix("temp_").and_then(|g| groups.sel(g)) {

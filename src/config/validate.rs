@@ -442,7 +442,7 @@ impl Deck {
             }
             let elements = self.potential.elements.clone().unwrap_or_default();
             if let Some((kind, _)) = crate::compute::parse_dynamic(c, &elements, elements.len().max(crate::io::lammps_data::MAX_TYPES)) {
-                if kind != crate::compute::Dynamic::Msd && self.compute.fs_q.is_none_or(|q| !(q > 0.0 && q.is_finite())) {
+                if matches!(kind, crate::compute::Dynamic::Fs | crate::compute::Dynamic::TauAlpha) && self.compute.fs_q.is_none_or(|q| !(q > 0.0 && q.is_finite())) {
                     return kerr("thermo.extra", format!("'{}' needs [compute] fs_q, the wave number in 1/A (the first S(q) peak, about 2.7 for CuZr glasses)", c));
                 }
                 continue;
@@ -460,7 +460,7 @@ impl Deck {
                 self.stages.iter().flat_map(|st| crate::fix::integrator_columns(st.name()).into_iter().chain(st.fixes().iter().flat_map(crate::fix::offered_columns))).collect();
             if !offered.contains(c) {
                 let o = if offered.is_empty() { "none".to_string() } else { offered.join(", ") };
-                return kerr("thermo.extra", format!("unknown column '{}': expected temp_<group>, strain_<component>[_<record>], msd_<species>, fs_<species>, tau_alpha_<species> or a value a fix of the deck offers ({})", c, o));
+                return kerr("thermo.extra", format!("unknown column '{}': expected temp_<group>, strain_<component>[_<record>], msd_<species>, fs_<species>, tau_alpha_<species>, diffusion_<species> or a value a fix of the deck offers ({})", c, o));
             }
         }
         let mut records: Vec<&str> = Vec::new();

@@ -232,6 +232,27 @@ fn build_engine<'c>(comm: &'c dyn Comm, frame: &Frame, path: &Path, boundary: [B
     Engine::new(comm, &frame.data, path, boundary, Box::new(NoPotential(ntypes)), vec![1.0; ntypes], opts)
 }
 
+/// Take the configuration in `path` (read on every rank) as the engine's
+/// local-strain reference (collective): its box with the boundary given,
+/// else the file's, else the engine's; positions matched by atom id.
+pub fn strain_reference_file(eng: &mut Engine, path: &Path, given: Option<[Boundary; 3]>) -> Result<()> {
+    let r = frames_in::read(path, None)?;
+    let d = &r.data;
+    if d.atoms.len() as u64 != eng.natoms {
+        return Err(Error::input(path, format!("holds {} atoms, the system {}: the strain reference needs the same atoms", d.atoms.len(), eng.natoms)));
+    }
+    let boundary = given.or(r.boundary).unwrap_or(eng.bx.boundary).map(|x| if x == Boundary::Shrink { Boundary::Fixed } else { x });
+    let rbox = match d.tilt {
+        Some(t) => SimBox::new_triclinic(d.lo, d.hi, t, boundary),
+        None => SimBox::new(d.lo, d.hi, boundary),
+    };
+    let by_id: std::collections::HashMap<u64, [f64; 3]> = d.atoms.iter().map(|a| (a.id, a.x)).collect();
+    match eng.set_strain_reference_from(&rbox, |id| by_id.get(&id).copied()) {
+        Some(id) => Err(Error::input(path, format!("has no atom with id {}: the strain reference needs the same atom ids", id))),
+        None => Ok(()),
+    }
+}
+
 /// Boundary for analysis: the command line's, else the file's, else
 /// periodic; a shrink-wrapped face is a wall at the file's box.
 fn analysis_boundary(given: Option<[Boundary; 3]>, frame: &Frame) -> [Boundary; 3] {
@@ -296,20 +317,7 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
         if a.cutoff.is_none() {
             return Err(cli_err("--compute strain/d2min needs --cutoff (the neighbor cutoff in the reference)".into()));
         }
-        let r = frames_in::read(rp, None)?;
-        let rd = &r.data;
-        if rd.atoms.len() as u64 != natoms {
-            return Err(Error::input(rp, format!("holds {} atoms but {} holds {}: the reference must have the same atom ids", rd.atoms.len(), a.input.display(), natoms)));
-        }
-        let rbound = analysis_boundary(a.boundary, &r);
-        let rbox = match rd.tilt {
-            Some(t) => SimBox::new_triclinic(rd.lo, rd.hi, t, rbound),
-            None => SimBox::new(rd.lo, rd.hi, rbound),
-        };
-        let by_id: std::collections::HashMap<u64, [f64; 3]> = rd.atoms.iter().map(|at| (at.id, at.x)).collect();
-        if let Some(id) = eng.set_strain_reference_from(&rbox, |id| by_id.get(&id).copied()) {
-            return Err(Error::input(rp, format!("atom ids differ from {}'s: id {} is not in {}", a.input.display(), id, rp.display())));
-        }
+        strain_reference_file(&mut eng, rp, a.boundary)?;
     }
     let mut opts = a.opts();
     opts.strain_cutoff = a.cutoff;
@@ -1117,13 +1125,7 @@ fn dynamics(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
         let mut tau = Map::new();
         for (name, s) in &table {
             if let Some(sp) = name.strip_prefix("msd_") {
-                let k0 = nf / 2;
-                let (xs, ys) = (&time[k0..], &s[k0..]);
-                let m = xs.len() as f64;
-                let (mx, my) = (xs.iter().sum::<f64>() / m, ys.iter().sum::<f64>() / m);
-                let sxy: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
-                let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
-                diff.insert(sp.to_string(), json!(if sxx > 0.0 { sxy / sxx / 6.0 } else { f64::NAN }));
+                diff.insert(sp.to_string(), json!(diffusion(&time, s)));
             }
             if let Some(sp) = name.strip_prefix("fs_") {
                 tau.insert(sp.to_string(), json!(tau_alpha(&time, s)));
@@ -1149,6 +1151,24 @@ fn dynamics(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
         }
     }
     Ok(Value::Object(summary))
+}
+
+/// D (Å²/ps) from a least-squares line through the second half of an
+/// MSD series, MSD = 6 D t + c (the long-time, diffusive part; NaN with
+/// fewer than two points there). Shared by `analyze --compute msd` and
+/// the `diffusion_*` thermo columns.
+pub fn diffusion(time: &[f64], msd: &[f64]) -> f64 {
+    let k0 = time.len() / 2;
+    let (xs, ys) = (&time[k0..], &msd[k0..]);
+    let m = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / m, ys.iter().sum::<f64>() / m);
+    let sxy: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    if sxx > 0.0 {
+        sxy / sxx / 6.0
+    } else {
+        f64::NAN
+    }
 }
 
 /// τα: where F_s(t) first falls to 1/e, interpolated linearly in ln t

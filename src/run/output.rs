@@ -62,6 +62,9 @@ pub(super) struct Output {
     /// Per thermo extra, for `tau_alpha_*`: the previous row's time since
     /// the origins and F_s, and τα once found (NaN before).
     pub(super) tau: Vec<[f64; 3]>,
+    /// Per thermo extra, for `diffusion_*`: the stage's rows (time since
+    /// the origins, MSD).
+    pub(super) msd_rows: Vec<Vec<[f64; 2]>>,
     /// 1-based stage running now (0: set-up), for the thermo rows.
     pub(super) stage: usize,
     /// The stress–strain record of a running deform stage (checkpointed).
@@ -229,6 +232,7 @@ impl Output {
             stage_box0: self.stage_box0,
             msd_origin_time: Some(eng.msd_origin_time),
             tau_alpha: self.tau.iter().map(|r| r.map(|x| x.is_finite().then_some(x))).collect(),
+            msd_rows: self.msd_rows.clone(),
             loading: self.loading.clone(),
             columns: eng.atoms.cols.persistent(),
             groups: self.groups.clone(),
@@ -288,15 +292,35 @@ impl Output {
     /// Forget the τα columns' history (new origins at an MD stage's start).
     pub(super) fn reset_tau(&mut self) {
         self.tau = vec![[f64::NAN; 3]; self.extras.len()];
+        // The origins themselves: MSD 0 at t = 0, as a trajectory's
+        // first frame.
+        self.msd_rows = vec![vec![[0.0, 0.0]]; self.extras.len()];
+    }
+
+    /// D so far for extra `k` (NaN without rows).
+    pub(super) fn diffusion_now(&self, k: usize) -> f64 {
+        match self.msd_rows.get(k) {
+            Some(r) if !r.is_empty() => {
+                let (t, m): (Vec<f64>, Vec<f64>) = r.iter().map(|x| (x[0], x[1])).unzip();
+                super::analyze::diffusion(&t, &m)
+            }
+            _ => f64::NAN,
+        }
     }
 
     /// The `tau_alpha_*` columns: the engine gave F_s; τα is where it
     /// first fell through 1/e since the origins (`msd_origin_time`).
     fn fill_tau(&mut self, t: &mut Thermo, time0: f64) {
-        if self.tau.len() != self.extras.len() {
+        if self.tau.len() != self.extras.len() || self.msd_rows.len() != self.extras.len() {
             self.reset_tau();
         }
         let now = t.time - time0;
+        for k in 0..self.extras.len() {
+            if matches!(self.extras[k], Scalar::Diffusion(_)) {
+                self.msd_rows[k].push([now, t.extra[k]]);
+                t.extra[k] = self.diffusion_now(k);
+            }
+        }
         for ((e, v), st) in self.extras.iter().zip(t.extra.iter_mut()).zip(self.tau.iter_mut()) {
             if !matches!(e, Scalar::TauAlpha(_)) {
                 continue;

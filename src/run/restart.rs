@@ -47,6 +47,9 @@ pub(super) struct RunState {
     pub(super) msd_origin_time: Option<f64>,
     #[serde(default)]
     pub(super) tau_alpha: Vec<[Option<f64>; 3]>,
+    /// The `diffusion_*` columns' rows of the running stage.
+    #[serde(default)]
+    pub(super) msd_rows: Vec<Vec<[f64; 2]>>,
     /// The stress–strain record of the deform stage running when it was written.
     #[serde(default)]
     pub(super) loading: Option<super::stress_strain::Loading>,

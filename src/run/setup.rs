@@ -71,20 +71,7 @@ pub(super) fn input_file(deck: &Deck, key: &str, name: &str) -> Result<PathBuf> 
 pub(super) fn strain_reference_file(eng: &mut Engine, deck: &Deck) -> Result<()> {
     let Some(f) = &deck.compute.strain_reference_file else { return Ok(()) };
     let p = input_file(deck, "compute.strain_reference_file", f)?;
-    let r = crate::io::frames_in::read(&p, None)?;
-    let d = &r.data;
-    if d.atoms.len() as u64 != eng.natoms {
-        return Err(Error::input(&p, format!("holds {} atoms, the run's system {}: the strain reference needs the same atoms", d.atoms.len(), eng.natoms)));
-    }
-    let boundary = r.boundary.unwrap_or(eng.bx.boundary);
-    let rbox = match d.tilt {
-        Some(t) => crate::system::SimBox::new_triclinic(d.lo, d.hi, t, boundary),
-        None => crate::system::SimBox::new(d.lo, d.hi, boundary),
-    };
-    let by_id: std::collections::HashMap<u64, [f64; 3]> = d.atoms.iter().map(|a| (a.id, a.x)).collect();
-    if let Some(id) = eng.set_strain_reference_from(&rbox, |id| by_id.get(&id).copied()) {
-        return Err(Error::input(&p, format!("has no atom with id {}: the strain reference needs the run's atom ids", id)));
-    }
+    crate::run::analyze::strain_reference_file(eng, &p, None)?;
     check_strain_cutoff(eng, deck)
 }
 

@@ -262,6 +262,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
         stage_volume0: None,
         stage_box0: None,
         tau: Vec::new(),
+        msd_rows: Vec::new(),
         loading: None,
         stage: 0,
         extras,
@@ -313,6 +314,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             out.stage_volume0 = st.stage_volume0;
             out.stage_box0 = st.stage_box0;
             out.tau = st.tau_alpha.iter().map(|r| r.map(|x| x.unwrap_or(f64::NAN))).collect();
+            out.msd_rows = st.msd_rows.clone();
             if let Some(t) = st.msd_origin_time {
                 eng.msd_origin_time = t;
             }
@@ -359,7 +361,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             out.stage_volume0 = None;
             let (l, t) = (eng.bx.lengths(), eng.bx.tilt);
             out.stage_box0 = Some([l[0], l[1], l[2], t[0], t[1], t[2]]);
-            if stage.is_md() && out.extras.iter().any(|e| matches!(e, Scalar::Msd(_) | Scalar::Fs(_) | Scalar::TauAlpha(_))) {
+            if stage.is_md() && out.extras.iter().any(|e| matches!(e, Scalar::Msd(_) | Scalar::Fs(_) | Scalar::TauAlpha(_) | Scalar::Diffusion(_))) {
                 eng.set_msd_origin();
                 out.reset_tau();
             }
@@ -553,10 +555,13 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                     // The deck's extra thermo columns are recorded too
                     // (those with a value now: group temperatures).
                     let mut extra = eng.thermo_extras(&out.extras);
-                    // τα as found so far in the thermo rows.
+                    // τα and D as found so far in the thermo rows.
                     for (k, e) in out.extras.iter().enumerate() {
                         if matches!(e, Scalar::TauAlpha(_)) {
                             extra[k] = out.tau.get(k).map_or(f64::NAN, |s| s[2]);
+                        }
+                        if matches!(e, Scalar::Diffusion(_)) {
+                            extra[k] = out.diffusion_now(k);
                         }
                     }
                     out.results.record(&r.name, &t, eng.natoms, r.relative_to.as_deref()).map_err(|m| Error::input(&deck.path, format!("stage {} (record): {}", number, m)))?;
