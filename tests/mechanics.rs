@@ -155,7 +155,8 @@ fn shrunk_deck(name: &str, dir: &std::path::Path) -> std::path::PathBuf {
 
 /// Every shipped mechanics deck (inputs/tension, compression, elastostatic,
 /// shear, cyclic, cryo_cycling) runs shrunk under mpirun on 1, 2 and 4
-/// ranks and reports what its comments promise.
+/// ranks and reports what its comments promise (the tension deck also its
+/// local-strain maps).
 #[test]
 fn shipped_mechanics_decks_on_1_2_4_ranks() {
     for name in ["tension", "compression", "elastostatic", "shear", "cyclic", "cryo_cycling"] {
@@ -175,6 +176,14 @@ fn shipped_mechanics_decks_on_1_2_4_ranks() {
                     assert!((f(name, "final_strain") - 0.01).abs() < 1e-9);
                     assert_eq!(f(name, "sign"), if name == "compression" { -1.0 } else { 1.0 });
                     assert!(dir.path().join("stress_strain.csv").exists());
+                    if name == "tension" {
+                        // Local strain against the unloaded glass: positive
+                        // means in results.json, per-atom maps in the dump.
+                        let vm = f("analysis_pulled", "vm_strain_all");
+                        assert!(vm > 0.0 && vm < 0.5 && f("analysis_pulled", "d2min_Zr") > 0.0, "np={np}: vm_strain {vm}");
+                        let dump = std::fs::read_to_string(dir.path().join("strain.lammpstrj")).unwrap();
+                        assert!(dump.contains("vm_strain d2min"), "np={np}: strain dump columns");
+                    }
                 }
                 "elastostatic" => {
                     // The load stopped at -pzz = sigma (checked every 10 steps).
