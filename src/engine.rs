@@ -1587,7 +1587,10 @@ impl<'c> Engine<'c> {
         let refc = self.atoms.cols.find(STRAIN_REFERENCE)?;
         let (comm, me) = (self.comm, self.comm.rank());
         let mut a = Atoms::default();
-        let (x0c, curc, homec) = (a.declare_column("x0", 3, false).ok()?, a.declare_column("current", 3, false).ok()?, a.declare_column("home", 2, false).ok()?);
+        // Columns of a fresh store cannot clash (and every rank must go on
+        // to the collective steps below).
+        let col = |a: &mut Atoms, name: &str, w: usize| a.declare_column(name, w, false).expect("a fresh column");
+        let (x0c, curc, homec) = (col(&mut a, "x0", 3), col(&mut a, "current", 3), col(&mut a, "home", 2));
         for i in 0..self.atoms.nlocal {
             let r = self.atoms.col(refc, i);
             let x0 = [r[0], r[1], r[2]];
@@ -1629,7 +1632,7 @@ impl<'c> Engine<'c> {
         // Back to the owners: each result rides to the centre of its home
         // rank's subdomain.
         let mut b = Atoms::default();
-        let resc = b.declare_column("result", 3, false).ok()?;
+        let resc = col(&mut b, "result", 3);
         for j in 0..n {
             b.push_owned(nb.id[j], nb.typ[j], self.dom.centre_of(home[j][0] as usize), [0.0; 3], [0; 3]);
             b.col_mut(resc, j).copy_from_slice(&[st[j].0, st[j].1, home[j][1]]);
