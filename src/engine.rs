@@ -186,6 +186,10 @@ pub struct Engine<'c> {
 /// the atom through periodic crossings and box deformation, tilt included.
 pub const STRAIN_REFERENCE: &str = "strain_reference";
 
+/// Persistent column of the origins of the dynamic thermo columns
+/// (`msd_*`, `fs_*`, ...): each atom's unwrapped position then.
+pub const MSD_ORIGIN: &str = "msd_origin";
+
 const IDENTITY: [[i32; 3]; 3] = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
 
 /// Refuse tilts LAMMPS refuses (`Domain::set_initial_box`): a tilt whose
@@ -913,7 +917,7 @@ impl<'c> Engine<'c> {
                     let mut one = [0.0; 3];
                     one[d] = 1.0;
                     let hd = self.bx.image_shift(one);
-                    let (msd, strain) = (self.atoms.cols.find("msd_origin"), self.atoms.cols.find(STRAIN_REFERENCE));
+                    let (msd, strain) = (self.atoms.cols.find(MSD_ORIGIN), self.atoms.cols.find(STRAIN_REFERENCE));
                     for i in 0..self.atoms.nlocal {
                         let k = std::mem::take(&mut self.atoms.image[i][d]) as f64;
                         if let Some(c) = msd {
@@ -948,9 +952,9 @@ impl<'c> Engine<'c> {
     /// The origins of the `msd_*`/`fs_*` thermo columns: every owned
     /// atom's unwrapped position now (persistent column `msd_origin`).
     pub fn set_msd_origin(&mut self) {
-        let c = match self.atoms.cols.find("msd_origin") {
+        let c = match self.atoms.cols.find(MSD_ORIGIN) {
             Some(c) => c,
-            None => self.atoms.declare_column("msd_origin", 3, true).expect("msd_origin column"),
+            None => self.atoms.declare_column(MSD_ORIGIN, 3, true).expect("msd_origin column"),
         };
         for i in 0..self.atoms.nlocal {
             let u = self.atoms.unwrapped(i, &self.bx);
@@ -1313,7 +1317,7 @@ impl<'c> Engine<'c> {
                     let fs = matches!(e, Scalar::Fs(_) | Scalar::TauAlpha(_));
                     let q = self.compute_settings.fs_q.unwrap_or(f64::NAN);
                     let (mut sum, mut count) = (0.0, 0.0);
-                    if let Some(c) = self.atoms.cols.find("msd_origin") {
+                    if let Some(c) = self.atoms.cols.find(MSD_ORIGIN) {
                         for i in 0..self.atoms.nlocal {
                             if t.is_some_and(|t| t != self.atoms.typ[i]) {
                                 continue;

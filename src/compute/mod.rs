@@ -214,7 +214,7 @@ pub enum Scalar {
     /// α-relaxation time τα (ps), where that F_s first falls to 1/e in the
     /// running stage, interpolated in ln t between thermo rows as
     /// `glassmd analyze` does between frames; NaN until it happens. Filled
-    /// by the run's output, which keeps the previous row.
+    /// by the run's output, which keeps the stage's rows.
     TauAlpha(Option<u32>),
     /// `diffusion_all`, `diffusion_<element>`, `diffusion_<type>`: D
     /// (Å²/ps) from a least-squares line through the second half of the
@@ -224,7 +224,8 @@ pub enum Scalar {
     Diffusion(Option<u32>),
 }
 
-/// The dynamic thermo columns: `msd_`, `fs_`, `tau_alpha_` prefixes.
+/// The dynamic thermo columns: `msd_`, `fs_`, `tau_alpha_`, `diffusion_`
+/// prefixes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dynamic {
     Msd,
@@ -237,15 +238,15 @@ pub enum Dynamic {
 /// `diffusion_<species>`: the kind and
 /// the type (None: all), species by element name or 1-based type number.
 pub fn parse_dynamic(name: &str, elements: &[String], ntypes: usize) -> Option<(Dynamic, Option<u32>)> {
-    let (fs, rest) = [("msd_", Dynamic::Msd), ("fs_", Dynamic::Fs), ("tau_alpha_", Dynamic::TauAlpha), ("diffusion_", Dynamic::Diffusion)].into_iter().find_map(|(p, k)| name.strip_prefix(p).map(|r| (k, r)))?;
+    let (kind, rest) = [("msd_", Dynamic::Msd), ("fs_", Dynamic::Fs), ("tau_alpha_", Dynamic::TauAlpha), ("diffusion_", Dynamic::Diffusion)].into_iter().find_map(|(p, k)| name.strip_prefix(p).map(|r| (k, r)))?;
     if rest == "all" {
-        return Some((fs, None));
+        return Some((kind, None));
     }
     if let Some(t) = elements.iter().position(|e| e == rest) {
-        return Some((fs, Some(t as u32)));
+        return Some((kind, Some(t as u32)));
     }
     match rest.parse::<usize>() {
-        Ok(t) if t >= 1 && t <= ntypes => Some((fs, Some(t as u32 - 1))),
+        Ok(t) if t >= 1 && t <= ntypes => Some((kind, Some(t as u32 - 1))),
         _ => None,
     }
 }

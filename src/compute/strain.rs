@@ -16,24 +16,16 @@ use super::{Needs, PerAtomCompute, Settings};
 use crate::engine::Engine;
 
 /// Both values of every owned atom, (vm_strain, d2min) interleaved; NaN
-/// without a reference.
-fn evaluate(eng: &Engine) -> Vec<f64> {
-    let n = eng.atoms.nlocal;
-    let st = match (eng.compute_settings.strain_cutoff, &eng.strain_box) {
-        (Some(rc), Some(rb)) => {
-            let m = crate::run::analyze::max_cutoff(rb);
-            if rc > m {
-                log::warn!("strain field: strain_cutoff {} A is larger than the reference box allows (half its smallest periodic width, {:.4} A)", rc, m);
-                None
-            } else {
-                eng.local_strain(rc)
-            }
-        }
-        _ => None,
-    };
-    match st {
+/// without a reference. Whichever of the two fields is evaluated first
+/// computes both; the other takes them from `compute_values`. (The cutoff
+/// was checked against the reference box when the reference was taken.)
+fn pair(eng: &Engine) -> Vec<f64> {
+    if let Some(v) = eng.compute_values.get("strain").or_else(|| eng.compute_values.get("d2min")) {
+        return v.clone();
+    }
+    match eng.compute_settings.strain_cutoff.and_then(|rc| eng.local_strain(rc)) {
         Some(v) => v.iter().flat_map(|&(a, b)| [a, b]).collect(),
-        None => vec![f64::NAN; 2 * n],
+        None => vec![f64::NAN; 2 * eng.atoms.nlocal],
     }
 }
 
@@ -57,11 +49,7 @@ impl PerAtomCompute for Strain {
         Needs { alone: true, ..Needs::default() }
     }
     fn evaluate_alone(&self, eng: &Engine) -> Vec<f64> {
-        // The d2min field, when also asked, has computed both already.
-        match eng.compute_values.get("d2min") {
-            Some(v) => v.clone(),
-            None => evaluate(eng),
-        }
+        pair(eng)
     }
     fn row(&self, eng: &Engine, i: usize, out: &mut Vec<f64>) {
         row(eng, 0, i, out)
@@ -81,11 +69,7 @@ impl PerAtomCompute for D2min {
         Needs { alone: true, ..Needs::default() }
     }
     fn evaluate_alone(&self, eng: &Engine) -> Vec<f64> {
-        // The strain field, when also asked, has computed both already.
-        match eng.compute_values.get("strain") {
-            Some(v) => v.clone(),
-            None => evaluate(eng),
-        }
+        pair(eng)
     }
     fn row(&self, eng: &Engine, i: usize, out: &mut Vec<f64>) {
         row(eng, 1, i, out)

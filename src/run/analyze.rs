@@ -303,7 +303,7 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
     log::debug!("read {} in {:.3} s", a.input.display(), t0.elapsed().as_secs_f64());
     let boundary = analysis_boundary(a.boundary, &frame);
     let names = species_names(&a.elements, &frame.elements, frame.data.ntypes, &a.input)?;
-    let strain = a.computes.iter().any(|c| matches!(c, Analysis::Strain | Analysis::D2min));
+    let strain = a.computes.iter().any(|c| c.strain());
     // The dump describes the analysed frame: its step and box.
     let out_step = frame.step;
     let mut eng = build_engine(comm, &frame, &a.input, boundary, a.nthreads)?;
@@ -319,14 +319,11 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
         }
         strain_reference_file(&mut eng, rp, a.boundary)?;
     }
-    let mut opts = a.opts();
-    opts.strain_cutoff = a.cutoff;
-    let Structure { mut summary, cols, curves, cells } = structure(&eng, &opts, &names)?;
+    let Structure { mut summary, cols, curves, cells } = structure(&eng, &a.opts(), &names)?;
     summary.insert("file".into(), json!(a.input.display().to_string()));
     if let (Some(rp), Some(Value::Object(m))) = (&a.reference, summary.get_mut("strain")) {
         m.insert("reference".into(), json!(rp.display().to_string()));
     }
-    eng.strain_box = None;
     if let Some((g, sq)) = &curves {
         if comm.is_root() {
             if a.computes.contains(&Analysis::Rdf) {
@@ -544,7 +541,7 @@ pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> 
         summary.insert("w6".into(), Value::Object(m));
         cols.push((Analysis::W6, v));
     }
-    if o.computes.contains(&Analysis::Strain) || o.computes.contains(&Analysis::D2min) {
+    if o.computes.iter().any(|c| c.strain()) {
         // Against the engine's reference (a file, a named stage); NaN
         // until one is taken.
         let rc = o.strain_cutoff.ok_or_else(|| cli_err("strain and d2min need a neighbor cutoff in the reference".into()))?;
@@ -1173,14 +1170,14 @@ pub fn diffusion(time: &[f64], msd: &[f64]) -> f64 {
 
 /// τα: where F_s(t) first falls to 1/e, interpolated linearly in ln t
 /// (None when it never does).
-fn tau_alpha(time: &[f64], fs: &[f64]) -> Option<f64> {
+/// Shared by `analyze --compute fs` and the `tau_alpha_*` thermo columns.
+pub fn tau_alpha(time: &[f64], fs: &[f64]) -> Option<f64> {
     (1..fs.len()).find_map(|k| tau_crossing(time[k - 1], fs[k - 1], time[k], fs[k]))
 }
 
 /// The time at which F_s falls through 1/e between (t0, f0) and (t1, f1),
 /// linear in ln t (in t from t0 = 0); None when it does not cross there.
-/// Shared by `analyze --compute fs` and the `tau_alpha_*` thermo columns.
-pub fn tau_crossing(t0: f64, f0: f64, t1: f64, f1: f64) -> Option<f64> {
+fn tau_crossing(t0: f64, f0: f64, t1: f64, f1: f64) -> Option<f64> {
     let target = (-1.0f64).exp();
     if !(f1 <= target && f0 > target) {
         return None;

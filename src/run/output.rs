@@ -59,12 +59,10 @@ pub(super) struct Output {
     /// The box (lx, ly, lz, xy, xz, yz) when the current stage began: the
     /// reference of the `strain_<c>` thermo columns.
     pub(super) stage_box0: Option<[f64; 6]>,
-    /// Per thermo extra, for `tau_alpha_*`: the previous row's time since
-    /// the origins and F_s, and τα once found (NaN before).
-    pub(super) tau: Vec<[f64; 3]>,
-    /// Per thermo extra, for `diffusion_*`: the stage's rows (time since
-    /// the origins, MSD).
-    pub(super) msd_rows: Vec<Vec<[f64; 2]>>,
+    /// Per thermo extra, for `tau_alpha_*` and `diffusion_*`: the rows
+    /// since the origins (time since them, F_s or MSD); empty before the
+    /// origins are set and for other columns.
+    pub(super) dyn_rows: Vec<Vec<[f64; 2]>>,
     /// 1-based stage running now (0: set-up), for the thermo rows.
     pub(super) stage: usize,
     /// The stress–strain record of a running deform stage (checkpointed).
@@ -231,8 +229,7 @@ impl Output {
             stage_volume0: self.stage_volume0,
             stage_box0: self.stage_box0,
             msd_origin_time: Some(eng.msd_origin_time),
-            tau_alpha: self.tau.iter().map(|r| r.map(|x| x.is_finite().then_some(x))).collect(),
-            msd_rows: self.msd_rows.clone(),
+            dyn_rows: self.dyn_rows.iter().map(|r| r.iter().map(|x| x.map(|v| v.is_finite().then_some(v))).collect()).collect(),
             loading: self.loading.clone(),
             columns: eng.atoms.cols.persistent(),
             groups: self.groups.clone(),
@@ -289,50 +286,46 @@ impl Output {
         }
     }
 
-    /// Forget the τα columns' history (new origins at an MD stage's start).
-    pub(super) fn reset_tau(&mut self) {
-        self.tau = vec![[f64::NAN; 3]; self.extras.len()];
-        // The origins themselves: MSD 0 at t = 0, as a trajectory's
-        // first frame.
-        self.msd_rows = vec![vec![[0.0, 0.0]]; self.extras.len()];
+    /// New origins (an MD stage's start): the rows of the τα and D columns
+    /// start again from the origins themselves at t = 0 (F_s 1, MSD 0), as
+    /// a trajectory's first frame.
+    pub(super) fn reset_dynamics(&mut self) {
+        self.dyn_rows = self
+            .extras
+            .iter()
+            .map(|e| match e {
+                Scalar::TauAlpha(_) => vec![[0.0, 1.0]],
+                Scalar::Diffusion(_) => vec![[0.0, 0.0]],
+                _ => Vec::new(),
+            })
+            .collect();
     }
 
-    /// D so far for extra `k` (NaN without rows).
-    pub(super) fn diffusion_now(&self, k: usize) -> f64 {
-        match self.msd_rows.get(k) {
-            Some(r) if !r.is_empty() => {
-                let (t, m): (Vec<f64>, Vec<f64>) = r.iter().map(|x| (x[0], x[1])).unzip();
-                super::analyze::diffusion(&t, &m)
-            }
+    /// τα or D of extra `k` from its rows so far, as `glassmd analyze`
+    /// finds them in a trajectory (NaN before the origins, and τα before
+    /// F_s falls to 1/e).
+    pub(super) fn dynamic_now(&self, k: usize) -> f64 {
+        let Some(rows) = self.dyn_rows.get(k).filter(|r| !r.is_empty()) else { return f64::NAN };
+        let (t, v): (Vec<f64>, Vec<f64>) = rows.iter().map(|x| (x[0], x[1])).unzip();
+        match self.extras[k] {
+            Scalar::TauAlpha(_) => super::analyze::tau_alpha(&t, &v).unwrap_or(f64::NAN),
+            Scalar::Diffusion(_) => super::analyze::diffusion(&t, &v),
             _ => f64::NAN,
         }
     }
 
-    /// The `tau_alpha_*` columns: the engine gave F_s; τα is where it
-    /// first fell through 1/e since the origins (`msd_origin_time`).
-    fn fill_tau(&mut self, t: &mut Thermo, time0: f64) {
-        if self.tau.len() != self.extras.len() || self.msd_rows.len() != self.extras.len() {
-            self.reset_tau();
-        }
-        let now = t.time - time0;
+    /// The `tau_alpha_*` and `diffusion_*` columns: the engine gave F_s or
+    /// the MSD against the origins (set at `time0`); the row joins the
+    /// column's rows, and the column shows τα or D from them.
+    fn fill_dynamics(&mut self, t: &mut Thermo, time0: f64) {
         for k in 0..self.extras.len() {
-            if matches!(self.extras[k], Scalar::Diffusion(_)) {
-                self.msd_rows[k].push([now, t.extra[k]]);
-                t.extra[k] = self.diffusion_now(k);
-            }
-        }
-        for ((e, v), st) in self.extras.iter().zip(t.extra.iter_mut()).zip(self.tau.iter_mut()) {
-            if !matches!(e, Scalar::TauAlpha(_)) {
+            if !matches!(self.extras[k], Scalar::TauAlpha(_) | Scalar::Diffusion(_)) {
                 continue;
             }
-            if st[2].is_nan() {
-                if let Some(tau) = super::analyze::tau_crossing(st[0], st[1], now, *v) {
-                    st[2] = tau;
-                }
+            if let Some(rows) = self.dyn_rows.get_mut(k).filter(|r| !r.is_empty()) {
+                rows.push([t.time - time0, t.extra[k]]);
             }
-            st[0] = now;
-            st[1] = *v;
-            *v = st[2];
+            t.extra[k] = self.dynamic_now(k);
         }
     }
 
@@ -346,7 +339,7 @@ impl Output {
         if !self.extras.is_empty() {
             t.extra = eng.thermo_extras(&self.extras);
             self.fill_strains(&mut t);
-            self.fill_tau(&mut t, eng.msd_origin_time);
+            self.fill_dynamics(&mut t, eng.msd_origin_time);
         }
         if let Some((name, v)) = [("temperature", t.temperature), ("potential energy", t.pe), ("pressure", t.pressure)].into_iter().find(|(_, v)| !v.is_finite()) {
             return Err(Error::runtime(format!("at step {}: the {} is {}: the system blew up", t.step, name, v)));

@@ -42,14 +42,12 @@ pub(super) struct RunState {
     /// The box when the current stage began (strain columns).
     #[serde(default)]
     pub(super) stage_box0: Option<[f64; 6]>,
-    /// Time of the MSD/F_s origins, and the τα columns' history (NaN as null).
+    /// Time of the MSD/F_s origins, and the rows of the τα and D columns
+    /// since them (NaN as null).
     #[serde(default)]
     pub(super) msd_origin_time: Option<f64>,
     #[serde(default)]
-    pub(super) tau_alpha: Vec<[Option<f64>; 3]>,
-    /// The `diffusion_*` columns' rows of the running stage.
-    #[serde(default)]
-    pub(super) msd_rows: Vec<Vec<[f64; 2]>>,
+    pub(super) dyn_rows: Vec<Vec<[Option<f64>; 2]>>,
     /// The stress–strain record of the deform stage running when it was written.
     #[serde(default)]
     pub(super) loading: Option<super::stress_strain::Loading>,
@@ -97,12 +95,13 @@ pub(super) fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Pat
     if st.natoms != eng.natoms || reader.natoms() as u64 != eng.natoms {
         return Err(Error::input(path, format!("holds {} atoms, the deck's system {}", reader.natoms(), eng.natoms)));
     }
-    if let (Some(b), Some(small)) = (&st.boundary, st.small) {
+    // Boundary styles saved as three letters ("spp").
+    let letters = |b: &str, what: &str| -> Result<[Boundary; 3]> {
         let styles: Vec<Boundary> = b.chars().filter_map(|c| Boundary::parse(&c.to_string())).collect();
-        let Ok(styles) = <[Boundary; 3]>::try_from(styles) else {
-            return Err(Error::input(path, format!("not a usable glassmd checkpoint: boundary '{}'", b)));
-        };
-        eng.set_boundary(styles, small);
+        <[Boundary; 3]>::try_from(styles).map_err(|_| Error::input(path, format!("not a usable glassmd checkpoint: {} '{}'", what, b)))
+    };
+    if let (Some(b), Some(small)) = (&st.boundary, st.small) {
+        eng.set_boundary(letters(b, "boundary")?, small);
     }
     let comm = eng.comm;
     let width = crate::engine::LOCAL_WIDTH + st.columns.iter().map(|c| c.1).sum::<usize>();
@@ -139,15 +138,11 @@ pub(super) fn resume(eng: &mut Engine, out: &mut Output, deck: &Deck, path: &Pat
         eng.restore_redistribute(&rows, &st.columns, &now, st.step, st.time)?;
     }
     if let Some((lo, hi, tilt, b, triclinic)) = &st.strain_box {
-        let styles: Vec<Boundary> = b.chars().filter_map(|c| Boundary::parse(&c.to_string())).collect();
-        let Ok(styles) = <[Boundary; 3]>::try_from(styles) else {
-            return Err(Error::input(path, format!("not a usable glassmd checkpoint: strain reference boundary '{}'", b)));
-        };
-        let bx = crate::system::SimBox::new(*lo, *hi, styles);
+        let styles = letters(b, "strain reference boundary")?;
         if let Some(b) = st.strain_basis {
             eng.strain_basis = b;
         }
-        eng.strain_box = Some(if *triclinic { crate::system::SimBox { tilt: *tilt, triclinic: true, ..bx } } else { bx });
+        eng.strain_box = Some(if *triclinic { crate::system::SimBox::new_triclinic(*lo, *hi, *tilt, styles) } else { crate::system::SimBox::new(*lo, *hi, styles) });
     }
     if out.root {
         if let Some(f) = &deck.thermo.file {

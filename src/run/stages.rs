@@ -261,8 +261,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
         stop_at: opts.stop_at,
         stage_volume0: None,
         stage_box0: None,
-        tau: Vec::new(),
-        msd_rows: Vec::new(),
+        dyn_rows: Vec::new(),
         loading: None,
         stage: 0,
         extras,
@@ -313,8 +312,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             is_rows = st.is_rows;
             out.stage_volume0 = st.stage_volume0;
             out.stage_box0 = st.stage_box0;
-            out.tau = st.tau_alpha.iter().map(|r| r.map(|x| x.unwrap_or(f64::NAN))).collect();
-            out.msd_rows = st.msd_rows.clone();
+            out.dyn_rows = st.dyn_rows.iter().map(|r| r.iter().map(|x| x.map(|v| v.unwrap_or(f64::NAN))).collect()).collect();
             if let Some(t) = st.msd_origin_time {
                 eng.msd_origin_time = t;
             }
@@ -363,7 +361,7 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
             out.stage_box0 = Some([l[0], l[1], l[2], t[0], t[1], t[2]]);
             if stage.is_md() && out.extras.iter().any(|e| matches!(e, Scalar::Msd(_) | Scalar::Fs(_) | Scalar::TauAlpha(_) | Scalar::Diffusion(_))) {
                 eng.set_msd_origin();
-                out.reset_tau();
+                out.reset_dynamics();
             }
         }
         let after = deck.stages[k + 1..].iter().map(|s| s.md_steps()).sum();
@@ -557,11 +555,8 @@ pub(super) fn run_stages(comm: &dyn Comm, deck: &Deck, dir: &Path, seed_offset: 
                     let mut extra = eng.thermo_extras(&out.extras);
                     // τα and D as found so far in the thermo rows.
                     for (k, e) in out.extras.iter().enumerate() {
-                        if matches!(e, Scalar::TauAlpha(_)) {
-                            extra[k] = out.tau.get(k).map_or(f64::NAN, |s| s[2]);
-                        }
-                        if matches!(e, Scalar::Diffusion(_)) {
-                            extra[k] = out.diffusion_now(k);
+                        if matches!(e, Scalar::TauAlpha(_) | Scalar::Diffusion(_)) {
+                            extra[k] = out.dynamic_now(k);
                         }
                     }
                     out.results.record(&r.name, &t, eng.natoms, r.relative_to.as_deref()).map_err(|m| Error::input(&deck.path, format!("stage {} (record): {}", number, m)))?;
