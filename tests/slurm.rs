@@ -61,7 +61,10 @@ impl Slurm {
         text.split_whitespace().find_map(|kv| kv.strip_prefix(&format!("{}=", key))).unwrap_or("").to_string()
     }
     /// Wait for a job to end; a requeued job held back by Slurm's requeue
-    /// delay is released at once (`StartTime=now`) so the test stays short.
+    /// delay is released early so the test stays short. Not at once:
+    /// slurmd refuses ("Job credential revoked") a job whose new credential
+    /// dates from the same second as the kill that ended its last start,
+    /// so `StartTime=now` failed such jobs now and then.
     fn wait(&self, job: &str, limit_s: u64) -> String {
         let t0 = Instant::now();
         loop {
@@ -70,12 +73,18 @@ impl Slurm {
                 return st;
             }
             if st == "PENDING" && self.field(job, "Reason") == "BeginTime" {
-                let _ = self.cmd("scontrol", Path::new("/")).args(["update", &format!("jobid={}", job), "StartTime=now"]).output();
+                let _ = self.cmd("scontrol", Path::new("/")).args(["update", &format!("jobid={}", job), "StartTime=now+2"]).output();
             }
             assert!(t0.elapsed().as_secs() < limit_s, "job {} still {} after {} s", job, st, limit_s);
             std::thread::sleep(Duration::from_millis(500));
         }
     }
+}
+
+/// The job's output, read when called (for assertion messages).
+fn job_log(dir: &Path, job: &str) -> impl Fn() -> String {
+    let path = dir.join(format!("glassmd-{}.out", job));
+    move || std::fs::read_to_string(&path).unwrap_or_else(|e| format!("(no job output {}: {})", path.display(), e))
 }
 
 fn deck(dir: &Path, steps: u64, checkpoint_every: u64) {
@@ -108,14 +117,34 @@ fn slurm_scripts_run_on_a_local_slurm() {
     let rq = tempdir();
     deck(rq.path(), 45000, 10000);
     let job = s.run("sbatch", &["--parsable", "--ntasks=1", "--time=1", "--signal=B:USR1@50", sb, "deck.toml"], rq.path());
-    assert_eq!(s.wait(&job, 600), "COMPLETED");
-    let log = std::fs::read_to_string(rq.path().join(format!("glassmd-{}.out", job))).unwrap();
+    let log = job_log(rq.path(), &job);
+    assert_eq!(s.wait(&job, 600), "COMPLETED", "{}", log());
+    let log = log();
     let restarts: u32 = s.field(&job, "Restarts").parse().unwrap();
     assert!(restarts >= 1 && log.contains("requeueing job") && log.contains("restarted from"), "restarts {}:\n{}", restarts, log);
     let rows = read_thermo_csv(&rq.path().join("thermo.csv"));
     let steps: Vec<u64> = rows.iter().map(|r| r["step"] as u64).collect();
     assert_eq!(steps, (0..=45).map(|k| k * 1000).collect::<Vec<_>>(), "thermo rows after {} requeue(s)", restarts);
     assert!(rq.path().join("final.data").exists());
+
+    // 2b. Slurm checks time limits only every 30 s or so, so its warning
+    // can come as the job starts, while the script is still setting up
+    // (that lost a CI run). A site file that signals the script emulates
+    // it, on the first start only: the run must still end in a checkpoint
+    // and a requeue, not a killed job.
+    let early = tempdir();
+    deck(early.path(), 8000, 0);
+    let site = early.path().join("site.sh");
+    std::fs::write(&site, "[ \"${SLURM_RESTART_COUNT:-0}\" = 0 ] && kill -USR1 $$\n").unwrap();
+    let export = format!("--export=ALL,GLASSMD_SIGNAL_GRACE=2,GLASSMD_SITE={}", site.display());
+    let job = s.run("sbatch", &["--parsable", "--ntasks=1", "--time=5", &export, sb, "deck.toml"], early.path());
+    let log = job_log(early.path(), &job);
+    assert_eq!(s.wait(&job, 300), "COMPLETED", "{}", log());
+    let log = log();
+    assert!(log.contains("requeueing job") && log.contains("restarted from") && log.contains("glassmd exit status 0"), "{}", log);
+    let rows = read_thermo_csv(&early.path().join("thermo.csv"));
+    let steps: Vec<u64> = rows.iter().map(|r| r["step"] as u64).collect();
+    assert_eq!(steps, (0..=8).map(|k| k * 1000).collect::<Vec<_>>(), "{}", log);
 
     // 3. A 2 x 2 grid over deck variables, then the collector.
     let grid = tempdir();
