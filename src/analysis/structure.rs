@@ -11,7 +11,7 @@
 //! value (or row) per owned atom.
 
 use super::steinhardt::Steinhardt;
-use super::voronoi::{self, dot, sub, Cell, Thresholds};
+use super::voronoi::{self, dot, sub, Bond, Cell, Thresholds};
 use crate::compute::Neighborhood;
 use crate::system::SimBox;
 use rayon::prelude::*;
@@ -36,19 +36,28 @@ pub struct VoroAtom {
     pub complete: bool,
 }
 
-/// Bond vectors of owned atom i, sorted by length and then by the
-/// partner's id: the order (and so every sum over bonds) is the same
-/// whichever rank owns the atoms and however ghosts were numbered.
-fn rel(nb: &Neighborhood, i: usize, out: &mut Vec<([f64; 3], f64, i64)>) {
+/// Bond vectors of owned atom i, in the neighbor list's order.
+fn bonds(nb: &Neighborhood, i: usize, out: &mut Vec<Bond>) {
     out.clear();
     let xi = nb.x[i];
     for &j in nb.of(i) {
         let d = sub(nb.x[j as usize], xi);
         out.push((d, dot(d, d), j as i64));
     }
-    // (r², id) orders the neighbors completely, so the faster unstable
-    // sort gives the same order.
-    out.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then_with(|| nb.id[a.2 as usize].cmp(&nb.id[b.2 as usize])));
+}
+
+/// Bonds by length and then by the partner's id: a complete order, the
+/// same whichever rank owns the atoms and however ghosts were numbered, so
+/// every sum over bonds is too.
+fn nearest_first(nb: &Neighborhood) -> impl Fn(&Bond, &Bond) -> std::cmp::Ordering + '_ {
+    |a, b| a.1.total_cmp(&b.1).then_with(|| nb.id[a.2 as usize].cmp(&nb.id[b.2 as usize]))
+}
+
+/// Bond vectors of owned atom i, sorted by [`nearest_first`]. (The order
+/// is complete, so the faster unstable sort gives the same order.)
+fn rel(nb: &Neighborhood, i: usize, out: &mut Vec<Bond>) {
+    bonds(nb, i, out);
+    out.sort_unstable_by(nearest_first(nb));
 }
 
 /// The neighbors of owned atom i in [`rel`]'s order.
@@ -72,11 +81,12 @@ pub fn voronoi_cells(nb: &Neighborhood, bx: &SimBox, th: &Thresholds, which: Opt
         .map_init(
             || (Cell::default(), Vec::new(), Vec::new()),
             |(cell, r, areas), &i| {
-                rel(nb, i, r);
+                bonds(nb, i, r);
                 let walls = voronoi::walls(bx, nb.x[i]);
-                let complete = voronoi::build(cell, r, &walls, nb.cutoff);
+                let complete = voronoi::build(cell, r, nearest_first(nb), &walls, nb.cutoff);
                 let s = voronoi::summarize(cell, th, areas);
-                let mut a = VoroAtom { volume: s.volume, nfaces: s.faces.len() as u32, complete, ..VoroAtom::default() };
+                // One allocation of the final size per atom.
+                let mut a = VoroAtom { volume: s.volume, nfaces: s.faces.len() as u32, complete, neighbors: Vec::with_capacity(s.faces.len()), ..VoroAtom::default() };
                 for &(tag, area, n) in &s.faces {
                     if n >= 3 && ((n - 3) as usize) < INDEX_WIDTH {
                         a.index[(n - 3) as usize] += 1;

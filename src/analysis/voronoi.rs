@@ -56,6 +56,7 @@ pub struct Cell {
     // Scratch.
     s: Vec<f64>,
     map: Vec<u32>,
+    class: Vec<u8>,
     nv: Vec<[f64; 3]>,
     nloops: Vec<u32>,
     nfaces: Vec<(i64, u32, u32)>,
@@ -72,6 +73,10 @@ pub struct Cell {
 }
 
 const REMOVED: u32 = u32::MAX;
+/// A vertex's side of a cutting plane (classes XOR to 2 only across it).
+const INSIDE: u8 = 0;
+const ON: u8 = 1;
+const OUTSIDE: u8 = 2;
 
 impl Cell {
     /// Start from the cube [−h, h]³ around the atom.
@@ -107,11 +112,25 @@ impl Cell {
         if smax <= tol {
             return false;
         }
-        // Surviving vertices keep their order.
+        // Each vertex's side of the plane, as a class: INSIDE, ON (within
+        // the tolerance) or OUTSIDE; surviving (not OUTSIDE) vertices keep
+        // their order. Integer classes make the face walk below cheaper
+        // and easier to predict than comparing the distances again.
         self.nv.clear();
         self.map.clear();
+        self.class.clear();
+        let mut on_plane = false;
         for (k, &s) in self.s.iter().enumerate() {
-            if s <= tol {
+            let cl = if s > tol {
+                OUTSIDE
+            } else if s >= -tol {
+                ON
+            } else {
+                INSIDE
+            };
+            self.class.push(cl);
+            if cl != OUTSIDE {
+                on_plane |= cl == ON;
                 self.map.push(self.nv.len() as u32);
                 self.nv.push(self.v[k]);
             } else {
@@ -122,23 +141,34 @@ impl Cell {
         self.edges.clear();
         self.head.clear();
         self.head.resize(self.v.len(), REMOVED);
+        // A plane crosses a convex face at most twice, and a face it
+        // crosses loses at least one vertex: a clipped loop is at most one
+        // longer. The loops are written at `nl` (a surviving vertex always,
+        // the slot reused otherwise: no branch to mispredict).
         self.nloops.clear();
+        self.nloops.resize(self.loops.len() + self.faces.len(), 0);
+        let mut nl = 0;
         self.nfaces.clear();
         for &(t, start, len) in &self.faces {
             let fl = &self.loops[start as usize..(start + len) as usize];
-            let nstart = self.nloops.len();
+            // Room for the most a face could give (round-off at a
+            // degenerate vertex may break the bound above).
+            if self.nloops.len() < nl + 2 * fl.len() {
+                self.nloops.resize(nl + 2 * fl.len(), 0);
+            }
+            let nstart = nl;
             for k in 0..fl.len() {
                 let (a, b) = (fl[k], if k + 1 < fl.len() { fl[k + 1] } else { fl[0] });
-                let (sa, sb) = (self.s[a as usize], self.s[b as usize]);
-                if sa <= tol {
-                    self.nloops.push(self.map[a as usize]);
-                }
+                let (ca, cb) = (self.class[a as usize], self.class[b as usize]);
+                self.nloops[nl] = self.map[a as usize];
+                nl += (ca != OUTSIDE) as usize;
                 // A crossing between a vertex strictly inside and one strictly
-                // outside: the new vertex, shared by the edge's two faces.
-                if (sa < -tol && sb > tol) || (sa > tol && sb < -tol) {
+                // outside (classes 0 and 2): the new vertex, shared by the
+                // edge's two faces.
+                if ca ^ cb == INSIDE ^ OUTSIDE {
                     // Keyed by the inside end; the same point from both
                     // faces (computed once, from the inside end).
-                    let (ins, out, si, so) = if sa < 0.0 { (a, b, sa, sb) } else { (b, a, sb, sa) };
+                    let (ins, out) = if ca == INSIDE { (a, b) } else { (b, a) };
                     let mut e = self.head[ins as usize];
                     while e != REMOVED && self.edges[e as usize].0 != out {
                         e = self.edges[e as usize].2;
@@ -146,6 +176,7 @@ impl Cell {
                     let idx = if e != REMOVED {
                         self.edges[e as usize].1
                     } else {
+                        let (si, so) = (self.s[ins as usize], self.s[out as usize]);
                         let (va, vb) = (self.v[ins as usize], self.v[out as usize]);
                         let f = si / (si - so);
                         let p = [va[0] + f * (vb[0] - va[0]), va[1] + f * (vb[1] - va[1]), va[2] + f * (vb[2] - va[2])];
@@ -155,29 +186,34 @@ impl Cell {
                         self.head[ins as usize] = (self.edges.len() - 1) as u32;
                         i
                     };
-                    self.nloops.push(idx);
+                    self.nloops[nl] = idx;
+                    nl += 1;
                 }
             }
-            let nlen = self.nloops.len() - nstart;
+            let nlen = nl - nstart;
             if nlen >= 3 {
                 self.nfaces.push((t, nstart as u32, nlen as u32));
             } else {
-                self.nloops.truncate(nstart);
+                nl = nstart;
             }
         }
+        self.nloops.truncate(nl);
         // The new face: surviving vertices on the plane that some face still
         // uses, and the crossings; ordered by angle around their centroid.
         self.cut.clear();
-        let used = &mut self.used;
-        used.clear();
-        used.resize(self.nv.len(), false);
-        for &k in &self.nloops {
-            used[k as usize] = true;
-        }
-        for (k, &s) in self.s.iter().enumerate() {
-            let m = self.map[k];
-            if m != REMOVED && s >= -tol && used[m as usize] {
-                self.cut.push(m);
+        if on_plane {
+            // (Only at degeneracies: a cut through existing vertices.)
+            let used = &mut self.used;
+            used.clear();
+            used.resize(self.nv.len(), false);
+            for &k in &self.nloops {
+                used[k as usize] = true;
+            }
+            for (k, &cl) in self.class.iter().enumerate() {
+                let m = self.map[k];
+                if cl == ON && used[m as usize] {
+                    self.cut.push(m);
+                }
             }
         }
         self.cut.extend((kept..self.nv.len()).map(|k| k as u32));
@@ -299,11 +335,23 @@ pub fn walls(bx: &crate::system::SimBox, x: [f64; 3]) -> Vec<Wall> {
     out
 }
 
+/// A neighbor as [`build`] takes it: the bond vector, its squared length,
+/// and the face tag.
+pub type Bond = ([f64; 3], f64, i64);
+
+/// How many of the nearest neighbors [`build`] sorts first: a cell of a
+/// dense liquid or glass is closed by about 16 of them (its ~14 faces and
+/// one or two planes that miss), so sorting the ~45 within the cutoff
+/// wastes most of the work; the rest are sorted only if a cell needs them.
+const FIRST_SORTED: usize = 24;
+
 /// Build the cell of an atom from its neighbors' relative positions
-/// within `rc`, sorted nearest first (ties in an order that does not
-/// depend on the rank count), and the walls. Returns whether the cell is
-/// complete: every neighbor that could cut it was within `rc`.
-pub fn build(cell: &mut Cell, rel: &[([f64; 3], f64, i64)], walls: &[Wall], rc: f64) -> bool {
+/// within `rc` and the walls. The neighbors cut the cell in the order
+/// `order` gives them (nearest first, ties in an order that does not
+/// depend on the rank count); `rel` is reordered in place, sorted only as
+/// far as the cell needs. Returns whether the cell is complete: every
+/// neighbor that could cut it was within `rc`.
+pub fn build(cell: &mut Cell, rel: &mut [Bond], order: impl Fn(&Bond, &Bond) -> std::cmp::Ordering, walls: &[Wall], rc: f64) -> bool {
     // A complete cell lies within rc/2 of the atom (below), so a cube of
     // half-width just over rc/2 bounds it.
     cell.reset(rc);
@@ -311,7 +359,20 @@ pub fn build(cell: &mut Cell, rel: &[([f64; 3], f64, i64)], walls: &[Wall], rc: 
     for w in walls {
         cell.clip(w.n, w.c, w.tag, tol);
     }
-    for &(r, r2, tag) in rel.iter() {
+    // The FIRST_SORTED nearest in order, then (rarely) the rest: the same
+    // sequence as sorting everything.
+    let head = FIRST_SORTED.min(rel.len());
+    if head < rel.len() {
+        rel.select_nth_unstable_by(head, &order);
+    }
+    rel[..head].sort_unstable_by(&order);
+    let mut sorted_rest = false;
+    for k in 0..rel.len() {
+        if k == head && !sorted_rest {
+            rel[head..].sort_unstable_by(&order);
+            sorted_rest = true;
+        }
+        let (r, r2, tag) = rel[k];
         // The bisector lies at r/2; it cannot reach a cell of radius R < r/2.
         if r2 > 4.0 * cell.rmax2 {
             break;
@@ -376,10 +437,9 @@ mod tests {
 
     /// The cell of the origin among the given neighbor positions.
     fn cell_of(pts: &[[f64; 3]], rc: f64) -> (bool, CellSummary) {
-        let mut rel: Vec<([f64; 3], f64, i64)> = pts.iter().enumerate().map(|(k, &p)| (p, dot(p, p), k as i64)).filter(|r| r.1 > 0.0 && r.1 <= rc * rc).collect();
-        rel.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let mut rel: Vec<Bond> = pts.iter().enumerate().map(|(k, &p)| (p, dot(p, p), k as i64)).filter(|r| r.1 > 0.0 && r.1 <= rc * rc).collect();
         let mut c = Cell::default();
-        let ok = build(&mut c, &rel, &[], rc);
+        let ok = build(&mut c, &mut rel, |a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)), &[], rc);
         (ok, summarize(&c, &Thresholds::default(), &mut Vec::new()))
     }
 
@@ -435,7 +495,7 @@ mod tests {
     fn walls_cut_the_cell() {
         let bx = crate::system::SimBox::new([0.0; 3], [1.0; 3], [crate::system::Boundary::Fixed; 3]);
         let mut c = Cell::default();
-        let ok = build(&mut c, &[], &walls(&bx, [0.3, 0.4, 0.5]), 3.0);
+        let ok = build(&mut c, &mut [], |a, b| a.1.total_cmp(&b.1), &walls(&bx, [0.3, 0.4, 0.5]), 3.0);
         assert!(ok);
         let s = summarize(&c, &Thresholds::default(), &mut Vec::new());
         assert!((s.volume - 1.0).abs() < 1e-14);
