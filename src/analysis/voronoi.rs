@@ -366,11 +366,9 @@ pub fn build(cell: &mut Cell, rel: &mut [Bond], order: impl Fn(&Bond, &Bond) -> 
         rel.select_nth_unstable_by(head, &order);
     }
     rel[..head].sort_unstable_by(&order);
-    let mut sorted_rest = false;
     for k in 0..rel.len() {
-        if k == head && !sorted_rest {
+        if k == head {
             rel[head..].sort_unstable_by(&order);
-            sorted_rest = true;
         }
         let (r, r2, tag) = rel[k];
         // The bisector lies at r/2; it cannot reach a cell of radius R < r/2.
