@@ -1502,8 +1502,10 @@ impl<'c> Engine<'c> {
         }
         let n = a.nlocal;
         let halo = Self::borders(&self.bx, &self.dom, self.comm, &mut a, rc + self.opts.skin);
+        let t0 = std::time::Instant::now();
         let mut list = NeighborList::default();
         crate::neighbor::build_full(&a.x, n, rc, self.opts.nchunks, &mut list);
+        log::debug!("full list in {:.3} s", t0.elapsed().as_secs_f64());
         crate::compute::Neighborhood { nlocal: n, cutoff: rc, x: a.x, typ: a.typ, id: a.id, list, halo }
     }
 
@@ -1629,8 +1631,10 @@ impl<'c> Engine<'c> {
             SimBox { tilt: [e[1][0], e[2][0], e[2][1]], triclinic: true, ..self.bx.clone() }
         };
         halo.forward_positions(comm, cur.as_flattened_mut(), &cont);
+        let t0 = std::time::Instant::now();
         let mut list = NeighborList::default();
         crate::neighbor::build_full(&a.x, n, rc, self.opts.nchunks, &mut list);
+        log::debug!("full list in {:.3} s", t0.elapsed().as_secs_f64());
         let nb = crate::compute::Neighborhood { nlocal: n, cutoff: rc, x: a.x, typ: a.typ, id: a.id, list, halo };
         let st = crate::analysis::structure::local_strain(&nb, &cur);
         // Back to the owners: each result rides to the centre of its home

@@ -30,7 +30,11 @@ pub struct VoroAtom {
     /// Kept faces shared with atoms: the neighbor's id, the face's area
     /// and the bond vector to that neighbor (Å). Ids and bonds, not
     /// neighborhood indices, so cells from neighborhoods of different
-    /// reach can be used together.
+    /// reach can be used together. Filled for every cell when asked
+    /// ([`voronoi_cells`]' `all_neighbors`), else only for full icosahedra
+    /// (the centres that medium-range order links): at ~15 faces of 40
+    /// bytes, lists for every atom are most of the tessellation's memory
+    /// and a tenth of its time.
     pub neighbors: Vec<(u64, f64, [f64; 3])>,
     /// Whether the cell was closed by the neighbors within the cutoff.
     pub complete: bool,
@@ -67,8 +71,15 @@ fn sorted_neighbors(nb: &Neighborhood, i: usize) -> Vec<u32> {
     r.into_iter().map(|b| b.2 as u32).collect()
 }
 
-/// Voronoi cells of the owned atoms `which` (all when None).
-pub fn voronoi_cells(nb: &Neighborhood, bx: &SimBox, th: &Thresholds, which: Option<&[usize]>) -> Vec<(usize, VoroAtom)> {
+/// A full icosahedron: Voronoi index ⟨0,0,12,0⟩ and no other face.
+pub fn is_icosahedral(c: &VoroAtom) -> bool {
+    c.nfaces == 12 && c.index[2] == 12
+}
+
+/// Voronoi cells of the owned atoms `which` (all when None), with their
+/// face neighbors for every cell when `all_neighbors`, else for full
+/// icosahedra only.
+pub fn voronoi_cells(nb: &Neighborhood, bx: &SimBox, th: &Thresholds, which: Option<&[usize]>, all_neighbors: bool) -> Vec<(usize, VoroAtom)> {
     let all: Vec<usize>;
     let list = match which {
         Some(w) => w,
@@ -79,21 +90,22 @@ pub fn voronoi_cells(nb: &Neighborhood, bx: &SimBox, th: &Thresholds, which: Opt
     };
     list.par_iter()
         .map_init(
-            || (Cell::default(), Vec::new(), Vec::new()),
-            |(cell, r, areas), &i| {
+            || (Cell::default(), Vec::new(), Vec::new(), voronoi::CellSummary::default()),
+            |(cell, r, areas, s), &i| {
                 bonds(nb, i, r);
                 let walls = voronoi::walls(bx, nb.x[i]);
                 let complete = voronoi::build(cell, r, nearest_first(nb), &walls, nb.cutoff);
-                let s = voronoi::summarize(cell, th, areas);
-                // One allocation of the final size per atom.
-                let mut a = VoroAtom { volume: s.volume, nfaces: s.faces.len() as u32, complete, neighbors: Vec::with_capacity(s.faces.len()), ..VoroAtom::default() };
-                for &(tag, area, n) in &s.faces {
+                voronoi::summarize_into(cell, th, areas, s);
+                let mut a = VoroAtom { volume: s.volume, nfaces: s.faces.len() as u32, complete, ..VoroAtom::default() };
+                for &(_, _, n) in &s.faces {
                     if n >= 3 && ((n - 3) as usize) < INDEX_WIDTH {
                         a.index[(n - 3) as usize] += 1;
                     }
-                    if tag >= 0 {
-                        a.neighbors.push((nb.id[tag as usize], area, sub(nb.x[tag as usize], nb.x[i])));
-                    }
+                }
+                if all_neighbors || is_icosahedral(&a) {
+                    // One allocation of the final size.
+                    a.neighbors = Vec::with_capacity(s.faces.len());
+                    a.neighbors.extend(s.faces.iter().filter(|f| f.0 >= 0).map(|&(tag, area, _)| (nb.id[tag as usize], area, sub(nb.x[tag as usize], nb.x[i]))));
                 }
                 (i, a)
             },

@@ -406,11 +406,22 @@ impl CellSummary {
 
 /// Volume, surface and kept faces of a finished cell.
 pub fn summarize(cell: &Cell, th: &Thresholds, areas: &mut Vec<f64>) -> CellSummary {
+    let mut s = CellSummary::default();
+    summarize_into(cell, th, areas, &mut s);
+    s
+}
+
+/// [`summarize`] into a summary reused from cell to cell (no allocation
+/// per cell once its buffers have grown).
+pub fn summarize_into(cell: &Cell, th: &Thresholds, areas: &mut Vec<f64>, out: &mut CellSummary) {
     let volume = cell.areas_volume(areas);
     let surface: f64 = areas.iter().sum();
     let amin = th.face_area.max(th.relative_face_area * surface);
     let e2 = th.edge_length * th.edge_length;
-    let mut faces = Vec::with_capacity(cell.faces.len());
+    out.volume = volume;
+    out.surface = surface;
+    let faces = &mut out.faces;
+    faces.clear();
     for (f, &a) in areas.iter().enumerate() {
         if a <= amin && amin > 0.0 {
             continue;
@@ -426,7 +437,6 @@ pub fn summarize(cell: &Cell, th: &Thresholds, areas: &mut Vec<f64>) -> CellSumm
         };
         faces.push((cell.faces[f].0, a, n));
     }
-    CellSummary { volume, surface, faces }
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ impl PerAtomCompute for Voronoi {
         Needs { alone: true, ..Needs::default() }
     }
     fn evaluate_alone(&self, eng: &Engine) -> Vec<f64> {
-        match crate::run::analyze::voronoi_all(eng, &eng.bx, &eng.compute_settings.voronoi_thresholds()) {
+        match crate::run::analyze::voronoi_all(eng, &eng.bx, &eng.compute_settings.voronoi_thresholds(), false) {
             Ok((_, cells)) => cells.iter().flat_map(|c| [c.volume, c.nfaces as f64, c.index[0] as f64, c.index[1] as f64, c.index[2] as f64, c.index[3] as f64]).collect(),
             Err(e) => {
                 log::warn!("voronoi field: {}", e);
@@ -57,7 +57,7 @@ impl PerAtomCompute for W6 {
     fn evaluate_alone(&self, eng: &Engine) -> Vec<f64> {
         let qw = match eng.compute_settings.w6_cutoff {
             Some(rc) => structure::bond_order(&eng.neighborhood(rc), 6, Bonds::Cutoff, None),
-            None => match crate::run::analyze::voronoi_all(eng, &eng.bx, &eng.compute_settings.voronoi_thresholds()) {
+            None => match crate::run::analyze::voronoi_all(eng, &eng.bx, &eng.compute_settings.voronoi_thresholds(), true) {
                 Ok((nb, cells)) => structure::bond_order(&nb, 6, Bonds::Voronoi(false), Some(&cells)),
                 Err(e) => {
                     log::warn!("w6 field: {}", e);

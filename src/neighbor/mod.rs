@@ -9,7 +9,8 @@
 //! Forces on ghosts are summed back to their owners by reverse communication.
 //!
 //! Binning uses cells of about half the list cutoff and a stencil of all
-//! cells whose nearest corners are closer than the cutoff. The list is split
+//! cells whose nearest corners are closer than the cutoff, walked as rows
+//! along x (one contiguous run of binned atoms per row). The list is split
 //! into contiguous chunks of owned atoms, one per worker thread; each chunk is
 //! independent, so builds and force loops run chunk-parallel under rayon.
 //! To add a full list (for a potential that wants gathers only), add a
@@ -191,9 +192,29 @@ pub fn build_full(x: &[[f64; 3]], nlocal: usize, cut: f64, nchunks: usize, list:
     build::<true>(x, nlocal, cut, nchunks, list)
 }
 
+/// The stencil as rows along x: (dy, dz, reach in x). A row's cells are
+/// consecutive in the binned order, so one row is one contiguous run of
+/// binned atoms, scanned without a per-cell loop (5× fewer cell visits
+/// at half-cutoff cells).
+fn stencil_rows(stencil: &[[isize; 3]]) -> Vec<(isize, isize, isize)> {
+    let mut rows: Vec<(isize, isize, isize)> = Vec::new();
+    for s in stencil {
+        match rows.iter_mut().find(|r| r.0 == s[1] && r.1 == s[2]) {
+            Some(r) => r.2 = r.2.max(s[0].abs()),
+            None => rows.push((s[1], s[2], s[0].abs())),
+        }
+    }
+    rows
+}
+
 fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks: usize, list: &mut NeighborList) {
     let bins = Bins::new(x, 0.5 * cutneigh);
-    let stencil = bins.stencil(cutneigh);
+    // The stencil is symmetric and whole in x for each (dy, dz): a cell
+    // (dx, dy, dz) is in it iff |dx| is within the row's reach.
+    let rows = stencil_rows(&bins.stencil(cutneigh));
+    // Positions in binned order: a row's candidates are read in sequence.
+    let xs: Vec<[f64; 3]> = bins.atoms.iter().map(|&a| x[a as usize]).collect();
+    let [n0, n1, n2] = bins.n.map(|v| v as isize);
     let cutsq = cutneigh * cutneigh;
     let ranges = split_range(nlocal, nchunks);
     list.chunks.resize_with(ranges.len(), ChunkList::default);
@@ -205,16 +226,18 @@ fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks
         chunk.offsets.push(0);
         for i in start..end {
             let xi = x[i];
-            let c = bins.coord(&xi);
-            for s in &stencil {
-                let cc = [c[0] as isize + s[0], c[1] as isize + s[1], c[2] as isize + s[2]];
-                if (0..3).any(|d| cc[d] < 0 || cc[d] >= bins.n[d] as isize) {
+            let c = bins.coord(&xi).map(|v| v as isize);
+            for &(dy, dz, reach) in &rows {
+                let (cy, cz) = (c[1] + dy, c[2] + dz);
+                if cy < 0 || cy >= n1 || cz < 0 || cz >= n2 {
                     continue;
                 }
-                let cell = ((cc[2] as usize * bins.n[1]) + cc[1] as usize) * bins.n[0] + cc[0] as usize;
-                for &j in &bins.atoms[bins.start[cell] as usize..bins.start[cell + 1] as usize] {
+                let row = (cz * n1 + cy) * n0;
+                let first = (row + (c[0] - reach).max(0)) as usize;
+                let last = (row + (c[0] + reach).min(n0 - 1)) as usize;
+                let (from, to) = (bins.start[first] as usize, bins.start[last + 1] as usize);
+                for (&j, xj) in bins.atoms[from..to].iter().zip(&xs[from..to]) {
                     let j = j as usize;
-                    let xj = &x[j];
                     let keep = if FULL {
                         j != i
                     } else if j < nlocal {

@@ -148,6 +148,7 @@ impl AnalyzeArgs {
             bins: self.bins,
             degrees: self.degrees.clone(),
             strain_cutoff: self.cutoff,
+            voronoi_neighbors: self.neighbors.is_some(),
         }
     }
 }
@@ -306,7 +307,9 @@ fn run_static(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
     let strain = a.computes.iter().any(|c| c.strain());
     // The dump describes the analysed frame: its step and box.
     let out_step = frame.step;
+    let t0 = std::time::Instant::now();
     let mut eng = build_engine(comm, &frame, &a.input, boundary, a.nthreads)?;
+    log::debug!("engine built in {:.3} s", t0.elapsed().as_secs_f64());
     let out_box = eng.bx.clone();
     let natoms = eng.natoms;
     let faces = a.max_face_order.max(6) - 2;
@@ -411,6 +414,9 @@ pub struct Opts {
     pub degrees: Vec<usize>,
     /// Neighbor cutoff of strain and d2min in the reference (Å).
     pub strain_cutoff: Option<f64>,
+    /// Keep every Voronoi cell's face neighbors (for `--neighbors`); they
+    /// are kept anyway where Voronoi-bonded Ŵ6 needs them.
+    pub voronoi_neighbors: bool,
 }
 
 /// The results of [`structure`]: the JSON summary, per-atom columns (in
@@ -449,7 +455,13 @@ pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> 
     let mut nb_cells: Option<crate::compute::Neighborhood> = None;
 
     if o.computes.contains(&Analysis::Voronoi) || (o.computes.contains(&Analysis::W6) && o.cutoff.is_none() && o.bonds.is_none()) {
-        let (nb, c) = voronoi_all(eng, &bx, &o.thresholds)?;
+        // Ŵ6 on Voronoi bonds reads every cell's face neighbors.
+        let w6_voronoi = o.computes.contains(&Analysis::W6)
+            && match (o.bonds.as_deref(), o.cutoff) {
+                (Some(s), _) => matches!(Bonds::parse(s), Some(Bonds::Voronoi(_))),
+                (None, c) => c.is_none(),
+            };
+        let (nb, c) = voronoi_all(eng, &bx, &o.thresholds, o.voronoi_neighbors || w6_voronoi)?;
         let mut v = Vec::with_capacity(n * (2 + faces));
         for cell in &c {
             v.push(cell.volume);
@@ -457,8 +469,11 @@ pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> 
             v.extend((0..faces).map(|k| cell.index.get(k).copied().unwrap_or(0) as f64));
         }
         if o.computes.contains(&Analysis::Voronoi) {
+            let t0 = std::time::Instant::now();
             summary.insert("voronoi".into(), voronoi_summary(comm, eng, &c, &names, ntypes));
+            let t1 = std::time::Instant::now();
             summary.insert("icosahedral_clusters".into(), clusters(comm, &nb, &c));
+            log::debug!("voronoi: summary in {:.3} s, icosahedral clusters in {:.3} s", (t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
             cols.push((Analysis::Voronoi, v));
         }
         cells = Some(c);
@@ -515,7 +530,7 @@ pub fn structure(eng: &Engine, o: &Opts, names: &[String]) -> Result<Structure> 
         let (nbr, cl): (&crate::compute::Neighborhood, Option<&[VoroAtom]>) = match bonds {
             Bonds::Voronoi(_) => {
                 if cells.is_none() {
-                    let (nb, c) = voronoi_all(eng, &bx, &o.thresholds)?;
+                    let (nb, c) = voronoi_all(eng, &bx, &o.thresholds, true)?;
                     cells = Some(c);
                     nb_cells = Some(nb);
                 }
@@ -629,7 +644,7 @@ pub fn flatten(summary: &Map<String, Value>) -> BTreeMap<String, f64> {
 
 /// Voronoi cells of every owned atom: the neighborhood grows until every
 /// cell is closed by neighbors inside it.
-pub fn voronoi_all(eng: &Engine, bx: &SimBox, th: &Thresholds) -> Result<(crate::compute::Neighborhood, Vec<VoroAtom>)> {
+pub fn voronoi_all(eng: &Engine, bx: &SimBox, th: &Thresholds, all_neighbors: bool) -> Result<(crate::compute::Neighborhood, Vec<VoroAtom>)> {
     let spacing = (bx.volume() / eng.natoms.max(1) as f64).cbrt();
     let mut rc = 1.9 * spacing;
     let n = eng.atoms.nlocal;
@@ -639,7 +654,7 @@ pub fn voronoi_all(eng: &Engine, bx: &SimBox, th: &Thresholds) -> Result<(crate:
         let t0 = std::time::Instant::now();
         let nb = eng.neighborhood(rc);
         let t1 = std::time::Instant::now();
-        let done = structure::voronoi_cells(&nb, bx, th, todo.as_deref());
+        let done = structure::voronoi_cells(&nb, bx, th, todo.as_deref(), all_neighbors);
         log::debug!("voronoi: neighborhood at {:.3} Å in {:.3} s, cells in {:.3} s", rc, (t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
         let mut open = Vec::new();
         for (i, c) in done {
@@ -747,15 +762,18 @@ fn is_icosahedral(ix: &[u32]) -> bool {
 fn clusters(comm: &dyn Comm, nb: &crate::compute::Neighborhood, cells: &[VoroAtom]) -> Value {
     let n = nb.nlocal;
     let nall = nb.x.len();
-    let mut wmax = [cells.iter().map(|c| c.neighbors.len()).max().unwrap_or(0) as f64];
+    // Per atom: icosahedral flag, then, for icosahedra, the face-neighbor
+    // ids (0 padding): 12 at most, fewer where a wall is a face.
+    let mut wmax = [cells.iter().filter(|c| structure::is_icosahedral(c)).map(|c| c.neighbors.len()).max().unwrap_or(0) as f64];
     comm.max_f64(&mut wmax);
     let w = wmax[0] as usize + 1;
-    // Per atom: icosahedral flag, then face-neighbor ids (0 padding).
     let mut data = vec![0.0; nall * w];
     for (i, c) in cells.iter().enumerate() {
-        data[i * w] = if is_icosahedral(&c.index) && c.nfaces == 12 { 1.0 } else { 0.0 };
-        for (k, &(j, _, _)) in c.neighbors.iter().enumerate() {
-            data[i * w + 1 + k] = j as f64;
+        if structure::is_icosahedral(c) {
+            data[i * w] = 1.0;
+            for (k, &(j, _, _)) in c.neighbors.iter().enumerate() {
+                data[i * w + 1 + k] = j as f64;
+            }
         }
     }
     nb.halo.forward(comm, &mut data, w);

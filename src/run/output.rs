@@ -468,6 +468,7 @@ impl InSitu {
                 bins: spec.bins,
                 degrees: Vec::new(),
                 strain_cutoff,
+                voronoi_neighbors: false,
             },
             every: spec.every,
             stages: spec.stages.clone(),
