@@ -6,7 +6,7 @@ use crate::domain::comm::{Comm, SerialComm};
 use crate::error::{Error, Result};
 use crate::system::Boundary;
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
 #[command(name = "glassmd", version, about = "Molecular dynamics for metallic glasses (LAMMPS-exact EAM, MPI + threads)")]
@@ -31,6 +31,26 @@ pub struct CurveArgs {
     columns: Option<String>,
     #[arg(long, value_name = "A,B,...")]
     labels: Option<String>,
+}
+
+/// Which potential `glassmd potential` writes.
+#[derive(Subcommand, Debug)]
+pub enum PotentialCmd {
+    /// Zhou, Johnson & Wadley (PRB 69, 144113 (2004)) EAM alloy potential
+    /// for any of its 16 elements, tabulated as LAMMPS's
+    /// tools/eam_database does (setfl, pair_style eam/alloy).
+    Zhou2004 {
+        /// Element symbols, in the file's order (Cu Ag Au Ni Pd Pt Al Pb Fe
+        /// Mo Ta W Mg Co Ti Zr).
+        #[arg(required = true, num_args = 1..)]
+        elements: Vec<String>,
+        /// Output file (default: the symbols joined, e.g. ZrCuAl.eam.alloy).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing output file.
+        #[arg(long)]
+        overwrite: bool,
+    },
 }
 
 /// What `glassmd plot` draws.
@@ -312,6 +332,11 @@ pub enum Cmd {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Write an EAM potential file generated from published parameters.
+    Potential {
+        #[command(subcommand)]
+        what: PotentialCmd,
+    },
     /// Glass transition temperature by a two-line fit of a thermo CSV column
     /// against the target temperature of one quench stage: the same fit as
     /// the deck's `tg` stage.
@@ -556,6 +581,13 @@ pub fn main() -> i32 {
         log::warn!("could not size the thread pool: {}", e);
     }
     let result = match &cli.cmd {
+        Cmd::Potential { what: PotentialCmd::Zhou2004 { elements, out, overwrite } } => {
+            if comm.is_root() {
+                zhou_command(elements, out.as_deref(), *overwrite)
+            } else {
+                Ok(())
+            }
+        }
         Cmd::Tg { csv, column, stage, glass, liquid, steps, min_points, out } => {
             if comm.is_root() {
                 tg_command(csv, column, *stage, glass, liquid, steps, *min_points, out)
@@ -810,4 +842,30 @@ pub fn main() -> i32 {
             code
         }
     }
+}
+
+/// `glassmd potential zhou2004 EL... [--out F]`: generate and write the
+/// setfl file; prints what was written.
+fn zhou_command(elements: &[String], out: Option<&Path>, overwrite: bool) -> Result<()> {
+    use crate::potential::eam::zhou;
+    let els = zhou::resolve(elements).map_err(|m| Error::input("command line", m))?;
+    let path = out.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(format!("{}.eam.alloy", elements.join(""))));
+    if path.exists() && !overwrite {
+        return Err(Error::input(&path, "exists; pass --overwrite to replace it"));
+    }
+    let grid = zhou::Grid::lammps(&els);
+    let s = zhou::setfl(&els, &grid);
+    let names = elements.join(" ");
+    zhou::write_setfl(
+        &path,
+        &s,
+        &els,
+        [
+            &format!("Zhou-Johnson-Wadley EAM for {} written by glassmd {}", names, env!("CARGO_PKG_VERSION")),
+            "CITATION: X. W. Zhou, R. A. Johnson, H. N. G. Wadley, Phys. Rev. B 69, 144113 (2004)",
+            "Parameters as in LAMMPS tools/eam_database; alloy pairs by Johnson's mixing rule",
+        ],
+    )?;
+    println!("wrote {} ({}; nrho {} drho {:e}, nr {} dr {:e}, cutoff {:.6} A)", path.display(), names, grid.nrho, grid.drho, grid.nr, grid.dr, grid.cut);
+    Ok(())
 }

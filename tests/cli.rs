@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 
-const SUBCOMMANDS: [&str; 10] = ["run", "summarize", "grid", "plot-scaling", "plot", "collect", "convert", "forces", "tg", "help"];
+const SUBCOMMANDS: [&str; 11] = ["run", "summarize", "grid", "plot-scaling", "plot", "collect", "convert", "forces", "tg", "potential", "help"];
 
 fn help(args: &[&str]) -> String {
     let out = glassmd(1, 1, args, &root());
@@ -20,7 +20,7 @@ fn every_argument_is_described() {
         let line = top.lines().find(|l| l.trim_start().starts_with(c)).unwrap_or_else(|| panic!("{} missing from --help", c));
         assert!(line.trim_start().len() > c.len() + 5, "{} has no description: {}", c, line);
     }
-    let nested = [vec!["plot", "stress-strain", "--help"]];
+    let nested = [vec!["plot", "stress-strain", "--help"], vec!["potential", "zhou2004", "--help"]];
     for args in SUBCOMMANDS.iter().filter(|c| **c != "help").map(|c| vec![*c, "--help"]).chain(nested) {
         let c = args[..args.len() - 1].join(" ");
         let text = help(&args);

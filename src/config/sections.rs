@@ -75,7 +75,14 @@ pub(super) fn default_min_distance() -> f64 {
 pub struct PotentialSection {
     /// `eam` (funcfl), `eam/alloy` (setfl) or `eam/fs`.
     pub style: crate::potential::eam::EamStyle,
-    pub file: String,
+    /// The potential file (or `generate`).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Tables generated from published parameters instead of a file:
+    /// `zhou2004` (Zhou, Johnson & Wadley, PRB 69, 144113 (2004); style
+    /// `eam/alloy`, the elements of `elements`).
+    #[serde(default)]
+    pub generate: Option<String>,
     /// Element of each LAMMPS atom type, in type order (not for `eam`).
     #[serde(default)]
     pub elements: Option<Vec<String>>,

@@ -322,8 +322,31 @@ impl Deck {
         if self.potential.style != crate::potential::eam::EamStyle::Funcfl && self.potential.elements.is_none() && sys.read_data.is_some() {
             return kerr("potential", format!("style {} needs elements = [...], the element of each atom type in type order", self.potential.style.name()));
         }
-        if self.potential.file.trim().is_empty() {
-            return kerr("potential.file", "the file name is empty".into());
+        match (&self.potential.file, &self.potential.generate) {
+            (Some(f), None) if f.trim().is_empty() => return kerr("potential.file", "the file name is empty".into()),
+            (Some(_), None) => {}
+            (None, None) => return kerr("potential", "give file = \"...\" (a potential file) or generate = \"zhou2004\"".into()),
+            (Some(_), Some(_)) => return kerr("potential.generate", "give file or generate, not both".into()),
+            (None, Some(g)) => {
+                if g != "zhou2004" {
+                    return kerr("potential.generate", format!("'{}' is not a generator; the one there is: zhou2004", g));
+                }
+                if self.potential.style != crate::potential::eam::EamStyle::Alloy {
+                    return kerr("potential.style", format!("generate = \"zhou2004\" makes eam/alloy tables; style is {}", self.potential.style.name()));
+                }
+                // Without elements, a built system's composition names them.
+                if let Some(els) = &self.potential.elements {
+                    let mut uniq: Vec<String> = Vec::new();
+                    for e in els {
+                        if !uniq.contains(e) {
+                            uniq.push(e.clone());
+                        }
+                    }
+                    if let Err(m) = crate::potential::eam::zhou::resolve(&uniq) {
+                        return kerr("potential.elements", m);
+                    }
+                }
+            }
         }
         if let Some(els) = &self.potential.elements {
             if els.is_empty() || els.iter().any(|e| e.trim().is_empty()) {

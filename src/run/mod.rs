@@ -151,7 +151,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// is one of the run's inputs.
 fn plan(deck: &Deck, dir: &Path, opts: &RunOptions) -> Result<Plan> {
     let outputs: Vec<(String, PathBuf)> = deck.output_files().into_iter().map(|(k, f)| (k, resolve_in(dir, &f))).collect();
-    let mut inputs = vec![("the deck".to_string(), deck.path.clone()), ("potential.file".to_string(), deck.resolve(&deck.potential.file))];
+    let mut inputs = vec![("the deck".to_string(), deck.path.clone())];
+    if let Some(f) = &deck.potential.file {
+        inputs.push(("potential.file".to_string(), deck.resolve(f)));
+    }
     if let Some(rd) = &deck.system.read_data {
         inputs.push(("system.read_data".into(), deck.resolve(rd)));
     }

@@ -55,6 +55,22 @@ pub(super) fn make_potential(style: EamStyle, file: &Path, elements: Option<&[St
     Ok((Box::new(pot), masses))
 }
 
+/// A deck's `generate = "zhou2004"`: the Zhou–Johnson–Wadley tables of
+/// the elements the types name (each once, in first-use order), mapped to
+/// the types as a file with those elements would be.
+fn generated_potential(deck: &Deck, elements: Option<&[String]>, ntypes: usize, data: &Path) -> Result<(Box<dyn crate::potential::Potential>, Vec<f64>)> {
+    let mut uniq: Vec<String> = Vec::new();
+    for e in elements.unwrap_or_default() {
+        if !uniq.contains(e) {
+            uniq.push(e.clone());
+        }
+    }
+    let file = eam::zhou::generate(&uniq).map_err(|m| deck.key_error("potential.elements", m))?;
+    let pot = eam::with_types(file, EamStyle::Alloy, &deck.path, elements, ntypes, data, &deck.path)?;
+    let masses = pot.tables.masses.clone();
+    Ok((Box::new(pot), masses))
+}
+
 /// An input file a deck names: its path, or an error at the key's line if
 /// it cannot be opened (the file's own errors name the file itself).
 pub(super) fn input_file(deck: &Deck, key: &str, name: &str) -> Result<PathBuf> {
@@ -99,7 +115,10 @@ pub(super) fn check_size(deck: &Deck, key: &str, natoms: f64, volume: f64, nrank
 pub(super) fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64, nthreads: usize) -> Result<(Engine<'c>, Vec<String>, PathBuf, Groups)> {
     let style = deck.potential.style;
     let mut elements = deck.potential.elements.clone();
-    let pot_path = input_file(deck, "potential.file", &deck.potential.file)?;
+    let pot_path = match &deck.potential.file {
+        Some(f) => Some(input_file(deck, "potential.file", f)?),
+        None => None,
+    };
     let reps = deck.system.replicate.map_or(1.0, |r| r.iter().map(|&k| k as f64).product::<f64>());
     let (mut data, data_path) = match (&deck.system.read_data, &deck.system.create) {
         (Some(rd), _) => {
@@ -155,7 +174,10 @@ pub(super) fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64
     if let Some(r) = deck.system.replicate {
         data = replicate(&data, r);
     }
-    let (pot, masses) = make_potential(style, &pot_path, elements.as_deref(), data.ntypes, &data_path, &deck.path)?;
+    let (pot, masses) = match &pot_path {
+        Some(p) => make_potential(style, p, elements.as_deref(), data.ntypes, &data_path, &deck.path)?,
+        None => generated_potential(deck, elements.as_deref(), data.ntypes, &data_path)?,
+    };
     let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads, triclinic: deck.tilts_box() };
     let mut eng = Engine::new(comm, &data, &data_path, deck.system.boundary(), pot, masses, opts)?;
     eng.limits = deck.limits;

@@ -18,6 +18,7 @@
 
 pub mod file;
 pub mod tables;
+pub mod zhou;
 
 use super::{ForceFlags, ForceInput, HaloSync, PerAtom, Potential};
 use crate::neighbor::ChunkList;
@@ -340,8 +341,22 @@ pub fn load(
     data_path: &std::path::Path,
     origin: &std::path::Path,
 ) -> crate::error::Result<Eam> {
-    use crate::error::Error;
     let file = file::read(path, style)?;
+    with_types(file, style, path, elements, ntypes, data_path, origin)
+}
+
+/// [`load`] for tables already in memory (generated ones: `zhou`); `path`
+/// names their source in messages.
+pub fn with_types(
+    file: EamFile,
+    style: EamStyle,
+    path: &std::path::Path,
+    elements: Option<&[String]>,
+    ntypes: usize,
+    data_path: &std::path::Path,
+    origin: &std::path::Path,
+) -> crate::error::Result<Eam> {
+    use crate::error::Error;
     let map: Vec<usize> = match &file {
         EamFile::Funcfl(_) => vec![0; ntypes],
         EamFile::Setfl(s) => {
