@@ -246,3 +246,34 @@ fn a_deck_generates_the_potential_as_the_file_would_give_it() {
         assert!(!o.status.success() && msg.contains(key) && msg.contains(what) && msg.trim().lines().count() == 1, "{pot}: {msg}");
     }
 }
+
+/// The Tg-under-pressure decks (inputs/tg/zr50cu40al10.toml with the
+/// generated potential, inputs/tg/pressure.toml) run shrunk, under 5 GPa,
+/// to a Tg fit whose box sits at the pressure.
+#[test]
+fn tg_under_pressure_decks_run_shrunk() {
+    for name in ["zr50cu40al10.toml", "pressure.toml"] {
+        let d = tempdir();
+        let text = std::fs::read_to_string(root().join("inputs/tg").join(name)).unwrap();
+        let pot = root().join("inputs/potentials");
+        let shrunk: Vec<String> = text
+            .lines()
+            .map(|l| match l.split('=').next().unwrap().trim() {
+                "atoms" => "atoms = 256".to_string(),
+                "time_ps" => "time_ps = 1".to_string(),
+                "file" if l.contains("../potentials/") => l.replace("../potentials", pot.to_str().unwrap()),
+                _ => l.to_string(),
+            })
+            .collect();
+        let deck = d.path().join(name);
+        std::fs::write(&deck, shrunk.join("\n")).unwrap();
+        ok(&glassmd(1, 2, &["run", deck.to_str().unwrap(), "--var", "pa_gpa=5", "--var", "rate_k_per_ps=200"], d.path()));
+        let tg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("tg.json")).unwrap()).unwrap();
+        let t = tg["volume"]["tg"].as_f64().unwrap_or_else(|| panic!("{name}: tg.json {tg}"));
+        assert!((300.0..1400.0).contains(&t), "{name}: Tg {t}");
+        let rows = read_thermo_csv(&d.path().join("thermo.csv"));
+        let last = rows.last().unwrap();
+        // 256 atoms at 300 K: the instantaneous pressure scatters by ~1 GPa.
+        assert!((last["pressure"] / 1e4 - 5.0).abs() < 2.0, "{name}: pressure {} GPa", last["pressure"] / 1e4);
+    }
+}
