@@ -332,6 +332,34 @@ pub enum Cmd {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Run a study: a grid of a deck's variables times its samples (locally,
+    /// or as a Slurm job array with --slurm), resuming what is unfinished,
+    /// then the mean ± standard error per point (study.csv, study.json)
+    /// and the map (map.svg).
+    Study {
+        /// The study file (TOML: deck, samples, [[axis]], [[derived]], [report], [map]).
+        study: PathBuf,
+        /// Folder for the runs and the collected results (default: beside
+        /// the study file, named after it).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Only collect the finished runs and draw the map.
+        #[arg(long)]
+        collect: bool,
+        /// Submit the tasks as a Slurm job array (slurm/glassmd.sbatch) and
+        /// a collection job after it, instead of running them here.
+        #[arg(long)]
+        slurm: bool,
+        /// The batch script for --slurm.
+        #[arg(long, value_name = "FILE", default_value = "slurm/glassmd.sbatch")]
+        script: PathBuf,
+        /// An sbatch option for the array (repeat: --sbatch=--time=2:00:00 --sbatch=--ntasks=4).
+        #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true)]
+        sbatch: Vec<String>,
+        /// Worker threads of each local run.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Write an EAM potential file generated from published parameters.
     Potential {
         #[command(subcommand)]
@@ -573,7 +601,7 @@ pub fn main() -> i32 {
     let comm = start_comm();
     crate::console::init_logging(comm.is_root());
     let threads = match &cli.cmd {
-        Cmd::Run { threads, .. } | Cmd::Forces { threads, .. } | Cmd::Analyze { threads, .. } => threads.or(cli.threads),
+        Cmd::Run { threads, .. } | Cmd::Forces { threads, .. } | Cmd::Analyze { threads, .. } | Cmd::Study { threads, .. } => threads.or(cli.threads),
         _ => cli.threads,
     };
     let nthreads = threads.or_else(|| std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok())).unwrap_or(1).max(1);
@@ -581,6 +609,13 @@ pub fn main() -> i32 {
         log::warn!("could not size the thread pool: {}", e);
     }
     let result = match &cli.cmd {
+        Cmd::Study { study, dir, collect, slurm, script, sbatch, .. } => {
+            if comm.is_root() {
+                study_command(study, dir.as_deref(), *collect, *slurm, script, sbatch, nthreads)
+            } else {
+                Ok(())
+            }
+        }
         Cmd::Potential { what: PotentialCmd::Zhou2004 { elements, out, overwrite } } => {
             if comm.is_root() {
                 zhou_command(elements, out.as_deref(), *overwrite)
@@ -597,7 +632,7 @@ pub fn main() -> i32 {
         }
         Cmd::Run { deck, sample, restart, overwrite, stop_at_step, resume, vars, dir, grid, task, .. } => check_launch(comm.as_ref()).and_then(|_| parse_vars(vars)).and_then(|mut vars| {
             check_cpus(comm.as_ref(), nthreads);
-            let sample = match sample.as_deref() {
+            let mut sample = match sample.as_deref() {
                 None => None,
                 Some("task") => match array_task() {
                     Some(i) => Some(i),
@@ -611,7 +646,15 @@ pub fn main() -> i32 {
                     Some(t) => t,
                     None => return Err(Error::input("command line", "--grid needs --task I (or SLURM_ARRAY_TASK_ID)")),
                 };
-                vars.extend(crate::protocol::grid_row(grid, task)?);
+                for (k, v) in crate::protocol::grid_row(grid, task)? {
+                    // A `sample` column picks the deck's sample (glassmd study).
+                    if k == "sample" {
+                        let i = v.parse::<u64>().map_err(|_| Error::input(grid, format!("task {}: sample '{}' is not a sample index", task, v)))?;
+                        sample = sample.or(Some(i));
+                    } else {
+                        vars.push((k, v));
+                    }
+                }
                 let base = dir.unwrap_or_else(|| deck.parent().map(|p| p.to_path_buf()).unwrap_or_default());
                 dir = Some(base.join(format!("task_{:04}", task)));
             }
@@ -867,5 +910,32 @@ fn zhou_command(elements: &[String], out: Option<&Path>, overwrite: bool) -> Res
         ],
     )?;
     println!("wrote {} ({}; nrho {} drho {:e}, nr {} dr {:e}, cutoff {:.6} A)", path.display(), names, grid.nrho, grid.drho, grid.nr, grid.dr, grid.cut);
+    Ok(())
+}
+
+/// `glassmd study STUDY.toml`: run (or submit) the tasks, then collect.
+fn study_command(path: &Path, dir: Option<&Path>, collect_only: bool, slurm: bool, script: &Path, sbatch: &[String], nthreads: usize) -> Result<()> {
+    use crate::run::study;
+    let s = study::Study::load(path)?;
+    let dir = match dir {
+        Some(d) => d.to_path_buf(),
+        None => path.with_extension(""),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let dir = dir.canonicalize().map_err(|e| Error::io(&dir, e))?;
+    println!("study {}: {} points x {} samples = {} tasks in {}", path.display(), s.points.len(), s.spec.samples, s.tasks(), dir.display());
+    if slurm && !collect_only {
+        if !script.is_file() {
+            return Err(Error::input(script, "no such batch script (give --script slurm/glassmd.sbatch)"));
+        }
+        let (jid, cid) = study::submit(&s, &dir, script, sbatch)?;
+        println!("submitted job array {} ({} tasks) and collection job {}", jid, s.tasks(), cid);
+        return Ok(());
+    }
+    if !collect_only {
+        study::run_local(&s, &dir, nthreads)?;
+    }
+    let (_, table) = study::collect(&s, &dir)?;
+    print!("{}", table);
     Ok(())
 }

@@ -46,6 +46,7 @@ mod signals;
 mod stages;
 pub mod stress_strain;
 pub mod analyze;
+pub mod study;
 
 pub use setup::replicate;
 pub use forces::{forces, ForcesArgs};
