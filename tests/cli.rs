@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 
-const SUBCOMMANDS: [&str; 11] = ["run", "summarize", "grid", "plot-scaling", "plot", "collect", "convert", "forces", "tg", "potential", "help"];
+const SUBCOMMANDS: [&str; 12] = ["run", "summarize", "grid", "plot-scaling", "plot", "collect", "convert", "forces", "tg", "potential", "study", "help"];
 
 fn help(args: &[&str]) -> String {
     let out = glassmd(1, 1, args, &root());

@@ -228,4 +228,24 @@ fn slurm_scripts_run_on_a_local_slurm() {
     let out = glassmd(1, 1, &["summarize", "deck.toml"], sm.path());
     let summary = ok(&out);
     assert!(summary.contains("2 of 2 samples") && sm.path().join("samples.json").exists(), "{}", summary);
+
+    // 9. A study (tests/data/study: 2 x 2 points x 2 samples) submitted as
+    // a job array of glassmd.sbatch and a collection job after it.
+    let st = tempdir();
+    let src = root().join("tests/data/study");
+    let text = std::fs::read_to_string(src.join("study.toml")).unwrap().replace("deck = \"deck.toml\"", &format!("deck = \"{}\"", src.join("deck.toml").display()));
+    std::fs::write(st.path().join("study.toml"), text).unwrap();
+    let out = s.run(bin().to_str().unwrap(), &["study", "study.toml", "--dir", "runs", "--slurm", "--script", sb, "--sbatch=--time=5", "--sbatch=--ntasks=1"], st.path());
+    let ids: Vec<&str> = out.lines().last().unwrap().split_whitespace().filter(|w| w.chars().all(|c| c.is_ascii_digit())).collect();
+    assert!(out.contains("8 tasks") && ids.len() == 2, "{}", out);
+    let collect_log = || std::fs::read_dir(st.path().join("runs/logs")).map(|d| d.filter_map(|e| e.ok()).map(|e| format!("{}: {}", e.path().display(), std::fs::read_to_string(e.path()).unwrap_or_default())).collect::<Vec<_>>().join("\n")).unwrap_or_default();
+    assert_eq!(s.wait(ids[1], 300), "COMPLETED", "{}", collect_log());
+    for t in 0..8 {
+        assert_eq!(s.field(&format!("{}_{}", ids[0], t), "JobState"), "COMPLETED", "task {}: {}", t, collect_log());
+    }
+    let csv = std::fs::read_to_string(st.path().join("runs/study.csv")).unwrap_or_else(|_| collect_log());
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 5, "{}", csv);
+    assert!(rows[1..].iter().all(|r| r.split(',').nth(6) == Some("2")), "{}", csv);
+    assert!(st.path().join("runs/map.svg").exists());
 }

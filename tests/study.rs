@@ -117,3 +117,20 @@ fn nonsense_in_a_study_is_refused() {
         assert!(!o.status.success() && msg.contains("study.toml") && msg.contains(what) && msg.trim().lines().count() == 1, "{to}: {msg}");
     }
 }
+
+/// The shipped studies (inputs/studies) load, expand and collect: their
+/// decks take every point's variables.
+#[test]
+fn shipped_studies_load() {
+    for (name, tasks) in [("rejuvenation_map", 36), ("pressure_map", 12)] {
+        let d = tempdir();
+        let study = root().join("inputs/studies").join(name).join("study.toml");
+        let out = ok(&glassmd(1, 1, &["study", study.to_str().unwrap(), "--dir", "runs", "--collect"], d.path()));
+        assert!(out.contains(&format!("= {} tasks", tasks)) && out.contains(&format!("{} of {} tasks have no results yet", tasks, tasks)), "{name}: {out}");
+        // Every point's variables make a valid deck.
+        let s = glassmd::run::study::Study::load(&study).unwrap();
+        for p in 0..s.points.len() {
+            glassmd::config::Deck::load_with(&s.deck, &s.vars_of(p)).unwrap_or_else(|e| panic!("{name} point {p}: {e}"));
+        }
+    }
+}

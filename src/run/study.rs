@@ -32,7 +32,8 @@ pub struct StudyFile {
     /// Samples per grid point: sample indices 0..samples of the deck's
     /// `[samples]` (its count must be at least this).
     pub samples: u64,
-    /// Deck variables fixed for the whole study.
+    /// Variables fixed for the whole study (passed to the deck where it
+    /// uses them, and usable in derived expressions).
     #[serde(default)]
     pub vars: BTreeMap<String, toml::Value>,
     /// `[[axis]]`: one axis of the grid each; the last varies fastest.
@@ -180,7 +181,7 @@ impl Study {
         }
         // Hand the deck the variables it uses; an axis must act somewhere.
         let uses = |n: &str| deck_text.contains(&format!("${{{}}}", n));
-        let mut deck_vars: Vec<String> = fixed.iter().map(|(k, _)| k.clone()).collect();
+        let mut deck_vars: Vec<String> = fixed.iter().map(|(k, _)| k.clone()).filter(|k| uses(k)).collect();
         for (k, n) in names.iter().enumerate() {
             if uses(n) {
                 deck_vars.push(n.clone());
