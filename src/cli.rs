@@ -893,9 +893,7 @@ fn zhou_command(elements: &[String], out: Option<&Path>, overwrite: bool) -> Res
     use crate::potential::eam::zhou;
     let els = zhou::resolve(elements).map_err(|m| Error::input("command line", m))?;
     let path = out.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(format!("{}.eam.alloy", elements.join(""))));
-    if path.exists() && !overwrite {
-        return Err(Error::input(&path, "exists; pass --overwrite to replace it"));
-    }
+    crate::run::analyze::refuse_existing(&path, overwrite)?;
     let grid = zhou::Grid::lammps(&els);
     let s = zhou::setfl(&els, &grid);
     let names = elements.join(" ");

@@ -329,20 +329,15 @@ impl Deck {
             (Some(_), Some(_)) => return kerr("potential.generate", "give file or generate, not both".into()),
             (None, Some(g)) => {
                 if g != "zhou2004" {
-                    return kerr("potential.generate", format!("'{}' is not a generator; the one there is: zhou2004", g));
+                    return kerr("potential.generate", format!("'{}' is not a generator; the only one is zhou2004", g));
                 }
                 if self.potential.style != crate::potential::eam::EamStyle::Alloy {
                     return kerr("potential.style", format!("generate = \"zhou2004\" makes eam/alloy tables; style is {}", self.potential.style.name()));
                 }
                 // Without elements, a built system's composition names them.
                 if let Some(els) = &self.potential.elements {
-                    let mut uniq: Vec<String> = Vec::new();
-                    for e in els {
-                        if !uniq.contains(e) {
-                            uniq.push(e.clone());
-                        }
-                    }
-                    if let Err(m) = crate::potential::eam::zhou::resolve(&uniq) {
+                    use crate::potential::eam::zhou;
+                    if let Err(m) = zhou::resolve(&zhou::distinct(els)) {
                         return kerr("potential.elements", m);
                     }
                 }

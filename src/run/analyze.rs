@@ -174,7 +174,7 @@ fn cli_err(msg: String) -> Error {
     Error::input("command line", msg)
 }
 
-fn refuse_existing(path: &Path, overwrite: bool) -> Result<()> {
+pub(crate) fn refuse_existing(path: &Path, overwrite: bool) -> Result<()> {
     if path.exists() && !overwrite {
         return Err(Error::input(path, "exists; pass --overwrite to replace it"));
     }

@@ -59,13 +59,7 @@ pub(super) fn make_potential(style: EamStyle, file: &Path, elements: Option<&[St
 /// the elements the types name (each once, in first-use order), mapped to
 /// the types as a file with those elements would be.
 fn generated_potential(deck: &Deck, elements: Option<&[String]>, ntypes: usize, data: &Path) -> Result<(Box<dyn crate::potential::Potential>, Vec<f64>)> {
-    let mut uniq: Vec<String> = Vec::new();
-    for e in elements.unwrap_or_default() {
-        if !uniq.contains(e) {
-            uniq.push(e.clone());
-        }
-    }
-    let file = eam::zhou::generate(&uniq).map_err(|m| deck.key_error("potential.elements", m))?;
+    let file = eam::zhou::generate(&eam::zhou::distinct(elements.unwrap_or_default())).map_err(|m| deck.key_error("potential.elements", m))?;
     let pot = eam::with_types(file, EamStyle::Alloy, &deck.path, elements, ntypes, data, &deck.path)?;
     let masses = pot.tables.masses.clone();
     Ok((Box::new(pot), masses))

@@ -264,13 +264,20 @@ impl Study {
     }
 }
 
-/// Run every task on this machine, one after another (each with
-/// `nthreads` threads), skipping finished ones; then collect.
-pub fn run_local(study: &Study, dir: &Path, nthreads: usize) -> Result<()> {
+/// What running or submitting the tasks needs: `DIR/grid.csv` written,
+/// the `DIR/logs` folder, and this glassmd binary.
+fn prepare(study: &Study, dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
     let grid = study.write_grid(dir)?;
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| Error::io(&logs, e))?;
     let exe = std::env::current_exe().map_err(|e| Error::runtime(format!("cannot find the glassmd binary: {}", e)))?;
+    Ok((grid, logs, exe))
+}
+
+/// Run every task on this machine, one after another (each with
+/// `nthreads` threads), skipping finished ones; then collect.
+pub fn run_local(study: &Study, dir: &Path, nthreads: usize) -> Result<()> {
+    let (grid, logs, exe) = prepare(study, dir)?;
     let s = study.spec.samples as usize;
     for t in 0..study.tasks() {
         let log = logs.join(format!("task_{:04}.log", t));
@@ -299,10 +306,7 @@ pub fn run_local(study: &Study, dir: &Path, nthreads: usize) -> Result<()> {
 /// (slurm/glassmd.sbatch) and a collection job after it; returns the
 /// job ids.
 pub fn submit(study: &Study, dir: &Path, script: &Path, sbatch_args: &[String]) -> Result<(String, String)> {
-    let grid = study.write_grid(dir)?;
-    let logs = dir.join("logs");
-    std::fs::create_dir_all(&logs).map_err(|e| Error::io(&logs, e))?;
-    let exe = std::env::current_exe().map_err(|e| Error::runtime(format!("cannot find the glassmd binary: {}", e)))?;
+    let (grid, logs, exe) = prepare(study, dir)?;
     let sbatch = |args: Vec<std::ffi::OsString>| -> Result<String> {
         let o = std::process::Command::new("sbatch").args(&args).env("GLASSMD", &exe).output().map_err(|e| Error::runtime(format!("cannot run sbatch: {}", e)))?;
         if !o.status.success() {
@@ -435,8 +439,8 @@ fn map_grid(study: &Study, res: &[PointResult], m: &MapSpec) -> (Vec<f64>, Vec<f
     for r in res {
         let p = &study.points[r.point];
         if let (Some(a), Some(b)) = (xs.iter().position(|&x| x == p[ix].0), ys.iter().position(|&y| y == p[iy].0)) {
-            // Other axes (if any) are averaged over by taking the last
-            // point; maps are meant for two-axis studies.
+            // With more than two axes, the last point at (x, y) is drawn;
+            // maps are meant for two-axis studies.
             z[b][a] = r.q[qi].0;
         }
     }
@@ -471,14 +475,13 @@ fn draw_map(study: &Study, res: &[PointResult], m: &MapSpec, crossings: &[(f64, 
     let (ix, iy) = (study.names.iter().position(|n| n == &m.x).unwrap(), study.names.iter().position(|n| n == &m.y).unwrap());
     let zmax = z.iter().flatten().filter(|v| v.is_finite()).fold(0.0f64, |a, v| a.max(v.abs())).max(1e-300);
     let edges = |v: &[f64]| -> Vec<f64> {
-        // Cell boundaries halfway between values (one cell of width 1 alone).
-        let mut e = Vec::with_capacity(v.len() + 1);
-        let half = |k: usize| if v.len() > 1 { 0.5 * (v[k.min(v.len() - 1)] - v[k.saturating_sub(1)]) } else { 0.5 };
-        e.push(v[0] - if v.len() > 1 { 0.5 * (v[1] - v[0]) } else { 0.5 });
-        for k in 1..v.len() {
-            e.push(v[k - 1] + half(k));
-        }
-        e.push(v[v.len() - 1] + if v.len() > 1 { 0.5 * (v[v.len() - 1] - v[v.len() - 2]) } else { 0.5 });
+        // Cell boundaries halfway between values; the end cells as wide
+        // as their neighbors (a lone value gets width 1).
+        let n = v.len();
+        let (first, last) = if n > 1 { (v[1] - v[0], v[n - 1] - v[n - 2]) } else { (1.0, 1.0) };
+        let mut e = vec![v[0] - 0.5 * first];
+        e.extend(v.windows(2).map(|w| 0.5 * (w[0] + w[1])));
+        e.push(v[n - 1] + 0.5 * last);
         e
     };
     if xs.is_empty() || ys.is_empty() {

@@ -198,6 +198,18 @@ pub fn generate(names: &[String]) -> std::result::Result<EamFile, String> {
     Ok(EamFile::Setfl(setfl(&els, &Grid::lammps(&els))))
 }
 
+/// The distinct elements of a per-type list, in first-use order (the
+/// elements a generated file holds).
+pub fn distinct(types: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in types {
+        if !out.contains(e) {
+            out.push(e.clone());
+        }
+    }
+    out
+}
+
 /// Elements of [`ZHOU2004`] by symbol, each once.
 pub fn resolve(names: &[String]) -> std::result::Result<Vec<&'static ZhouElement>, String> {
     if names.is_empty() {
