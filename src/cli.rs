@@ -914,25 +914,36 @@ fn zhou_command(elements: &[String], out: Option<&Path>, overwrite: bool) -> Res
 /// `glassmd study STUDY.toml`: run (or submit) the tasks, then collect.
 fn study_command(path: &Path, dir: Option<&Path>, collect_only: bool, slurm: bool, script: &Path, sbatch: &[String], nthreads: usize) -> Result<()> {
     use crate::run::study;
-    let s = study::Study::load(path)?;
+    let mut s = study::Study::load(path)?;
     let dir = match dir {
         Some(d) => d.to_path_buf(),
         None => path.with_extension(""),
     };
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let dir = dir.canonicalize().map_err(|e| Error::io(&dir, e))?;
-    println!("study {}: {} points x {} samples = {} tasks in {}", path.display(), s.points.len(), s.spec.samples, s.tasks(), dir.display());
+    let pre: usize = s.preludes.iter().map(|p| p.tasks(&s.spec.axis)).sum();
+    println!(
+        "study {}: {} points x {} samples = {} tasks{} in {}",
+        path.display(),
+        s.points.len(),
+        s.spec.samples,
+        s.tasks(),
+        if pre > 0 { format!(" after {} prelude task(s)", pre) } else { String::new() },
+        dir.display()
+    );
     if slurm && !collect_only {
         if !script.is_file() {
             return Err(Error::input(script, "no such batch script (give --script slurm/glassmd.sbatch)"));
         }
-        let (jid, cid) = study::submit(&s, &dir, script, sbatch)?;
-        println!("submitted job array {} ({} tasks) and collection job {}", jid, s.tasks(), cid);
+        for (id, what) in study::submit(&mut s, &dir, script, sbatch)?.jobs {
+            println!("submitted job {}: {}", id, what);
+        }
         return Ok(());
     }
     if !collect_only {
-        study::run_local(&s, &dir, nthreads)?;
+        study::run_local(&mut s, &dir, nthreads)?;
     }
+    s.resolve(&dir)?;
     let (_, table) = study::collect(&s, &dir)?;
     print!("{}", table);
     Ok(())

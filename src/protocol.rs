@@ -172,7 +172,7 @@ pub fn mean_se(v: &[f64]) -> (f64, f64, f64, f64) {
 
 /// The results of a `results.json` (text read from `path`) as
 /// `name.quantity → value`.
-fn flat_results(path: &Path, text: &str) -> Result<BTreeMap<String, f64>> {
+pub(crate) fn flat_results(path: &Path, text: &str) -> Result<BTreeMap<String, f64>> {
     let v: BTreeMap<String, BTreeMap<String, f64>> = serde_json::from_str(text).map_err(|e| Error::input(path, format!("not a results file: {}", e)))?;
     Ok(v.into_iter().flat_map(|(n, q)| q.into_iter().map(move |(k, x)| (format!("{}.{}", n, k), x))).collect())
 }

@@ -236,7 +236,7 @@ fn slurm_scripts_run_on_a_local_slurm() {
     let text = std::fs::read_to_string(src.join("study.toml")).unwrap().replace("deck = \"deck.toml\"", &format!("deck = \"{}\"", src.join("deck.toml").display()));
     std::fs::write(st.path().join("study.toml"), text).unwrap();
     let out = s.run(bin().to_str().unwrap(), &["study", "study.toml", "--dir", "runs", "--slurm", "--script", sb, "--sbatch=--time=5", "--sbatch=--ntasks=1"], st.path());
-    let ids: Vec<&str> = out.lines().last().unwrap().split_whitespace().filter(|w| w.chars().all(|c| c.is_ascii_digit())).collect();
+    let ids: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("submitted job ")).filter_map(|l| l.split(':').next()).collect();
     assert!(out.contains("8 tasks") && ids.len() == 2, "{}", out);
     let collect_log = || std::fs::read_dir(st.path().join("runs/logs")).map(|d| d.filter_map(|e| e.ok()).map(|e| format!("{}: {}", e.path().display(), std::fs::read_to_string(e.path()).unwrap_or_default())).collect::<Vec<_>>().join("\n")).unwrap_or_default();
     assert_eq!(s.wait(ids[1], 300), "COMPLETED", "{}", collect_log());

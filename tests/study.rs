@@ -134,3 +134,93 @@ fn shipped_studies_load() {
         }
     }
 }
+
+/// Preludes (tests/data/study_prelude): Tg measured at each Pa places the
+/// grid's temperature (derived temp = t_over_tg × Tg(Pa), Tg exported from
+/// the prelude's results), every point of a sample starts from that
+/// sample's glass, and a second call reruns neither preludes nor grid.
+#[test]
+fn preludes_run_once_and_feed_the_grid() {
+    let d = tempdir();
+    let study = root().join("tests/data/study_prelude/study.toml");
+    let out = ok(&glassmd(1, 1, &["study", study.to_str().unwrap(), "--dir", "runs"], d.path()));
+    assert!(out.contains("4 points x 2 samples = 8 tasks after 4 prelude task(s)"), "{out}");
+    let runs = d.path().join("runs");
+    // Tg at each Pa, with its fit windows, in prelude_tg.csv and study.json.
+    let tg_of = |k: usize| results_json(&runs.join(format!("prelude_tg/task_{:04}/results.json", k)))["tg"].clone();
+    let pcsv = std::fs::read_to_string(runs.join("prelude_tg.csv")).unwrap();
+    let head: Vec<&str> = pcsv.lines().next().unwrap().split(',').collect();
+    for col in ["pa_gpa", "tg.volume", "tg.volume_glass_from", "tg.volume_glass_to", "tg.volume_liquid_from", "tg.volume_liquid_to"] {
+        assert!(head.contains(&col), "{col}: {pcsv}");
+    }
+    assert_eq!(tg_of(0)["volume_glass_from"].as_f64(), Some(300.0));
+    let sj = results_json(&runs.join("study.json"));
+    assert_eq!(sj["preludes"]["tg"]["runs"][1]["vars"]["pa_gpa"].as_str(), Some("2"));
+    assert_eq!(sj["preludes"]["tg"]["runs"][1]["results"]["tg.volume"].as_f64(), tg_of(1)["volume"].as_f64());
+    // The grid: temp from the Tg of its Pa, glass from its sample.
+    let rows = std::fs::read_to_string(runs.join("study.csv")).unwrap();
+    let lines: Vec<&str> = rows.lines().collect();
+    assert_eq!(lines.len(), 5, "{rows}");
+    for (p, l) in lines[1..].iter().enumerate() {
+        let f: Vec<&str> = l.split(',').collect();
+        let (pa, x, temp): (f64, f64, f64) = (f[1].parse().unwrap(), f[2].parse().unwrap(), f[3].parse().unwrap());
+        let tg = tg_of(if pa == 0.0 { 0 } else { 1 })["volume"].as_f64().unwrap();
+        assert_eq!(temp, x * tg, "point {p}");
+        for s in 0..2 {
+            let task = runs.join(format!("task_{:04}/sample_{:02}", 2 * p + s, s));
+            let vars = results_json(&task.join("vars.json"));
+            assert_eq!(vars["temp"].as_str().unwrap(), f[3]);
+            let glass = runs.join(format!("prelude_glass/task_{:04}/sample_{:02}", s, s));
+            assert_eq!(vars["glass_dir"].as_str().unwrap(), glass.to_str().unwrap());
+            // The run starts from the glass: its energy, through glass.data.
+            let (e0, eg) = (results_json(&task.join("results.json"))["start"]["pe_per_atom"].as_f64().unwrap(), results_json(&glass.join("results.json"))["glass"]["pe_per_atom"].as_f64().unwrap());
+            assert!((e0 - eg).abs() <= 1e-12 * eg.abs(), "point {p} sample {s}: {e0} vs {eg}");
+        }
+    }
+    // The samples' glasses differ; the points of one sample share one.
+    let g = |s: usize| results_json(&runs.join(format!("prelude_glass/task_{:04}/sample_{:02}/results.json", s, s)))["glass"]["pe_per_atom"].as_f64();
+    assert_ne!(g(0), g(1));
+    // Again: nothing is rerun.
+    let files: Vec<PathBuf> = ["prelude_tg/task_0001/results.json", "prelude_glass/task_0001/sample_01/results.json", "task_0007/sample_01/results.json"].iter().map(|f| runs.join(f)).collect();
+    let before: Vec<_> = files.iter().map(|f| mtime(f)).collect();
+    ok(&glassmd(1, 1, &["study", study.to_str().unwrap(), "--dir", "runs"], d.path()));
+    assert_eq!(before, files.iter().map(|f| mtime(f)).collect::<Vec<_>>());
+}
+
+/// Before its preludes have run, a study collects what it can: the
+/// unmeasured Tg leaves the derived temperature empty, and says so.
+#[test]
+fn a_study_collected_before_its_preludes_says_what_is_missing() {
+    let d = tempdir();
+    let study = root().join("tests/data/study_prelude/study.toml");
+    let out = ok(&glassmd(1, 1, &["study", study.to_str().unwrap(), "--dir", "runs", "--collect"], d.path()));
+    assert!(out.contains("prelude tg task 0 has no results yet") && out.contains("8 of 8 tasks have no results yet"), "{out}");
+    let rows = std::fs::read_to_string(d.path().join("runs/study.csv")).unwrap();
+    assert!(rows.lines().skip(1).all(|l| l.split(',').nth(3) == Some("")), "{rows}");
+}
+
+/// Nonsense in a prelude is refused with one line naming the study file.
+#[test]
+fn nonsense_in_a_prelude_is_refused() {
+    let src = root().join("tests/data/study_prelude");
+    let cases: [(&str, &str, &str); 5] = [
+        ("over = [\"pa_gpa\"]", "over = [\"pa\"]", "over 'pa' is not an axis"),
+        ("per_sample = true", "per_sample = true\nexport = { e = \"glass.pe_per_atom\" }", "export needs one run per point"),
+        ("export = { tg = \"tg.volume\" }", "export = { tg = \"volume\" }", "name.quantity"),
+        ("expr = \"t_over_tg * tg\"", "expr = \"t_over_tg * tgg\"", "derived 'temp'"),
+        ("deck = \"tg.toml\"", "deck = \"nope.toml\"", "prelude 'tg': deck: cannot read"),
+    ];
+    for (from, to, what) in cases {
+        let d = tempdir();
+        // The decks made absolute, then the edit.
+        let abs = |t: &str| t.replace("deck = \"", &format!("deck = \"{}/", src.display()));
+        let orig = abs(&std::fs::read_to_string(src.join("study.toml")).unwrap());
+        let text = orig.replacen(&abs(from), &abs(to), 1);
+        assert_ne!(text, orig, "{from}");
+        let study = d.path().join("study.toml");
+        std::fs::write(&study, text).unwrap();
+        let o = glassmd(1, 1, &["study", study.to_str().unwrap()], d.path());
+        let msg = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && msg.contains("study.toml") && msg.contains(what) && msg.trim().lines().count() == 1, "{to}: {msg}");
+    }
+}

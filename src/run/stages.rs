@@ -756,6 +756,11 @@ pub(super) fn tg_stage(deck: &Deck, k: usize, out: &mut Output, tg: &TgStage, ro
             f.tg, q, src, f.glass.window[0], f.glass.window[1], f.glass.points, f.liquid.window[0], f.liquid.window[1], f.liquid.points
         );
         out.results.set("tg", q, f.tg);
+        // The fit windows actually used, so a study's Tg(P) table states them.
+        for (branch, w) in [("glass", f.glass.window), ("liquid", f.liquid.window)] {
+            out.results.set("tg", &format!("{}_{}_from", q, branch), w[0]);
+            out.results.set("tg", &format!("{}_{}_to", q, branch), w[1]);
+        }
         json.insert(q.to_string(), serde_json::json!({ "tg": f.tg, "glass": f.glass, "liquid": f.liquid }));
     }
     json.insert("stage".into(), serde_json::json!(src));

@@ -15,6 +15,21 @@
 //! returns at once for a complete run, continues a checkpointed one, and
 //! restarts one that died without a checkpoint.
 //!
+//! **Preludes** (`[[prelude]]`) are decks run before the grid, once per
+//! value of the axes they name in `over` (and per sample with
+//! `per_sample = true`), in `DIR/prelude_NAME/`. They serve two needs of
+//! the seeds' studies:
+//! - a measured value the grid depends on: seed 001 places Ta by the Tg
+//!   measured at each Pa, so a `tg` prelude over `pa_gpa` exports
+//!   `tg = "tg.volume"` (a results.json key) for the derived values;
+//! - a shared start: every (Ta, Vc) point of seed 000's map anneals the
+//!   same as-quenched glass of its sample, so the quench is run once per
+//!   sample and the grid's deck reads `${glass_dir}/glass.data` (every
+//!   prelude's run folder is the variable `NAME_dir`). This is also the
+//!   paper's design: one glass, many treatments.
+//! Under Slurm the preludes are job arrays and a dependent job resubmits
+//! the study, which then finds them done and submits the grid.
+//!
 //! To add an output: `collect` has every sample's flat results per point;
 //! add a column or a plot there.
 
@@ -38,10 +53,13 @@ pub struct StudyFile {
     pub vars: BTreeMap<String, toml::Value>,
     /// `[[axis]]`: one axis of the grid each; the last varies fastest.
     pub axis: Vec<Axis>,
-    /// `[[derived]]`: values computed from the axes, fixed vars and earlier
-    /// derived values, e.g. `ta = "ta_over_tg * tg"`.
+    /// `[[derived]]`: values computed from the axes, fixed vars, prelude
+    /// exports and earlier derived values, e.g. `ta = "ta_over_tg * tg"`.
     #[serde(default)]
     pub derived: Vec<Derived>,
+    /// `[[prelude]]`: decks run before the grid.
+    #[serde(default)]
+    pub prelude: Vec<PreludeSpec>,
     pub report: Report,
     #[serde(default)]
     pub map: Option<MapSpec>,
@@ -59,6 +77,26 @@ pub struct Axis {
 pub struct Derived {
     pub name: String,
     pub expr: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreludeSpec {
+    /// Its folder is `DIR/prelude_NAME`, and the grid's deck sees the run
+    /// folder of its point (and sample) as `${NAME_dir}`.
+    pub name: String,
+    /// The prelude's deck (relative to the study file).
+    pub deck: String,
+    /// Axes it is run for, once per combination of their values.
+    #[serde(default)]
+    pub over: Vec<String>,
+    /// Run once per study sample (its deck's `[samples]`), sample k
+    /// serving the grid's sample k; else once.
+    #[serde(default)]
+    pub per_sample: bool,
+    /// Study variables taken from its results.json: `tg = "tg.volume"`.
+    #[serde(default)]
+    pub export: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +123,20 @@ fn default_map_file() -> String {
     "map.svg".into()
 }
 
+/// A prelude resolved against the study's axes.
+pub struct Prelude {
+    pub spec: PreludeSpec,
+    pub deck: PathBuf,
+    /// Indices of its `over` axes.
+    pub over: Vec<usize>,
+    /// Fixed variables and `over` axes its deck uses.
+    pub deck_vars: Vec<String>,
+    /// Runs per combination: the study's samples, or 1.
+    pub samples: usize,
+    /// Whether its deck has `[samples]` (its runs go to `sample_NN`).
+    pub has_samples: bool,
+}
+
 /// A study resolved: its grid points with every variable's text and number.
 pub struct Study {
     pub path: PathBuf,
@@ -93,9 +145,18 @@ pub struct Study {
     /// Names of the point variables in column order (axes, then derived).
     pub names: Vec<String>,
     /// Per point: the variables' numbers (NaN for text values) and texts.
+    /// Derived values that need a prelude's export hold placeholders until
+    /// `resolve` has read the preludes' results.
     pub points: Vec<Vec<(f64, String)>>,
     /// Variables handed to the deck (those it uses as ${NAME}).
     pub deck_vars: Vec<String>,
+    pub preludes: Vec<Prelude>,
+    /// Fixed variables as text.
+    fixed: Vec<(String, String)>,
+    /// Per point: the preludes' exports (placeholders 1.0 until `resolve`).
+    pub exports: Vec<BTreeMap<String, f64>>,
+    /// Per point: the index of each axis's value.
+    index: Vec<Vec<usize>>,
 }
 
 fn value_text(v: &toml::Value) -> Option<String> {
@@ -111,14 +172,32 @@ fn is_name(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// Whether a deck's text uses `${name}`.
+fn uses(text: &str, name: &str) -> bool {
+    text.contains(&format!("${{{}}}", name))
+}
+
+/// A results.json as `name.quantity → value`.
+fn read_results(f: &Path) -> Result<Option<BTreeMap<String, f64>>> {
+    match std::fs::read_to_string(f) {
+        Ok(text) => crate::protocol::flat_results(f, &text).map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
 impl Study {
     /// Read and check a study file: every error names the file and the key.
     pub fn load(path: &Path) -> Result<Study> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let spec: StudyFile = toml::from_str(&text).map_err(|e| Error::input(path, e.message().to_string()))?;
         let bad = |m: String| Error::input(path, m);
-        let deck = path.parent().unwrap_or(Path::new(".")).join(&spec.deck);
-        let deck_text = std::fs::read_to_string(&deck).map_err(|e| bad(format!("deck: cannot read '{}': {}", deck.display(), crate::error::io_reason(&e))))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let read_deck = |key: &str, d: &str| -> Result<(PathBuf, String)> {
+            let p = base.join(d);
+            let t = std::fs::read_to_string(&p).map_err(|e| bad(format!("{}: cannot read '{}': {}", key, p.display(), crate::error::io_reason(&e))))?;
+            Ok((p.canonicalize().unwrap_or(p), t))
+        };
+        let (deck, deck_text) = read_deck("deck", &spec.deck)?;
         if spec.samples == 0 {
             return Err(bad("samples: must be at least 1".into()));
         }
@@ -126,8 +205,9 @@ impl Study {
             return Err(bad("give at least one [[axis]]".into()));
         }
         let mut names: Vec<String> = Vec::new();
+        let taken = |n: &str, names: &Vec<String>| !is_name(n) || names.iter().any(|x| x == n) || spec.vars.contains_key(n);
         for a in &spec.axis {
-            if !is_name(&a.name) || names.contains(&a.name) || spec.vars.contains_key(&a.name) {
+            if taken(&a.name, &names) {
                 return Err(bad(format!("axis '{}': a name is letters, digits and _, used once", a.name)));
             }
             if a.values.is_empty() || a.values.iter().any(|v| value_text(v).is_none_or(|t| t.contains(',') || t.contains('"'))) {
@@ -135,8 +215,56 @@ impl Study {
             }
             names.push(a.name.clone());
         }
+        let naxes = names.len();
+        // Prelude exports and run folders are study variables too.
+        let mut exports: Vec<String> = Vec::new();
+        let mut preludes = Vec::new();
+        for pr in &spec.prelude {
+            let key = format!("prelude '{}'", pr.name);
+            let dir_var = format!("{}_dir", pr.name);
+            if taken(&pr.name, &names) || taken(&dir_var, &names) || preludes.iter().any(|p: &Prelude| p.spec.name == pr.name) {
+                return Err(bad(format!("{}: a name is letters, digits and _, used once", key)));
+            }
+            let (pdeck, ptext) = read_deck(&format!("{}: deck", key), &pr.deck)?;
+            let mut over = Vec::new();
+            for o in &pr.over {
+                match spec.axis.iter().position(|a| &a.name == o) {
+                    Some(k) if !over.contains(&k) => over.push(k),
+                    _ => return Err(bad(format!("{}: over '{}' is not an axis ({})", key, o, names.join(", ")))),
+                }
+                if !uses(&ptext, o) {
+                    return Err(bad(format!("{}: over '{}', but its deck {} has no ${{{}}}", key, o, pdeck.display(), o)));
+                }
+            }
+            if pr.per_sample && !pr.export.is_empty() {
+                return Err(bad(format!("{}: export needs one run per point (per_sample = false); a per-sample prelude is read only through ${{{}}}", key, dir_var)));
+            }
+            for (v, q) in &pr.export {
+                if taken(v, &names) || exports.contains(v) {
+                    return Err(bad(format!("{}: export '{}': a name is letters, digits and _, used once", key, v)));
+                }
+                if !q.contains('.') {
+                    return Err(bad(format!("{}: export {} = \"{}\": name a results.json key as name.quantity", key, v, q)));
+                }
+                exports.push(v.clone());
+            }
+            let mut deck_vars: Vec<String> = spec.vars.keys().filter(|k| uses(&ptext, k)).cloned().collect();
+            deck_vars.extend(over.iter().map(|&k| names[k].clone()));
+            let samples = if pr.per_sample { spec.samples as usize } else { 1 };
+            // Check the deck takes its variables, and has the samples asked.
+            let probe: Vec<(String, String)> = deck_vars.iter().map(|n| (n.clone(), spec.vars.get(n).and_then(value_text).unwrap_or_else(|| spec.axis.iter().find(|a| &a.name == n).and_then(|a| value_text(&a.values[0])).unwrap_or_default()))).collect();
+            let d = crate::config::Deck::load_with(&pdeck, &probe)?;
+            let has_samples = d.samples.is_some();
+            if pr.per_sample && d.samples.as_ref().is_none_or(|s| (s.count as usize) < samples) {
+                return Err(bad(format!("{}: per_sample needs [samples] count = {} at least in {}", key, samples, pdeck.display())));
+            }
+            names.push(dir_var);
+            preludes.push(Prelude { spec: PreludeSpec { name: pr.name.clone(), deck: pr.deck.clone(), over: pr.over.clone(), per_sample: pr.per_sample, export: pr.export.clone() }, deck: pdeck, over, deck_vars, samples, has_samples });
+        }
+        // The `NAME_dir` variables are per task, not columns of a point.
+        let dir_vars: Vec<String> = names.drain(naxes..).collect();
         for d in &spec.derived {
-            if !is_name(&d.name) || names.contains(&d.name) || spec.vars.contains_key(&d.name) {
+            if taken(&d.name, &names) || exports.contains(&d.name) || dir_vars.contains(&d.name) {
                 return Err(bad(format!("derived '{}': a name is letters, digits and _, used once", d.name)));
             }
             names.push(d.name.clone());
@@ -147,87 +275,144 @@ impl Study {
         }
         // The grid: the last axis varies fastest (as `glassmd grid`).
         let total: usize = spec.axis.iter().map(|a| a.values.len()).product();
-        let mut points = Vec::with_capacity(total);
+        let mut index = Vec::with_capacity(total);
         for p in 0..total {
             let mut rest = p;
-            let mut row = vec![(f64::NAN, String::new()); spec.axis.len()];
+            let mut row = vec![0; spec.axis.len()];
             for (k, a) in spec.axis.iter().enumerate().rev() {
-                let v = &a.values[rest % a.values.len()];
+                row[k] = rest % a.values.len();
                 rest /= a.values.len();
-                let t = value_text(v).unwrap_or_default();
-                row[k] = (v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap_or(f64::NAN), t);
             }
-            let mut ctx = evalexpr::HashMapContext::<evalexpr::DefaultNumericTypes>::new();
-            use evalexpr::ContextWithMutableVariables;
-            for (k, t) in &fixed {
-                if let Ok(x) = t.parse::<f64>() {
-                    let _ = ctx.set_value(k.clone(), evalexpr::Value::Float(x));
-                }
-            }
-            for (k, (x, _)) in row.iter().enumerate() {
-                if x.is_finite() {
-                    let _ = ctx.set_value(names[k].clone(), evalexpr::Value::Float(*x));
-                }
-            }
-            for d in &spec.derived {
-                let x = evalexpr::eval_number_with_context(&d.expr, &ctx).map_err(|e| bad(format!("derived '{}' = \"{}\": {}", d.name, d.expr, e)))?;
-                if !x.is_finite() {
-                    return Err(bad(format!("derived '{}' = \"{}\" is {} at point {}", d.name, d.expr, x, p)));
-                }
-                let _ = ctx.set_value(d.name.clone(), evalexpr::Value::Float(x));
-                row.push((x, x.to_string()));
-            }
-            points.push(row);
+            index.push(row);
         }
         // Hand the deck the variables it uses; an axis must act somewhere.
-        let uses = |n: &str| deck_text.contains(&format!("${{{}}}", n));
-        let mut deck_vars: Vec<String> = fixed.iter().map(|(k, _)| k.clone()).filter(|k| uses(k)).collect();
+        let mut deck_vars: Vec<String> = fixed.iter().map(|(k, _)| k.clone()).filter(|k| uses(&deck_text, k)).collect();
+        deck_vars.extend(exports.iter().chain(&dir_vars).filter(|n| uses(&deck_text, n)).cloned());
         for (k, n) in names.iter().enumerate() {
-            if uses(n) {
+            if uses(&deck_text, n) {
                 deck_vars.push(n.clone());
-            } else if k < spec.axis.len() && !spec.derived.iter().any(|d| d.expr.contains(n.as_str())) {
-                return Err(bad(format!("axis '{}' is used neither by the deck (no ${{{}}} in {}) nor by a derived value", n, n, deck.display())));
+            } else if k < naxes && !spec.derived.iter().any(|d| d.expr.contains(n.as_str())) && !preludes.iter().any(|p| p.over.contains(&k)) {
+                return Err(bad(format!("axis '{}' is used neither by the deck (no ${{{}}} in {}) nor by a derived value or a prelude", n, n, deck.display())));
             }
         }
-        if let Some(m) = &spec.map {
+        let ones: BTreeMap<String, f64> = exports.iter().map(|e| (e.clone(), 1.0)).collect();
+        let mut study = Study { path: path.to_path_buf(), deck, spec, names, points: Vec::new(), deck_vars, preludes, fixed, exports: vec![ones.clone(); total], index };
+        // Check the derived expressions with placeholder exports (1.0);
+        // `resolve` computes them from the preludes' results.
+        study.points = (0..total).map(|p| study.evaluate(p, &ones)).collect::<Result<_>>()?;
+        if let Some(m) = &study.spec.map {
             for (key, v) in [("map.x", &m.x), ("map.y", &m.y)] {
-                if !names.contains(v) {
-                    return Err(bad(format!("{}: '{}' is not an axis or derived value ({})", key, v, names.join(", "))));
+                if !study.names.contains(v) {
+                    return Err(bad(format!("{}: '{}' is not an axis or derived value ({})", key, v, study.names.join(", "))));
                 }
             }
             if m.x == m.y {
                 return Err(bad("map.x and map.y must differ".into()));
             }
-            if !spec.report.quantities.contains(&m.value) {
+            if !study.spec.report.quantities.contains(&m.value) {
                 return Err(bad(format!("map.value: '{}' is not in report.quantities", m.value)));
             }
         }
-        if spec.report.quantities.is_empty() {
+        if study.spec.report.quantities.is_empty() {
             return Err(bad("report.quantities: name at least one results.json key (name.quantity)".into()));
         }
-        let mut study = Study { path: path.to_path_buf(), deck, spec, names, points, deck_vars };
         // The deck must take point 0's variables and have enough samples.
-        let d = crate::config::Deck::load_with(&study.deck, &study.vars_of(0))?;
+        let d = crate::config::Deck::load_with(&study.deck, &study.vars_of_task(Path::new("DIR"), 0))?;
         match &d.samples {
             Some(s) if s.count >= study.spec.samples => {}
             Some(s) => return Err(bad(format!("samples: {} but the deck's [samples] count is {}", study.spec.samples, s.count))),
             None => return Err(bad(format!("the deck {} has no [samples] section (count = {} at least)", study.deck.display(), study.spec.samples))),
         }
-        study.deck = study.deck.canonicalize().unwrap_or(study.deck.clone());
         Ok(study)
     }
 
-    /// Deck variables of point `p`.
-    pub fn vars_of(&self, p: usize) -> Vec<(String, String)> {
+    /// Point `p`'s axes and derived values, with the exports given.
+    fn evaluate(&self, p: usize, exports: &BTreeMap<String, f64>) -> Result<Vec<(f64, String)>> {
+        use evalexpr::ContextWithMutableVariables;
+        let bad = |m: String| Error::input(&self.path, m);
+        let mut row: Vec<(f64, String)> = self.spec.axis.iter().zip(&self.index[p]).map(|(a, &i)| {
+            let v = &a.values[i];
+            (v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap_or(f64::NAN), value_text(v).unwrap_or_default())
+        }).collect();
+        let mut ctx = evalexpr::HashMapContext::<evalexpr::DefaultNumericTypes>::new();
+        let numbers = self.fixed.iter().filter_map(|(k, t)| t.parse::<f64>().ok().map(|x| (k, x)));
+        for (k, x) in numbers.chain(exports.iter().map(|(k, &x)| (k, x))).chain(self.names.iter().zip(row.iter().map(|r| r.0))) {
+            if x.is_finite() {
+                let _ = ctx.set_value(k.clone(), evalexpr::Value::Float(x));
+            }
+        }
+        for d in &self.spec.derived {
+            let x = match evalexpr::eval_number_with_context(&d.expr, &ctx) {
+                // An export not measured yet (NaN, so unset) leaves what
+                // depends on it unknown.
+                Err(_) if exports.values().any(|x| x.is_nan()) => f64::NAN,
+                r => r.map_err(|e| bad(format!("derived '{}' = \"{}\": {}", d.name, d.expr, e)))?,
+            };
+            if x.is_nan() && exports.values().any(|x| x.is_nan()) {
+                row.push((x, String::new()));
+                continue;
+            }
+            if !x.is_finite() {
+                return Err(bad(format!("derived '{}' = \"{}\" is {} at point {}", d.name, d.expr, x, p)));
+            }
+            let _ = ctx.set_value(d.name.clone(), evalexpr::Value::Float(x));
+            row.push((x, x.to_string()));
+        }
+        Ok(row)
+    }
+
+    /// Read the preludes' exports for every point (from `dir`'s
+    /// preludes) and compute the derived values. Returns the results
+    /// files of unfinished preludes; values that need them are NaN.
+    pub fn resolve(&mut self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let mut missing = Vec::new();
+        let mut points = Vec::with_capacity(self.points.len());
+        for p in 0..self.points.len() {
+            let mut ex = BTreeMap::new();
+            for pr in self.preludes.iter().filter(|pr| !pr.spec.export.is_empty()) {
+                let f = pr.task_dir(dir, pr.combo_of(&self.index[p], &self.spec.axis) * pr.samples).join("results.json");
+                let r = read_results(&f)?;
+                if r.is_none() && !missing.contains(&f) {
+                    missing.push(f.clone());
+                }
+                for (v, q) in &pr.spec.export {
+                    let x = match &r {
+                        Some(r) => *r.get(q).ok_or_else(|| Error::input(&f, format!("prelude '{}' export {}: no '{}' in its results ({})", pr.spec.name, v, q, r.keys().cloned().collect::<Vec<_>>().join(", "))))?,
+                        None => f64::NAN,
+                    };
+                    ex.insert(v.clone(), x);
+                }
+            }
+            points.push((self.evaluate(p, &ex)?, ex));
+        }
+        (self.points, self.exports) = points.into_iter().unzip();
+        Ok(missing)
+    }
+
+    /// Deck variables of task `t` (point t / samples, sample t % samples),
+    /// prelude run folders taken under `dir`.
+    pub fn vars_of_task(&self, dir: &Path, t: usize) -> Vec<(String, String)> {
+        let s = self.spec.samples as usize;
+        let (p, k) = (t / s, t % s);
         let mut out: Vec<(String, String)> = Vec::new();
         for n in &self.deck_vars {
             if let Some(v) = self.spec.vars.get(n) {
                 out.push((n.clone(), value_text(v).unwrap_or_default()));
-            } else if let Some(k) = self.names.iter().position(|x| x == n) {
-                out.push((n.clone(), self.points[p][k].1.clone()));
+            } else if let Some(j) = self.names.iter().position(|x| x == n) {
+                out.push((n.clone(), self.points[p][j].1.clone()));
+            } else if let Some(pr) = self.preludes.iter().find(|pr| format!("{}_dir", pr.spec.name) == *n) {
+                let pt = pr.combo_of(&self.index[p], &self.spec.axis) * pr.samples + if pr.per_sample() { k } else { 0 };
+                out.push((n.clone(), pr.task_dir(dir, pt).display().to_string()));
+            } else if let Some(x) = self.exports[p].get(n) {
+                out.push((n.clone(), x.to_string()));
             }
         }
         out
+    }
+
+    /// Deck variables of point `p`, sample 0 (preludes under `DIR`).
+    pub fn vars_of(&self, p: usize) -> Vec<(String, String)> {
+        self.vars_of_task(Path::new("DIR"), p * self.spec.samples as usize)
     }
 
     pub fn tasks(&self) -> usize {
@@ -238,24 +423,9 @@ impl Study {
     /// point × samples + sample (`glassmd run --grid` takes the `sample`
     /// column as `--sample`).
     pub fn write_grid(&self, dir: &Path) -> Result<PathBuf> {
-        let p = dir.join("grid.csv");
         let s = self.spec.samples as usize;
-        crate::io::write_atomic(&p, |w| {
-            write!(w, "task,sample")?;
-            for n in &self.deck_vars {
-                write!(w, ",{}", n)?;
-            }
-            writeln!(w)?;
-            for t in 0..self.tasks() {
-                write!(w, "{},{}", t, t % s)?;
-                for (_, v) in self.vars_of(t / s) {
-                    write!(w, ",{}", v)?;
-                }
-                writeln!(w)?;
-            }
-            Ok(())
-        })?;
-        Ok(p)
+        let rows = (0..self.tasks()).map(|t| (Some(t % s), self.vars_of_task(dir, t))).collect::<Vec<_>>();
+        write_grid_csv(&dir.join("grid.csv"), &self.deck_vars, &rows)
     }
 
     /// Results folder of task `t`.
@@ -263,50 +433,176 @@ impl Study {
         crate::protocol::sample_dir(&dir.join(format!("task_{:04}", t)), (t % self.spec.samples as usize) as u64)
     }
 }
+impl Prelude {
+    fn per_sample(&self) -> bool {
+        self.spec.per_sample
+    }
 
-/// What running or submitting the tasks needs: `DIR/grid.csv` written,
-/// the `DIR/logs` folder, and this glassmd binary.
-fn prepare(study: &Study, dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
-    let grid = study.write_grid(dir)?;
+    /// Combinations of its `over` axes' values (the last fastest).
+    fn combos(&self, axes: &[Axis]) -> usize {
+        self.over.iter().map(|&k| axes[k].values.len()).product()
+    }
+
+    /// The combination a grid point (its axis value indices) belongs to.
+    fn combo_of(&self, index: &[usize], axes: &[Axis]) -> usize {
+        self.over.iter().fold(0, |c, &k| c * axes[k].values.len() + index[k])
+    }
+
+    pub fn tasks(&self, axes: &[Axis]) -> usize {
+        self.combos(axes) * self.samples
+    }
+
+    /// `DIR/prelude_NAME`.
+    pub fn dir(&self, dir: &Path) -> PathBuf {
+        dir.join(format!("prelude_{}", self.spec.name))
+    }
+
+    /// Run folder of its task `t` (combination t / samples).
+    pub fn task_dir(&self, dir: &Path, t: usize) -> PathBuf {
+        let d = self.dir(dir).join(format!("task_{:04}", t));
+        if self.has_samples { crate::protocol::sample_dir(&d, (t % self.samples) as u64) } else { d }
+    }
+
+    /// The value index of each `over` axis for its task `t`.
+    fn over_index(&self, axes: &[Axis], t: usize) -> Vec<usize> {
+        let mut rest = t / self.samples;
+        let mut idx = vec![0; self.over.len()];
+        for (j, &k) in self.over.iter().enumerate().rev() {
+            idx[j] = rest % axes[k].values.len();
+            rest /= axes[k].values.len();
+        }
+        idx
+    }
+
+    /// Its variables for task `t`: fixed ones and its `over` axes.
+    fn vars_of_task(&self, study: &Study, t: usize) -> Vec<(String, String)> {
+        let idx = self.over_index(&study.spec.axis, t);
+        self.deck_vars.iter().map(|n| {
+            let v = match self.over.iter().position(|&k| &study.names[k] == n) {
+                Some(j) => value_text(&study.spec.axis[self.over[j]].values[idx[j]]),
+                None => study.spec.vars.get(n).and_then(value_text),
+            };
+            (n.clone(), v.unwrap_or_default())
+        }).collect()
+    }
+
+    fn write_grid(&self, study: &Study, dir: &Path) -> Result<PathBuf> {
+        let d = self.dir(dir);
+        std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+        let rows = (0..self.tasks(&study.spec.axis)).map(|t| (self.has_samples.then_some(t % self.samples), self.vars_of_task(study, t))).collect::<Vec<_>>();
+        write_grid_csv(&d.join("grid.csv"), &self.deck_vars, &rows)
+    }
+
+    /// Whether every task has a results.json.
+    fn finished(&self, study: &Study, dir: &Path) -> bool {
+        (0..self.tasks(&study.spec.axis)).all(|t| self.task_dir(dir, t).join("results.json").is_file())
+    }
+}
+
+/// A grid file: task, sample (where given), then the variables.
+fn write_grid_csv(path: &Path, names: &[String], rows: &[(Option<usize>, Vec<(String, String)>)]) -> Result<PathBuf> {
+    let with_sample = rows.iter().any(|r| r.0.is_some());
+    crate::io::write_atomic(path, |w| {
+        write!(w, "task{}", if with_sample { ",sample" } else { "" })?;
+        for n in names {
+            write!(w, ",{}", n)?;
+        }
+        writeln!(w)?;
+        for (t, (sample, vars)) in rows.iter().enumerate() {
+            write!(w, "{}", t)?;
+            if let Some(k) = sample {
+                write!(w, ",{}", k)?;
+            }
+            for (_, v) in vars {
+                write!(w, ",{}", v)?;
+            }
+            writeln!(w)?;
+        }
+        Ok(())
+    })?;
+    Ok(path.to_path_buf())
+}
+
+/// One deck's tasks as a grid file: what a local loop or a job array runs.
+struct Batch {
+    label: String,
+    deck: PathBuf,
+    grid: PathBuf,
+    dir: PathBuf,
+    tasks: usize,
+}
+
+/// The preludes' batches (their grid files written).
+fn prelude_batches(study: &Study, dir: &Path) -> Result<Vec<Batch>> {
+    study.preludes.iter().map(|pr| {
+        Ok(Batch { label: format!("prelude {}", pr.spec.name), deck: pr.deck.clone(), grid: pr.write_grid(study, dir)?, dir: pr.dir(dir), tasks: pr.tasks(&study.spec.axis) })
+    }).collect()
+}
+
+/// The grid's batch: preludes resolved, `DIR/grid.csv` written.
+fn grid_batch(study: &mut Study, dir: &Path) -> Result<Batch> {
+    if let Some(f) = study.resolve(dir)?.first() {
+        return Err(Error::runtime(format!("{}: a prelude has not finished: no {}", study.path.display(), f.display())));
+    }
+    Ok(Batch { label: "grid".into(), deck: study.deck.clone(), grid: study.write_grid(dir)?, dir: dir.to_path_buf(), tasks: study.tasks() })
+}
+
+/// The `DIR/logs` folder and this glassmd binary.
+fn logs_and_exe(dir: &Path) -> Result<(PathBuf, PathBuf)> {
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| Error::io(&logs, e))?;
     let exe = std::env::current_exe().map_err(|e| Error::runtime(format!("cannot find the glassmd binary: {}", e)))?;
-    Ok((grid, logs, exe))
+    Ok((logs, exe))
 }
 
-/// Run every task on this machine, one after another (each with
-/// `nthreads` threads), skipping finished ones; then collect.
-pub fn run_local(study: &Study, dir: &Path, nthreads: usize) -> Result<()> {
-    let (grid, logs, exe) = prepare(study, dir)?;
-    let s = study.spec.samples as usize;
-    for t in 0..study.tasks() {
-        let log = logs.join(format!("task_{:04}.log", t));
-        println!("task {}/{}: point {} sample {}", t + 1, study.tasks(), t / s, t % s);
+/// Run a batch's tasks here, one after another, skipping finished ones.
+fn run_batch(study: &Study, b: &Batch, logs: &Path, exe: &Path, nthreads: usize) -> Result<()> {
+    let tag = if b.label == "grid" { String::new() } else { b.label.replace(' ', "_") + "_" };
+    for t in 0..b.tasks {
+        let log = logs.join(format!("{}task_{:04}.log", tag, t));
+        println!("{} task {}/{}", b.label, t + 1, b.tasks);
         let f = std::fs::OpenOptions::new().create(true).append(true).open(&log).map_err(|e| Error::io(&log, e))?;
         let f2 = f.try_clone().map_err(|e| Error::io(&log, e))?;
-        let status = std::process::Command::new(&exe)
+        let status = std::process::Command::new(exe)
             .args(["--threads", &nthreads.to_string(), "run"])
-            .arg(&study.deck)
+            .arg(&b.deck)
             .arg("--grid")
-            .arg(&grid)
+            .arg(&b.grid)
             .args(["--task", &t.to_string(), "--resume", "--dir"])
-            .arg(dir)
+            .arg(&b.dir)
             .stdout(f)
             .stderr(f2)
             .status()
             .map_err(|e| Error::runtime(format!("cannot start {}: {}", exe.display(), e)))?;
         if !status.success() {
-            return Err(Error::runtime(format!("{}: task {} (point {}, sample {}) failed ({}); see {}", study.path.display(), t, t / s, t % s, status, log.display())));
+            return Err(Error::runtime(format!("{}: {} task {} failed ({}); see {}", study.path.display(), b.label, t, status, log.display())));
         }
     }
     Ok(())
 }
 
-/// Submit the tasks as a Slurm job array through `script`
-/// (slurm/glassmd.sbatch) and a collection job after it; returns the
-/// job ids.
-pub fn submit(study: &Study, dir: &Path, script: &Path, sbatch_args: &[String]) -> Result<(String, String)> {
-    let (grid, logs, exe) = prepare(study, dir)?;
+/// Run the preludes, then every task of the grid, on this machine, one
+/// after another (each with `nthreads` threads), skipping finished ones.
+pub fn run_local(study: &mut Study, dir: &Path, nthreads: usize) -> Result<()> {
+    let (logs, exe) = logs_and_exe(dir)?;
+    for b in prelude_batches(study, dir)? {
+        run_batch(study, &b, &logs, &exe, nthreads)?;
+    }
+    let b = grid_batch(study, dir)?;
+    run_batch(study, &b, &logs, &exe, nthreads)
+}
+
+/// What `submit` did: job ids, each with what it runs.
+pub struct Submitted {
+    pub jobs: Vec<(String, String)>,
+}
+
+/// Submit the study to Slurm through `script` (slurm/glassmd.sbatch).
+/// With unfinished preludes: their job arrays, and a job after them that
+/// submits the study again (then the grid). Otherwise: the grid as a job
+/// array and a collection job after it.
+pub fn submit(study: &mut Study, dir: &Path, script: &Path, sbatch_args: &[String]) -> Result<Submitted> {
+    let (logs, exe) = logs_and_exe(dir)?;
     let sbatch = |args: Vec<std::ffi::OsString>| -> Result<String> {
         let o = std::process::Command::new("sbatch").args(&args).env("GLASSMD", &exe).output().map_err(|e| Error::runtime(format!("cannot run sbatch: {}", e)))?;
         if !o.status.success() {
@@ -314,14 +610,50 @@ pub fn submit(study: &Study, dir: &Path, script: &Path, sbatch_args: &[String]) 
         }
         Ok(String::from_utf8_lossy(&o.stdout).trim().split(';').next().unwrap_or("").to_string())
     };
-    let mut a: Vec<std::ffi::OsString> = vec!["--parsable".into(), format!("--array=0-{}", study.tasks() - 1).into(), "--job-name=glassmd-study".into()];
-    a.push(format!("--output={}/task_%a.out", logs.display()).into());
-    a.extend(sbatch_args.iter().map(|s| s.into()));
-    a.push(script.into());
-    a.push(study.deck.clone().into());
-    a.extend(["--grid".into(), grid.into_os_string(), "--dir".into(), dir.as_os_str().to_owned()]);
-    let jid = sbatch(a)?;
-    let wrap = format!("\"{}\" study \"{}\" --dir \"{}\" --collect", exe.display(), study.path.canonicalize().unwrap_or(study.path.clone()).display(), dir.display());
+    let array = |b: &Batch, name: &str| -> Result<String> {
+        let mut a: Vec<std::ffi::OsString> = vec!["--parsable".into(), format!("--array=0-{}", b.tasks - 1).into(), format!("--job-name={}", name).into()];
+        a.push(format!("--output={}/{}task_%a.out", logs.display(), if b.label == "grid" { String::new() } else { b.label.replace(' ', "_") + "_" }).into());
+        a.extend(sbatch_args.iter().map(|s| s.into()));
+        a.push(script.into());
+        a.push(b.deck.clone().into());
+        a.extend(["--grid".into(), b.grid.clone().into_os_string(), "--dir".into(), b.dir.clone().into_os_string()]);
+        sbatch(a)
+    };
+    let study_path = study.path.canonicalize().unwrap_or(study.path.clone());
+    let after = |deps: &[String], name: &str, command: String| -> Result<String> {
+        sbatch(vec![
+            "--parsable".into(),
+            format!("--dependency=afterok:{}", deps.join(":")).into(),
+            format!("--job-name={}", name).into(),
+            format!("--output={}/{}-%j.out", logs.display(), name).into(),
+            "--wrap".into(),
+            command.into(),
+        ])
+    };
+    let mut jobs = Vec::new();
+    let pending: Vec<usize> = (0..study.preludes.len()).filter(|&i| !study.preludes[i].finished(study, dir)).collect();
+    if !pending.is_empty() {
+        let batches = prelude_batches(study, dir)?;
+        let mut ids = Vec::new();
+        for &i in &pending {
+            let id = array(&batches[i], &format!("glassmd-study-{}", batches[i].label.replace(' ', "-")))?;
+            jobs.push((id.clone(), format!("{} ({} tasks)", batches[i].label, batches[i].tasks)));
+            ids.push(id);
+        }
+        let quote = |p: &Path| format!("\"{}\"", p.display());
+        let mut cmd = format!("{} study {} --dir {} --slurm --script {}", quote(&exe), quote(&study_path), quote(dir), quote(&script.canonicalize().unwrap_or(script.to_path_buf())));
+        for a in sbatch_args {
+            cmd += &format!(" \"--sbatch={}\"", a.replace('"', "\\\""));
+        }
+        let id = after(&ids, "glassmd-study-next", cmd)?;
+        jobs.push((id, "the grid's submission, once the preludes are done".into()));
+        return Ok(Submitted { jobs });
+    }
+    let b = grid_batch(study, dir)?;
+    let jid = array(&b, "glassmd-study")?;
+    jobs.push((jid.clone(), format!("the grid ({} tasks)", b.tasks)));
+    let wrap = format!("\"{}\" study \"{}\" --dir \"{}\" --collect", exe.display(), study_path.display(), dir.display());
+    // The collection runs after the array whatever its tasks' outcome.
     let cid = sbatch(vec![
         "--parsable".into(),
         format!("--dependency=afterany:{}", jid).into(),
@@ -330,7 +662,8 @@ pub fn submit(study: &Study, dir: &Path, script: &Path, sbatch_args: &[String]) 
         "--wrap".into(),
         wrap.into(),
     ])?;
-    Ok((jid, cid))
+    jobs.push((cid, "the collection".into()));
+    Ok(Submitted { jobs })
 }
 
 /// One grid point's reported quantities over its samples.
@@ -393,7 +726,7 @@ pub fn collect(study: &Study, dir: &Path) -> Result<(Vec<PointResult>, String)> 
     for r in &out {
         let vars = &study.points[r.point];
         csv += &format!("{},{}", r.point, vars.iter().map(|v| v.1.clone()).collect::<Vec<_>>().join(","));
-        table += &format!("{:>5} {}", r.point, vars.iter().map(|v| format!("{:>14}", v.1)).collect::<String>());
+        table += &format!("{:>5} {}", r.point, vars.iter().map(|v| if v.1.len() > 13 && v.0.is_finite() { format!(" {:>13.6}", v.0) } else { format!(" {:>13}", v.1) }).collect::<String>());
         let mut jq = serde_json::Map::new();
         for (qi, &(m, se, n)) in r.q.iter().enumerate() {
             let f = |x: f64| if x.is_finite() { format!("{:?}", x) } else { String::new() };
@@ -407,6 +740,49 @@ pub fn collect(study: &Study, dir: &Path) -> Result<(Vec<PointResult>, String)> 
         json_points.push(serde_json::json!({"point": r.point, "vars": jv, "results": jq}));
     }
     let mut json = serde_json::json!({"study": study.path.display().to_string(), "deck": study.deck.display().to_string(), "samples": s, "points": json_points, "missing_tasks": missing});
+    // The preludes' results (seed 001's Tg at each Pa, with its fit
+    // windows): a CSV each, and in study.json.
+    let mut jpre = serde_json::Map::new();
+    for pr in &study.preludes {
+        let mut rows = Vec::new();
+        let mut keys: Vec<String> = Vec::new();
+        for t in 0..pr.tasks(&study.spec.axis) {
+            let r = read_results(&pr.task_dir(dir, t).join("results.json"))?;
+            if let Some(r) = &r {
+                keys.extend(r.keys().filter(|k| !keys.contains(k)).cloned().collect::<Vec<_>>());
+            }
+            rows.push((t, pr.vars_of_task(study, t), r));
+        }
+        let over: Vec<&String> = pr.over.iter().map(|&k| &study.names[k]).collect();
+        let mut pcsv = format!("task,sample{}", over.iter().map(|n| format!(",{}", n)).collect::<String>());
+        for k in &keys {
+            pcsv += &format!(",{}", k);
+        }
+        pcsv.push('\n');
+        let mut jrows = Vec::new();
+        for (t, vars, r) in &rows {
+            let ov: Vec<&(String, String)> = vars.iter().filter(|(n, _)| over.contains(&n)).collect();
+            pcsv += &format!("{},{}{}", t, t % pr.samples, ov.iter().map(|(_, v)| format!(",{}", v)).collect::<String>());
+            for k in &keys {
+                pcsv += &format!(",{}", r.as_ref().and_then(|r| r.get(k)).map(|x| format!("{:?}", x)).unwrap_or_default());
+            }
+            pcsv.push('\n');
+            if let Some(r) = r {
+                let shown: Vec<String> = pr.spec.export.iter().filter_map(|(v, q)| r.get(q).map(|x| format!("{} = {} ({})", v, x, q))).collect();
+                if !shown.is_empty() {
+                    table += &format!("prelude {} task {}{}: {}\n", pr.spec.name, t, ov.iter().map(|(n, v)| format!(" {}={}", n, v)).collect::<String>(), shown.join(", "));
+                }
+            } else {
+                table += &format!("prelude {} task {} has no results yet\n", pr.spec.name, t);
+            }
+            jrows.push(serde_json::json!({"task": t, "sample": t % pr.samples, "vars": ov.iter().map(|(n, v)| (n.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(), "results": r}));
+        }
+        crate::io::write_atomic(&dir.join(format!("prelude_{}.csv", pr.spec.name)), |w| w.write_all(pcsv.as_bytes()))?;
+        jpre.insert(pr.spec.name.clone(), serde_json::json!({"deck": pr.deck.display().to_string(), "over": over, "export": pr.spec.export, "runs": jrows}));
+    }
+    if !jpre.is_empty() {
+        json["preludes"] = serde_json::Value::Object(jpre);
+    }
     if let Some(m) = &study.spec.map {
         let crossings = zero_crossings(study, &out, m);
         json["map"] = serde_json::json!({"x": m.x, "y": m.y, "value": m.value, "zero_crossings": crossings.iter().map(|c| serde_json::json!({m.y.clone(): c.0, m.x.clone(): c.1})).collect::<Vec<_>>()});
