@@ -1,6 +1,6 @@
 //! Every protocol deck shipped in inputs/ runs under `mpirun` on 1, 2 and 4
 //! ranks and writes what it reports. The decks are shrunk for CI (256
-//! atoms, 1 ps holds, 20× faster ramps); the physics checks are the ones a
+//! atoms, 1 ps holds, 20× faster ramps, at least 400 K/ps); the physics checks are the ones a
 //! shrunk run can still honour: box relaxations end at their pressures,
 //! minimised energies lie below the MD energy they came from, records
 //! difference correctly, and samples are reproducible one by one.
@@ -23,7 +23,10 @@ fn shrink(text: &str) -> String {
             match k {
                 "atoms" => "atoms = 256".to_string(),
                 "time_ps" => "time_ps = 1".to_string(),
-                "rate_k_per_ps" | "rate_gpa_per_ps" => format!("{} = {}", k, v.parse::<f64>().unwrap() * 20.0),
+                // At least 400 K/ps: a deck's 1 K/ps quench (seed 001's D)
+                // would otherwise cost minutes per rank count.
+                "rate_k_per_ps" => format!("{} = {}", k, (v.parse::<f64>().unwrap() * 20.0).max(400.0)),
+                "rate_gpa_per_ps" => format!("{} = {}", k, v.parse::<f64>().unwrap() * 20.0),
                 "file" if v.contains("../potentials/") => l.replace("../potentials", pot.to_str().unwrap()),
                 _ => l.to_string(),
             }
@@ -122,10 +125,10 @@ fn pressure_rejuvenation_d_to_j_on_1_2_4_ranks() {
         mpirun(np, &["run", deck.to_str().unwrap()], dir.path());
         let r = results(dir.path());
         assert_at_pressure(&r["D"], 0.0, "D");
-        assert_at_pressure(&r["loaded"], 2.0, "loaded");
+        assert_at_pressure(&r["loaded"], 5.0, "loaded");
         assert_at_pressure(&r["J"], 0.0, "J");
         check_delta(&r, "J", "D");
-        // Under 2 GPa the glass is denser than at zero pressure.
+        // Under 5 GPa the glass is denser than at zero pressure.
         assert!(r["loaded"]["delta_density"] > 0.0, "np {np}: loaded glass not denser");
         eprintln!("np {np}: E_J - E_D = {:.5} eV/atom", r["J"]["delta_pe_per_atom"]);
     }

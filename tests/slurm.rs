@@ -248,4 +248,22 @@ fn slurm_scripts_run_on_a_local_slurm() {
     assert_eq!(rows.len(), 5, "{}", csv);
     assert!(rows[1..].iter().all(|r| r.split(',').nth(6) == Some("2")), "{}", csv);
     assert!(st.path().join("runs/map.svg").exists());
+
+    // 10. A study with preludes (tests/data/study_prelude): their arrays
+    // first, then a job that submits the grid once they are done.
+    let sp = tempdir();
+    let study = root().join("tests/data/study_prelude/study.toml");
+    let out = s.run(bin().to_str().unwrap(), &["study", study.to_str().unwrap(), "--dir", "runs", "--slurm", "--script", sb, "--sbatch=--time=5", "--sbatch=--ntasks=1"], sp.path());
+    let ids: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("submitted job ")).filter_map(|l| l.split(':').next()).collect();
+    assert!(out.contains("after 4 prelude task(s)") && ids.len() == 3 && out.contains("prelude tg (2 tasks)") && out.contains("prelude glass (2 tasks)"), "{}", out);
+    let logs = sp.path().join("runs/logs");
+    let all_logs = || std::fs::read_dir(&logs).map(|d| d.filter_map(|e| e.ok()).map(|e| format!("{}: {}", e.path().display(), std::fs::read_to_string(e.path()).unwrap_or_default())).collect::<Vec<_>>().join("\n")).unwrap_or_default();
+    assert_eq!(s.wait(ids[2], 300), "COMPLETED", "{}", all_logs());
+    let next = std::fs::read_to_string(logs.join(format!("glassmd-study-next-{}.out", ids[2]))).unwrap_or_else(|_| all_logs());
+    let grid_ids: Vec<&str> = next.lines().filter_map(|l| l.strip_prefix("submitted job ")).filter_map(|l| l.split(':').next()).collect();
+    assert!(grid_ids.len() == 2 && next.contains("the grid (8 tasks)"), "{}", next);
+    assert_eq!(s.wait(grid_ids[1], 300), "COMPLETED", "{}", all_logs());
+    let csv = std::fs::read_to_string(sp.path().join("runs/study.csv")).unwrap_or_else(|_| all_logs());
+    assert!(csv.lines().count() == 5 && csv.lines().skip(1).all(|r| r.split(',').nth(6) == Some("2")), "{}", csv);
+    assert!(std::fs::read_to_string(sp.path().join("runs/prelude_tg.csv")).unwrap().lines().count() == 3);
 }
