@@ -51,6 +51,10 @@ fn a_study_runs_to_its_map_and_is_not_redone() {
         let (m, s): (f64, f64) = (f[4].parse().unwrap(), f[5].parse().unwrap());
         assert!((m - mean).abs() <= 1e-15 * mean.abs().max(1e-300) && (s - se).abs() <= 1e-12 * se.max(1e-300), "point {p}: {m} ± {s} vs {mean} ± {se}");
         assert_eq!(f[6], "2");
+        // The derived report quantity: each sample's is − start, averaged.
+        let col = head.iter().position(|h| *h == "pe_change_mean").unwrap();
+        let pe_change: f64 = f[col].parse().unwrap();
+        assert!((pe_change - mean).abs() <= 1e-12 * mean.abs(), "point {p}: {pe_change} vs {mean}");
         // The two samples differ (their seeds do).
         assert_ne!(v[0], v[1], "point {p}: samples identical");
         // Each run got its point's variables.
@@ -102,8 +106,10 @@ fn a_killed_study_resumes_without_redoing_finished_runs() {
 
 #[test]
 fn nonsense_in_a_study_is_refused() {
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 7] = [
         ("expr = \"t_over_tg * 700\"", "expr = \"t_over_tg * nope\"", "derived 'temp'"),
+        ("expr = \"is.pe_per_atom - start.pe_per_atom\"", "expr = \"is.pe_per_atom - pe\"", "report.derived 'pe_change': 'pe' is not a results.json key"),
+        ("expr = \"is.pe_per_atom - start.pe_per_atom\"", "expr = \"is.pe_per_atom - (\"", "report.derived 'pe_change'"),
         ("value = \"is.delta_pe_per_atom\"", "value = \"is.pe\"", "map.value"),
         ("samples = 2", "samples = 3", "[samples] count is 2"),
         ("name = \"steps\"", "name = \"stepz\"", "axis 'stepz' is used neither"),

@@ -104,6 +104,13 @@ pub struct PreludeSpec {
 pub struct Report {
     /// results.json keys as `name.quantity` (e.g. `rejuvenated.delta_pe_per_atom`).
     pub quantities: Vec<String>,
+    /// `[[report.derived]]`: a quantity computed from each sample's
+    /// results (any `name.quantity` of its results.json), then averaged
+    /// like the others: the change of the icosahedral fraction,
+    /// `"analysis_rejuvenated.ico_fraction_all - analysis_as_quenched.ico_fraction_all"`,
+    /// is a paired difference per sample.
+    #[serde(default)]
+    pub derived: Vec<Derived>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,6 +158,8 @@ pub struct Study {
     /// Variables handed to the deck (those it uses as ${NAME}).
     pub deck_vars: Vec<String>,
     pub preludes: Vec<Prelude>,
+    /// The reported quantities: report.quantities, then report.derived.
+    pub quantities: Vec<String>,
     /// Fixed variables as text.
     fixed: Vec<(String, String)>,
     /// Per point: the preludes' exports (placeholders 1.0 until `resolve`).
@@ -296,7 +305,18 @@ impl Study {
             }
         }
         let ones: BTreeMap<String, f64> = exports.iter().map(|e| (e.clone(), 1.0)).collect();
-        let mut study = Study { path: path.to_path_buf(), deck, spec, names, points: Vec::new(), deck_vars, preludes, fixed, exports: vec![ones.clone(); total], index };
+        let mut quantities = spec.report.quantities.clone();
+        for d in &spec.report.derived {
+            if !is_name(&d.name) || quantities.contains(&d.name) {
+                return Err(bad(format!("report.derived '{}': a name is letters, digits and _, used once", d.name)));
+            }
+            let tree = evalexpr::build_operator_tree::<evalexpr::DefaultNumericTypes>(&d.expr).map_err(|e| bad(format!("report.derived '{}' = \"{}\": {}", d.name, d.expr, e)))?;
+            if let Some(v) = tree.iter_variable_identifiers().find(|v| !v.contains('.')) {
+                return Err(bad(format!("report.derived '{}': '{}' is not a results.json key (name.quantity)", d.name, v)));
+            }
+            quantities.push(d.name.clone());
+        }
+        let mut study = Study { path: path.to_path_buf(), deck, spec, names, points: Vec::new(), deck_vars, preludes, quantities, fixed, exports: vec![ones.clone(); total], index };
         // Check the derived expressions with placeholder exports (1.0);
         // `resolve` computes them from the preludes' results.
         study.points = (0..total).map(|p| study.evaluate(p, &ones)).collect::<Result<_>>()?;
@@ -309,8 +329,8 @@ impl Study {
             if m.x == m.y {
                 return Err(bad("map.x and map.y must differ".into()));
             }
-            if !study.spec.report.quantities.contains(&m.value) {
-                return Err(bad(format!("map.value: '{}' is not in report.quantities", m.value)));
+            if !study.quantities.contains(&m.value) {
+                return Err(bad(format!("map.value: '{}' is not in report.quantities or report.derived", m.value)));
             }
         }
         if study.spec.report.quantities.is_empty() {
@@ -677,7 +697,8 @@ pub struct PointResult {
 /// the map; returns the per-point results and the printable table.
 pub fn collect(study: &Study, dir: &Path) -> Result<(Vec<PointResult>, String)> {
     let s = study.spec.samples as usize;
-    let qs = &study.spec.report.quantities;
+    let qs = &study.quantities;
+    let nq = study.spec.report.quantities.len();
     let mut out = Vec::new();
     let mut missing = Vec::new();
     for p in 0..study.points.len() {
@@ -689,11 +710,21 @@ pub fn collect(study: &Study, dir: &Path) -> Result<(Vec<PointResult>, String)> 
                 missing.push(t);
                 continue;
             };
-            let v: BTreeMap<String, BTreeMap<String, f64>> = serde_json::from_str(&text).map_err(|e| Error::input(&f, format!("not a results file: {}", e)))?;
-            for (qi, q) in qs.iter().enumerate() {
-                let (n, key) = q.split_once('.').unwrap_or((q.as_str(), ""));
-                if let Some(x) = v.get(n).and_then(|m| m.get(key)) {
+            let v = crate::protocol::flat_results(&f, &text)?;
+            for (qi, q) in qs[..nq].iter().enumerate() {
+                if let Some(x) = v.get(q) {
                     vals[qi].push(*x);
+                }
+            }
+            // Derived quantities of this sample (those its results allow).
+            use evalexpr::ContextWithMutableVariables;
+            let mut ctx = evalexpr::HashMapContext::<evalexpr::DefaultNumericTypes>::new();
+            for (k, x) in &v {
+                let _ = ctx.set_value(k.clone(), evalexpr::Value::Float(*x));
+            }
+            for (qi, d) in study.spec.report.derived.iter().enumerate() {
+                if let Ok(x) = evalexpr::eval_number_with_context(&d.expr, &ctx) {
+                    vals[nq + qi].push(x);
                 }
             }
         }
@@ -803,7 +834,7 @@ pub fn collect(study: &Study, dir: &Path) -> Result<(Vec<PointResult>, String)> 
 /// value quantity at (x, y) (NaN where missing).
 fn map_grid(study: &Study, res: &[PointResult], m: &MapSpec) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
     let (ix, iy) = (study.names.iter().position(|n| n == &m.x).unwrap(), study.names.iter().position(|n| n == &m.y).unwrap());
-    let qi = study.spec.report.quantities.iter().position(|q| q == &m.value).unwrap();
+    let qi = study.quantities.iter().position(|q| q == &m.value).unwrap();
     let distinct = |k: usize| {
         let mut v: Vec<f64> = study.points.iter().map(|p| p[k].0).filter(|x| x.is_finite()).collect();
         v.sort_by(f64::total_cmp);
@@ -847,7 +878,7 @@ fn zero_crossings(study: &Study, res: &[PointResult], m: &MapSpec) -> Vec<(f64, 
 fn draw_map(study: &Study, res: &[PointResult], m: &MapSpec, crossings: &[(f64, f64)], out: &Path) -> Result<()> {
     use plotters::prelude::*;
     let (xs, ys, z) = map_grid(study, res, m);
-    let qi = study.spec.report.quantities.iter().position(|q| q == &m.value).unwrap();
+    let qi = study.quantities.iter().position(|q| q == &m.value).unwrap();
     let (ix, iy) = (study.names.iter().position(|n| n == &m.x).unwrap(), study.names.iter().position(|n| n == &m.y).unwrap());
     let zmax = z.iter().flatten().filter(|v| v.is_finite()).fold(0.0f64, |a, v| a.max(v.abs())).max(1e-300);
     let edges = |v: &[f64]| -> Vec<f64> {
