@@ -27,19 +27,23 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-# The base, built once per commit in its own worktree and target folder.
+# The base, built once per commit in a worktree, into this repository's
+# target folder (the dependencies are compiled once for both), its binary
+# kept as glassmd-<commit>.
 rev=$(git rev-parse --verify "$base^{commit}")
-wt=$out/base-$rev
-if [ ! -x "$wt/target/release/glassmd" ]; then
-  rm -rf "$wt"
+if [ ! -x "$out/glassmd-$rev" ]; then
+  wt=$out/worktree
+  git worktree remove --force "$wt" 2> /dev/null || rm -rf "$wt"
   git worktree prune
   git worktree add --detach "$wt" "$rev" > /dev/null
-  echo "bench: building $base ($rev) in $wt"
-  (cd "$wt" && cargo build --release --quiet)
+  echo "bench: building $base ($rev)"
+  (cd "$wt" && CARGO_TARGET_DIR="$repo/target" cargo build --release --quiet)
+  cp target/release/glassmd "$out/glassmd-$rev"
+  git worktree remove --force "$wt"
 fi
 echo "bench: building the working tree"
 cargo build --release --quiet
-cp "$wt/target/release/glassmd" "$out/glassmd-base"
+cp "$out/glassmd-$rev" "$out/glassmd-base"
 cp target/release/glassmd "$out/glassmd-branch"
 
 cat > "$out/deck.toml" <<EOI
