@@ -242,7 +242,7 @@ impl Study {
                     _ => return Err(bad(format!("{}: over '{}' is not an axis ({})", key, o, names.join(", ")))),
                 }
                 if !uses(&ptext, o) {
-                    return Err(bad(format!("{}: over '{}', but its deck {} has no ${{{}}}", key, o, pdeck.display(), o)));
+                    return Err(bad(format!("{}: over '{}', but its deck {} has no ${{{}}}", key, o, base.join(&pr.deck).display(), o)));
                 }
             }
             if pr.per_sample && !pr.export.is_empty() {
@@ -301,7 +301,7 @@ impl Study {
             if uses(&deck_text, n) {
                 deck_vars.push(n.clone());
             } else if k < naxes && !spec.derived.iter().any(|d| d.expr.contains(n.as_str())) && !preludes.iter().any(|p| p.over.contains(&k)) {
-                return Err(bad(format!("axis '{}' is used neither by the deck (no ${{{}}} in {}) nor by a derived value or a prelude", n, n, deck.display())));
+                return Err(bad(format!("axis '{}' is used neither by the deck (no ${{{}}} in {}) nor by a derived value or a prelude", n, n, base.join(&spec.deck).display())));
             }
         }
         let ones: BTreeMap<String, f64> = exports.iter().map(|e| (e.clone(), 1.0)).collect();
