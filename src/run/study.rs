@@ -79,7 +79,7 @@ pub struct Derived {
     pub expr: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PreludeSpec {
     /// Its folder is `DIR/prelude_NAME`, and the grid's deck sees the run
@@ -260,15 +260,10 @@ impl Study {
             let mut deck_vars: Vec<String> = spec.vars.keys().filter(|k| uses(&ptext, k)).cloned().collect();
             deck_vars.extend(over.iter().map(|&k| names[k].clone()));
             let samples = if pr.per_sample { spec.samples as usize } else { 1 };
-            // Check the deck takes its variables, and has the samples asked.
-            let probe: Vec<(String, String)> = deck_vars.iter().map(|n| (n.clone(), spec.vars.get(n).and_then(value_text).unwrap_or_else(|| spec.axis.iter().find(|a| &a.name == n).and_then(|a| value_text(&a.values[0])).unwrap_or_default()))).collect();
-            let d = crate::config::Deck::load_with(&pdeck, &probe)?;
-            let has_samples = d.samples.is_some();
-            if pr.per_sample && d.samples.as_ref().is_none_or(|s| (s.count as usize) < samples) {
-                return Err(bad(format!("{}: per_sample needs [samples] count = {} at least in {}", key, samples, pdeck.display())));
-            }
             names.push(dir_var);
-            preludes.push(Prelude { spec: PreludeSpec { name: pr.name.clone(), deck: pr.deck.clone(), over: pr.over.clone(), per_sample: pr.per_sample, export: pr.export.clone() }, deck: pdeck, over, deck_vars, samples, has_samples });
+            // has_samples is read from the deck once the study can give it
+            // its variables (below).
+            preludes.push(Prelude { spec: pr.clone(), deck: pdeck, over, deck_vars, samples, has_samples: false });
         }
         // The `NAME_dir` variables are per task, not columns of a point.
         let dir_vars: Vec<String> = names.drain(naxes..).collect();
@@ -335,6 +330,16 @@ impl Study {
         }
         if study.spec.report.quantities.is_empty() {
             return Err(bad("report.quantities: name at least one results.json key (name.quantity)".into()));
+        }
+        // Each prelude deck must take its first task's variables, and have
+        // the samples asked.
+        for k in 0..study.preludes.len() {
+            let pr = &study.preludes[k];
+            let d = crate::config::Deck::load_with(&pr.deck, &pr.vars_of_task(&study, 0))?;
+            if pr.spec.per_sample && d.samples.as_ref().is_none_or(|s| (s.count as usize) < pr.samples) {
+                return Err(bad(format!("prelude '{}': per_sample needs [samples] count = {} at least in {}", pr.spec.name, pr.samples, pr.deck.display())));
+            }
+            study.preludes[k].has_samples = d.samples.is_some();
         }
         // The deck must take point 0's variables and have enough samples.
         let d = crate::config::Deck::load_with(&study.deck, &study.vars_of_task(Path::new("DIR"), 0))?;
@@ -421,7 +426,7 @@ impl Study {
             } else if let Some(j) = self.names.iter().position(|x| x == n) {
                 out.push((n.clone(), self.points[p][j].1.clone()));
             } else if let Some(pr) = self.preludes.iter().find(|pr| format!("{}_dir", pr.spec.name) == *n) {
-                let pt = pr.combo_of(&self.index[p], &self.spec.axis) * pr.samples + if pr.per_sample() { k } else { 0 };
+                let pt = pr.combo_of(&self.index[p], &self.spec.axis) * pr.samples + if pr.spec.per_sample { k } else { 0 };
                 out.push((n.clone(), pr.task_dir(dir, pt).display().to_string()));
             } else if let Some(x) = self.exports[p].get(n) {
                 out.push((n.clone(), x.to_string()));
@@ -454,10 +459,6 @@ impl Study {
     }
 }
 impl Prelude {
-    fn per_sample(&self) -> bool {
-        self.spec.per_sample
-    }
-
     /// Combinations of its `over` axes' values (the last fastest).
     fn combos(&self, axes: &[Axis]) -> usize {
         self.over.iter().map(|&k| axes[k].values.len()).product()
@@ -552,6 +553,13 @@ struct Batch {
     tasks: usize,
 }
 
+impl Batch {
+    /// Its log files' prefix: none for the grid, `prelude_NAME_` else.
+    fn log_prefix(&self) -> String {
+        if self.label == "grid" { String::new() } else { self.label.replace(' ', "_") + "_" }
+    }
+}
+
 /// The preludes' batches (their grid files written).
 fn prelude_batches(study: &Study, dir: &Path) -> Result<Vec<Batch>> {
     study.preludes.iter().map(|pr| {
@@ -577,7 +585,7 @@ fn logs_and_exe(dir: &Path) -> Result<(PathBuf, PathBuf)> {
 
 /// Run a batch's tasks here, one after another, skipping finished ones.
 fn run_batch(study: &Study, b: &Batch, logs: &Path, exe: &Path, nthreads: usize) -> Result<()> {
-    let tag = if b.label == "grid" { String::new() } else { b.label.replace(' ', "_") + "_" };
+    let tag = b.log_prefix();
     for t in 0..b.tasks {
         let log = logs.join(format!("{}task_{:04}.log", tag, t));
         println!("{} task {}/{}", b.label, t + 1, b.tasks);
@@ -632,7 +640,7 @@ pub fn submit(study: &mut Study, dir: &Path, script: &Path, sbatch_args: &[Strin
     };
     let array = |b: &Batch, name: &str| -> Result<String> {
         let mut a: Vec<std::ffi::OsString> = vec!["--parsable".into(), format!("--array=0-{}", b.tasks - 1).into(), format!("--job-name={}", name).into()];
-        a.push(format!("--output={}/{}task_%a.out", logs.display(), if b.label == "grid" { String::new() } else { b.label.replace(' ', "_") + "_" }).into());
+        a.push(format!("--output={}/{}task_%a.out", logs.display(), b.log_prefix()).into());
         a.extend(sbatch_args.iter().map(|s| s.into()));
         a.push(script.into());
         a.push(b.deck.clone().into());
@@ -640,12 +648,14 @@ pub fn submit(study: &mut Study, dir: &Path, script: &Path, sbatch_args: &[Strin
         sbatch(a)
     };
     let study_path = study.path.canonicalize().unwrap_or(study.path.clone());
-    let after = |deps: &[String], name: &str, command: String| -> Result<String> {
+    // A one-line job (`--wrap`) after `deps` end (`afterok`, `afterany`),
+    // its output in logs/LOG-<job id>.out.
+    let after = |dependency: &str, deps: &[String], name: &str, log: &str, command: String| -> Result<String> {
         sbatch(vec![
             "--parsable".into(),
-            format!("--dependency=afterok:{}", deps.join(":")).into(),
+            format!("--dependency={}:{}", dependency, deps.join(":")).into(),
             format!("--job-name={}", name).into(),
-            format!("--output={}/{}-%j.out", logs.display(), name).into(),
+            format!("--output={}/{}-%j.out", logs.display(), log).into(),
             "--wrap".into(),
             command.into(),
         ])
@@ -665,7 +675,7 @@ pub fn submit(study: &mut Study, dir: &Path, script: &Path, sbatch_args: &[Strin
         for a in sbatch_args {
             cmd += &format!(" \"--sbatch={}\"", a.replace('"', "\\\""));
         }
-        let id = after(&ids, "glassmd-study-next", cmd)?;
+        let id = after("afterok", &ids, "glassmd-study-next", "glassmd-study-next", cmd)?;
         jobs.push((id, "the grid's submission, once the preludes are done".into()));
         return Ok(Submitted { jobs });
     }
@@ -674,14 +684,7 @@ pub fn submit(study: &mut Study, dir: &Path, script: &Path, sbatch_args: &[Strin
     jobs.push((jid.clone(), format!("the grid ({} tasks)", b.tasks)));
     let wrap = format!("\"{}\" study \"{}\" --dir \"{}\" --collect", exe.display(), study_path.display(), dir.display());
     // The collection runs after the array whatever its tasks' outcome.
-    let cid = sbatch(vec![
-        "--parsable".into(),
-        format!("--dependency=afterany:{}", jid).into(),
-        "--job-name=glassmd-study-collect".into(),
-        format!("--output={}/collect-%j.out", logs.display()).into(),
-        "--wrap".into(),
-        wrap.into(),
-    ])?;
+    let cid = after("afterany", std::slice::from_ref(&jid), "glassmd-study-collect", "collect", wrap)?;
     jobs.push((cid, "the collection".into()));
     Ok(Submitted { jobs })
 }
@@ -706,11 +709,10 @@ pub fn collect(study: &Study, dir: &Path) -> Result<(Vec<PointResult>, String)> 
         for k in 0..s {
             let t = p * s + k;
             let f = study.task_dir(dir, t).join("results.json");
-            let Ok(text) = std::fs::read_to_string(&f) else {
+            let Some(v) = read_results(&f)? else {
                 missing.push(t);
                 continue;
             };
-            let v = crate::protocol::flat_results(&f, &text)?;
             for (qi, q) in qs[..nq].iter().enumerate() {
                 if let Some(x) = v.get(q) {
                     vals[qi].push(*x);
