@@ -128,7 +128,7 @@ fn nonsense_in_a_study_is_refused() {
 /// decks take every point's variables.
 #[test]
 fn shipped_studies_load() {
-    for (name, tasks) in [("rejuvenation_map", 36), ("pressure_map", 12)] {
+    for (name, tasks) in [("rejuvenation_map", 36), ("pressure_map", 12), ("elastostatic_map", 15)] {
         let d = tempdir();
         let study = root().join("inputs/studies").join(name).join("study.toml");
         let out = ok(&glassmd(1, 1, &["study", study.to_str().unwrap(), "--dir", "runs", "--collect"], d.path()));
@@ -139,6 +139,50 @@ fn shipped_studies_load() {
             glassmd::config::Deck::load_with(&s.deck, &s.vars_of(p)).unwrap_or_else(|e| panic!("{name} point {p}: {e}"));
         }
     }
+}
+
+/// A map without y is a curve (seed 002's energy change against the held
+/// stress): the SVG draws the means with their error bars, and the zero
+/// crossing is the linear interpolation between the points whose means
+/// change sign.
+#[test]
+fn a_one_axis_map_is_a_curve_with_its_zero_crossing() {
+    let d = tempdir();
+    let one_axis = |extra: &str| {
+        let extra = extra.to_string();
+        move |t: String| {
+            let t = t.replace("[[axis]]\nname = \"steps\"\nvalues = [50, 100]\n", "[vars]\nsteps = 50\n").replace("y = \"steps\"\n", "");
+            t.replace("[map]", &format!("{extra}[map]"))
+        }
+    };
+    let study = study_in(d.path(), one_axis(""));
+    let text = std::fs::read_to_string(&study).unwrap();
+    assert!(!text.contains("y = ") && text.contains("steps = 50"), "{text}");
+    let out = ok(&glassmd(1, 1, &["study", study.to_str().unwrap(), "--dir", "runs"], d.path()));
+    assert!(out.contains("2 points x 2 samples = 4 tasks"), "{out}");
+    let runs = d.path().join("runs");
+    let svg = std::fs::read_to_string(runs.join("map.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("is.delta_pe_per_atom") && svg.contains("t_over_tg"), "map.svg");
+    let json = results_json(&runs.join("study.json"));
+    assert!(json["map"]["y"].is_null());
+    let means: Vec<f64> = json["points"].as_array().unwrap().iter().map(|p| p["results"]["is.delta_pe_per_atom"]["mean"].as_f64().unwrap()).collect();
+    assert_eq!(means.len(), 2);
+    assert_ne!(means[0], means[1]);
+    // Shift the quantity by a constant between the two means, so that it
+    // changes sign between t_over_tg = 0.5 and 1.5; collect again.
+    let c = 0.25 * means[0] + 0.75 * means[1];
+    let derived = format!("[[report.derived]]\nname = \"shifted\"\nexpr = \"is.pe_per_atom - start.pe_per_atom - ({c:e})\"\n\n");
+    let study = study_in(d.path(), one_axis(&derived));
+    std::fs::write(&study, std::fs::read_to_string(&study).unwrap().replace("value = \"is.delta_pe_per_atom\"", "value = \"shifted\"")).unwrap();
+    let out = ok(&glassmd(1, 1, &["study", study.to_str().unwrap(), "--dir", "runs", "--collect"], d.path()));
+    let json = results_json(&runs.join("study.json"));
+    let (z0, z1) = (means[0] - c, means[1] - c);
+    let want = 0.5 + 1.0 * z0 / (z0 - z1);
+    let got = json["map"]["zero_crossings"][0]["t_over_tg"].as_f64().unwrap_or_else(|| panic!("{out}\n{}", json["map"]));
+    assert!((got - want).abs() <= 1e-9 && (got - 1.25).abs() <= 1e-6, "crossing at {got}, expected {want}");
+    assert!(out.contains("shifted = 0 at t_over_tg = 1.2500"), "{out}");
+    let svg = std::fs::read_to_string(runs.join("map.svg")).unwrap();
+    assert!(svg.contains("shifted = 0 at t_over_tg = 1.250"), "the crossing is drawn and labelled");
 }
 
 /// Preludes (tests/data/study_prelude): Tg measured at each Pa places the

@@ -116,9 +116,12 @@ pub struct Report {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MapSpec {
-    /// Axis or derived name along x and along y.
+    /// Axis or derived name along x and along y. Without y, the map is a
+    /// curve of the value against x with its standard errors (seed 002's
+    /// energy change against the held stress), and its zero crossing.
     pub x: String,
-    pub y: String,
+    #[serde(default)]
+    pub y: Option<String>,
     /// The quantity drawn (one of report.quantities).
     pub value: String,
     /// SVG file in the study folder.
@@ -316,12 +319,12 @@ impl Study {
         // `resolve` computes them from the preludes' results.
         study.points = (0..total).map(|p| study.evaluate(p, &ones)).collect::<Result<_>>()?;
         if let Some(m) = &study.spec.map {
-            for (key, v) in [("map.x", &m.x), ("map.y", &m.y)] {
-                if !study.names.contains(v) {
+            for (key, v) in [("map.x", Some(&m.x)), ("map.y", m.y.as_ref())] {
+                if let Some(v) = v.filter(|v| !study.names.contains(v)) {
                     return Err(bad(format!("{}: '{}' is not an axis or derived value ({})", key, v, study.names.join(", "))));
                 }
             }
-            if m.x == m.y {
+            if m.y.as_ref() == Some(&m.x) {
                 return Err(bad("map.x and map.y must differ".into()));
             }
             if !study.quantities.contains(&m.value) {
@@ -818,11 +821,18 @@ pub fn collect(study: &Study, dir: &Path) -> Result<(Vec<PointResult>, String)> 
     }
     if let Some(m) = &study.spec.map {
         let crossings = zero_crossings(study, &out, m);
-        json["map"] = serde_json::json!({"x": m.x, "y": m.y, "value": m.value, "zero_crossings": crossings.iter().map(|c| serde_json::json!({m.y.clone(): c.0, m.x.clone(): c.1})).collect::<Vec<_>>()});
+        let at = |c: &(f64, f64)| match &m.y {
+            Some(y) => serde_json::json!({y.clone(): c.0, m.x.clone(): c.1}),
+            None => serde_json::json!({m.x.clone(): c.1}),
+        };
+        json["map"] = serde_json::json!({"x": m.x, "y": m.y, "value": m.value, "zero_crossings": crossings.iter().map(at).collect::<Vec<_>>()});
         for (y, x) in &crossings {
-            table += &format!("{} = 0 at {} = {:.4} for {} = {}\n", m.value, m.x, x, m.y, y);
+            table += &format!("{} = 0 at {} = {:.4}{}\n", m.value, m.x, x, m.y.as_ref().map(|n| format!(" for {} = {}", n, y)).unwrap_or_default());
         }
-        draw_map(study, &out, m, &crossings, &dir.join(&m.file))?;
+        match m.y {
+            Some(_) => draw_map(study, &out, m, &crossings, &dir.join(&m.file))?,
+            None => draw_curve(study, &out, m, &crossings, &dir.join(&m.file))?,
+        }
     }
     if !missing.is_empty() {
         table += &format!("{} of {} tasks have no results yet: {:?}\n", missing.len(), study.tasks(), missing);
@@ -832,22 +842,31 @@ pub fn collect(study: &Study, dir: &Path) -> Result<(Vec<PointResult>, String)> 
     Ok((out, table))
 }
 
+/// Positions of the map's x and y among the study's names (y: None for a
+/// curve).
+fn map_axes(study: &Study, m: &MapSpec) -> (usize, Option<usize>) {
+    let pos = |v: &String| study.names.iter().position(|n| n == v).unwrap();
+    (pos(&m.x), m.y.as_ref().map(pos))
+}
+
 /// The map's grid: sorted distinct x and y values, and the mean of the
-/// value quantity at (x, y) (NaN where missing).
+/// value quantity at (x, y) (NaN where missing). A curve is one row at
+/// y = 0.
 fn map_grid(study: &Study, res: &[PointResult], m: &MapSpec) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
-    let (ix, iy) = (study.names.iter().position(|n| n == &m.x).unwrap(), study.names.iter().position(|n| n == &m.y).unwrap());
+    let (ix, iy) = map_axes(study, m);
     let qi = study.quantities.iter().position(|q| q == &m.value).unwrap();
-    let distinct = |k: usize| {
-        let mut v: Vec<f64> = study.points.iter().map(|p| p[k].0).filter(|x| x.is_finite()).collect();
+    let y_of = |p: &[(f64, String)]| iy.map_or(0.0, |k| p[k].0);
+    let distinct = |f: &dyn Fn(&[(f64, String)]) -> f64| {
+        let mut v: Vec<f64> = study.points.iter().map(|p| f(p)).filter(|x| x.is_finite()).collect();
         v.sort_by(f64::total_cmp);
         v.dedup();
         v
     };
-    let (xs, ys) = (distinct(ix), distinct(iy));
+    let (xs, ys) = (distinct(&|p| p[ix].0), distinct(&y_of));
     let mut z = vec![vec![f64::NAN; xs.len()]; ys.len()];
     for r in res {
         let p = &study.points[r.point];
-        if let (Some(a), Some(b)) = (xs.iter().position(|&x| x == p[ix].0), ys.iter().position(|&y| y == p[iy].0)) {
+        if let (Some(a), Some(b)) = (xs.iter().position(|&x| x == p[ix].0), ys.iter().position(|&y| y == y_of(p))) {
             // With more than two axes, the last point at (x, y) is drawn;
             // maps are meant for two-axis studies.
             z[b][a] = r.q[qi].0;
@@ -881,7 +900,8 @@ fn draw_map(study: &Study, res: &[PointResult], m: &MapSpec, crossings: &[(f64, 
     use plotters::prelude::*;
     let (xs, ys, z) = map_grid(study, res, m);
     let qi = study.quantities.iter().position(|q| q == &m.value).unwrap();
-    let (ix, iy) = (study.names.iter().position(|n| n == &m.x).unwrap(), study.names.iter().position(|n| n == &m.y).unwrap());
+    let (ix, iy) = map_axes(study, m);
+    let (iy, ydesc) = (iy.unwrap_or(ix), m.y.as_deref().unwrap_or_default());
     let zmax = z.iter().flatten().filter(|v| v.is_finite()).fold(0.0f64, |a, v| a.max(v.abs())).max(1e-300);
     let edges = |v: &[f64]| -> Vec<f64> {
         // Cell boundaries halfway between values; the end cells as wide
@@ -909,7 +929,7 @@ fn draw_map(study: &Study, res: &[PointResult], m: &MapSpec, crossings: &[(f64, 
             .y_label_area_size(60)
             .build_cartesian_2d(ex[0]..ex[ex.len() - 1], ey[0]..ey[ey.len() - 1])
             .map_err(|e| err(e.to_string()))?;
-        c.configure_mesh().disable_mesh().x_desc(m.x.as_str()).y_desc(m.y.as_str()).draw().map_err(|e| err(e.to_string()))?;
+        c.configure_mesh().disable_mesh().x_desc(m.x.as_str()).y_desc(ydesc).draw().map_err(|e| err(e.to_string()))?;
         for (b, row) in z.iter().enumerate() {
             for (a, &v) in row.iter().enumerate() {
                 let col = if !v.is_finite() {
@@ -934,6 +954,53 @@ fn draw_map(study: &Study, res: &[PointResult], m: &MapSpec, crossings: &[(f64, 
             let line: Vec<(f64, f64)> = crossings.iter().map(|&(y, x)| (x, y)).collect();
             c.draw_series(LineSeries::new(line.clone(), BLACK.stroke_width(3))).map_err(|e| err(e.to_string()))?.label(format!("{} = 0", m.value)).legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(3)));
             c.draw_series(line.iter().map(|&p| Circle::new(p, 4, BLACK.filled()))).map_err(|e| err(e.to_string()))?;
+            c.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(|e| err(e.to_string()))?;
+        }
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    crate::io::write_atomic(out, |w| w.write_all(text.as_bytes()))
+}
+
+/// A map without y as SVG: the value's mean against x with ± one standard
+/// error bars, the zero line, and the zero crossing (seed 002's critical
+/// stress, where the energy change turns from relaxation to rejuvenation).
+fn draw_curve(study: &Study, res: &[PointResult], m: &MapSpec, crossings: &[(f64, f64)], out: &Path) -> Result<()> {
+    use plotters::prelude::*;
+    let qi = study.quantities.iter().position(|q| q == &m.value).unwrap();
+    let (ix, _) = map_axes(study, m);
+    let mut pts: Vec<(f64, f64, f64)> = res.iter().map(|r| (study.points[r.point][ix].0, r.q[qi].0, r.q[qi].1)).filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if pts.is_empty() {
+        // Nothing finished yet: no curve (the table says what is missing).
+        return Ok(());
+    }
+    let se = |p: &(f64, f64, f64)| if p.2.is_finite() { p.2 } else { 0.0 };
+    let (x0, x1) = (pts[0].0, pts[pts.len() - 1].0);
+    let y0 = pts.iter().map(|p| p.1 - se(p)).fold(0.0f64, f64::min);
+    let y1 = pts.iter().map(|p| p.1 + se(p)).fold(0.0f64, f64::max);
+    let pad = |a: f64, b: f64| if b > a { 0.08 * (b - a) } else { 1.0 };
+    let (px, py) = (pad(x0, x1), pad(y0, y1));
+    let mut text = String::new();
+    {
+        let err = |e: String| Error::runtime(format!("{}: plotting: {}", out.display(), e));
+        let root = SVGBackend::with_string(&mut text, (760, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let mut c = ChartBuilder::on(&root)
+            .caption(format!("{} (mean ± s.e., {} samples)", m.value, study.spec.samples), ("sans-serif", 18))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(75)
+            .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
+            .map_err(|e| err(e.to_string()))?;
+        c.configure_mesh().x_desc(m.x.as_str()).y_desc(m.value.as_str()).draw().map_err(|e| err(e.to_string()))?;
+        c.draw_series(LineSeries::new(vec![(x0 - px, 0.0), (x1 + px, 0.0)], BLACK.mix(0.5).stroke_width(1))).map_err(|e| err(e.to_string()))?;
+        c.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), BLUE.stroke_width(2))).map_err(|e| err(e.to_string()))?;
+        c.draw_series(pts.iter().map(|p| ErrorBar::new_vertical(p.0, p.1 - se(p), p.1, p.1 + se(p), BLUE.filled(), 8))).map_err(|e| err(e.to_string()))?;
+        for &(_, x) in crossings {
+            c.draw_series(LineSeries::new(vec![(x, y0 - py), (x, y1 + py)], RED.stroke_width(2)))
+                .map_err(|e| err(e.to_string()))?
+                .label(format!("{} = 0 at {} = {:.3}", m.value, m.x, x))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
             c.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(|e| err(e.to_string()))?;
         }
         root.present().map_err(|e| err(e.to_string()))?;
