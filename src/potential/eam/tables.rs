@@ -103,6 +103,20 @@ pub struct EamTables {
     /// ρ′ at j due to i (LAMMPS `rhoip`), of ρ′ at i due to j (`rhojp`), then the
     /// 7 coefficients of r·φ; padded to 16.
     pub force: Vec<Vec<ForceKnot>>,
+    /// Whether the kernels take four neighbors at a time with AVX2 (the
+    /// CPU has it, and `GLASSMD_SIMD=0` is not set). Both paths give the
+    /// same bits; the switch exists to compare them.
+    pub simd: bool,
+}
+
+/// AVX2 where the CPU has it, unless `GLASSMD_SIMD=0`.
+pub fn simd_default() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::env::var("GLASSMD_SIMD").map_or(true, |v| v != "0") && std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 /// Raw tables on the common grid, before splining (LAMMPS `file2array`).
@@ -262,6 +276,7 @@ impl EamTables {
             frho,
             dens,
             force,
+            simd: simd_default(),
         }
     }
 
