@@ -235,7 +235,19 @@ fn force_chunk<const EA: bool, const VA: bool>(
         let row = &t.force[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
         gather(t, x, typ, x[i], c.of(i), row, &mut near);
         let mut fi = [0.0f64; 3];
-        for n in &near {
+        // Without per-atom outputs, the pair terms four at a time (the
+        // same bits as below); the rest of the pairs, if any, below.
+        #[cfg(target_arch = "x86_64")]
+        let near = if !EA && !VA && t.simd {
+            // SAFETY: AVX2 is present (`simd`); rows and indices as below.
+            let done = unsafe { force_quads_avx2(row, fp, fpi, &near, f, &mut fi, &mut epair) };
+            &near[done..]
+        } else {
+            &near[..]
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let near = &near[..];
+        for n in near {
             let j = n.j as usize;
             let (p, r) = (n.p, n.r);
             let [dx, dy, dz] = n.d;
@@ -280,6 +292,73 @@ fn force_chunk<const EA: bool, const VA: bool>(
         f[i][2] += fi[2];
     }
     epair
+}
+
+/// The pair forces of [`force_chunk`] for the first 4⌊n/4⌋ pairs of
+/// `near`, four at a time: each knot's 13 coefficients transposed into
+/// lanes, then ρ′, (rφ)′, rφ, φ′ and the pair force with the scalar code's
+/// operations in its order (no fused multiply-add), so each lane's numbers
+/// are the scalar ones bit for bit; the sums into f_i, f_j and the pair
+/// energy stay scalar and in pair order, so the totals are too. Returns
+/// the number of pairs done.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn force_quads_avx2(row: &[Vec<tables::ForceKnot>], fp: &[f64], fpi: f64, near: &[Near], f: &mut [[f64; 3]], fi: &mut [f64; 3], epair: &mut f64) -> usize {
+    use std::arch::x86_64::*;
+    #[inline(always)]
+    unsafe fn transpose(a: __m256d, b: __m256d, c: __m256d, d: __m256d) -> [__m256d; 4] {
+        let (ab_lo, ab_hi) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+        let (cd_lo, cd_hi) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
+        [
+            _mm256_permute2f128_pd::<0x20>(ab_lo, cd_lo),
+            _mm256_permute2f128_pd::<0x20>(ab_hi, cd_hi),
+            _mm256_permute2f128_pd::<0x31>(ab_lo, cd_lo),
+            _mm256_permute2f128_pd::<0x31>(ab_hi, cd_hi),
+        ]
+    }
+    let n4 = near.len() / 4 * 4;
+    let (vfpi, one, sign) = (_mm256_set1_pd(fpi), _mm256_set1_pd(1.0), _mm256_set1_pd(-0.0));
+    for q in near[..n4].chunks_exact(4) {
+        // Rows exist (r_knot: m <= nr − 2); j < fp.len() as in the scalar loop.
+        let k: [*const f64; 4] = std::array::from_fn(|l| row[q[l].tj as usize].as_ptr().add(q[l].m as usize) as *const f64);
+        let ld = |o: usize| [_mm256_loadu_pd(k[0].add(o)), _mm256_loadu_pd(k[1].add(o)), _mm256_loadu_pd(k[2].add(o)), _mm256_loadu_pd(k[3].add(o))];
+        let [a0, a1, a2, a3] = ld(0);
+        let [c0, c1, c2, c3] = transpose(a0, a1, a2, a3);
+        let [a0, a1, a2, a3] = ld(4);
+        let [c4, c5, c6, c7] = transpose(a0, a1, a2, a3);
+        let [a0, a1, a2, a3] = ld(8);
+        let [c8, c9, c10, c11] = transpose(a0, a1, a2, a3);
+        let c12 = _mm256_set_pd(*k[3].add(12), *k[2].add(12), *k[1].add(12), *k[0].add(12));
+        let p = _mm256_set_pd(q[3].p, q[2].p, q[1].p, q[0].p);
+        let r = _mm256_set_pd(q[3].r, q[2].r, q[1].r, q[0].r);
+        let fpj = _mm256_set_pd(*fp.get_unchecked(q[3].j as usize), *fp.get_unchecked(q[2].j as usize), *fp.get_unchecked(q[1].j as usize), *fp.get_unchecked(q[0].j as usize));
+        let h2 = |a, b, c| _mm256_add_pd(_mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(a, p), b), p), c);
+        let rhoip = h2(c0, c1, c2);
+        let rhojp = h2(c3, c4, c5);
+        let z2p = h2(c6, c7, c8);
+        let z2 = _mm256_add_pd(_mm256_mul_pd(h2(c9, c10, c11), p), c12);
+        let recip = _mm256_div_pd(one, r);
+        let phi = _mm256_mul_pd(z2, recip);
+        let phip = _mm256_sub_pd(_mm256_mul_pd(z2p, recip), _mm256_mul_pd(phi, recip));
+        let psip = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(vfpi, rhojp), _mm256_mul_pd(fpj, rhoip)), phip);
+        let fpair = _mm256_mul_pd(_mm256_xor_pd(psip, sign), recip);
+        let (mut fa, mut pa) = ([0.0f64; 4], [0.0f64; 4]);
+        _mm256_storeu_pd(fa.as_mut_ptr(), fpair);
+        _mm256_storeu_pd(pa.as_mut_ptr(), phi);
+        for l in 0..4 {
+            let [dx, dy, dz] = q[l].d;
+            let fpair = fa[l];
+            fi[0] += dx * fpair;
+            fi[1] += dy * fpair;
+            fi[2] += dz * fpair;
+            let fj = f.get_unchecked_mut(q[l].j as usize);
+            fj[0] -= dx * fpair;
+            fj[1] -= dy * fpair;
+            fj[2] -= dz * fpair;
+            *epair += pa[l];
+        }
+    }
+    n4
 }
 
 #[allow(clippy::too_many_arguments)]
