@@ -196,10 +196,20 @@ fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho:
     let nt = t.ntypes;
     let nall = x.len();
     assert!(typ.len() >= nall && rho.len() >= nall && c.end <= nall);
-    let mut near = Vec::with_capacity(256);
+    let rows = |i: usize| &t.dens[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
+    let (mut near, mut next) = (Vec::with_capacity(256), Vec::with_capacity(256));
     for i in c.start..c.end {
-        let row = &t.dens[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
-        gather(t, x, typ, x[i], c.of(i), row, &mut near);
+        let row = rows(i);
+        // Gathering atom i + 1 before using atom i's rows gives their
+        // prefetches a whole atom's work to arrive (the step waits on
+        // table rows in L3 more than on arithmetic: docs/PERFORMANCE.md).
+        if i == c.start {
+            gather(t, x, typ, x[i], c.of(i), row, &mut next);
+        }
+        std::mem::swap(&mut near, &mut next);
+        if i + 1 < c.end {
+            gather(t, x, typ, x[i + 1], c.of(i + 1), rows(i + 1), &mut next);
+        }
         let mut rhoi = 0.0;
         for n in &near {
             // SAFETY: r_knot gives m <= nr - 2 < table length; j < nall.
@@ -228,12 +238,20 @@ fn force_chunk<const EA: bool, const VA: bool>(
     assert!(typ.len() >= nall && fp.len() >= nall && f.len() >= nall && c.end <= nall);
     assert!(!EA || e.len() >= nall);
     assert!(!VA || v.len() >= nall);
-    let mut near = Vec::with_capacity(256);
+    let rows = |i: usize| &t.force[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
+    let (mut near, mut next) = (Vec::with_capacity(256), Vec::with_capacity(256));
     let mut epair = 0.0;
     for i in c.start..c.end {
         let fpi = fp[i];
-        let row = &t.force[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
-        gather(t, x, typ, x[i], c.of(i), row, &mut near);
+        let row = rows(i);
+        // One atom ahead, as in `density_chunk`.
+        if i == c.start {
+            gather(t, x, typ, x[i], c.of(i), row, &mut next);
+        }
+        std::mem::swap(&mut near, &mut next);
+        if i + 1 < c.end {
+            gather(t, x, typ, x[i + 1], c.of(i + 1), rows(i + 1), &mut next);
+        }
         let mut fi = [0.0f64; 3];
         // Without per-atom outputs, the pair terms four at a time (the
         // same bits as below); the rest of the pairs, if any, below.
