@@ -173,8 +173,11 @@ pub fn mean_se(v: &[f64]) -> (f64, f64, f64, f64) {
 /// The results of a `results.json` (text read from `path`) as
 /// `name.quantity → value`.
 pub(crate) fn flat_results(path: &Path, text: &str) -> Result<BTreeMap<String, f64>> {
-    let v: BTreeMap<String, BTreeMap<String, f64>> = serde_json::from_str(text).map_err(|e| Error::input(path, format!("not a results file: {}", e)))?;
-    Ok(v.into_iter().flat_map(|(n, q)| q.into_iter().map(move |(k, x)| (format!("{}.{}", n, k), x))).collect())
+    // A quantity a run could not define (NaN: a yield stress of a curve
+    // that never yields, a flow stress without a flow window) is written
+    // as null; it is left out here, as if the run had not reported it.
+    let v: BTreeMap<String, BTreeMap<String, Option<f64>>> = serde_json::from_str(text).map_err(|e| Error::input(path, format!("not a results file: {}", e)))?;
+    Ok(v.into_iter().flat_map(|(n, q)| q.into_iter().filter_map(move |(k, x)| x.map(|x| (format!("{}.{}", n, k), x)))).collect())
 }
 
 /// Folder of sample `i` beside the deck.
@@ -370,5 +373,18 @@ mod grid_tests {
         assert_eq!(grid_row(&p, 4).unwrap(), vec![("ta".to_string(), "1.5".to_string()), ("seed".to_string(), "2".to_string())]);
         assert!(grid_row(&p, 6).unwrap_err().to_string().contains("no row for task 6"));
         std::fs::remove_file(&p).unwrap();
+    }
+
+    /// A quantity written as null (NaN: no yield point on the curve) is
+    /// left out of the flat results; the others are read.
+    #[test]
+    fn null_results_are_left_out() {
+        let text = r#"{"load": {"final_strain": 0.25, "yield_stress_gpa": null}, "after": {"strain_z": -0.01}}"#;
+        let v = flat_results(Path::new("results.json"), text).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v["load.final_strain"], 0.25);
+        assert_eq!(v["after.strain_z"], -0.01);
+        assert!(!v.contains_key("load.yield_stress_gpa"));
+        assert!(flat_results(Path::new("results.json"), r#"{"load": {"x": "text"}}"#).is_err());
     }
 }
