@@ -87,12 +87,13 @@ fn gather<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[
         unsafe { gather_avx2(t, x, typ, xi, neigh, row, out) };
         return;
     }
+    out.clear();
     gather_scalar(t, x, typ, xi, neigh, row, out)
 }
 
+/// The scalar gather, appending to `out`.
 #[inline(always)]
 fn gather_scalar<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[u32], row: &[Vec<K>], out: &mut Vec<Near>) {
-    out.clear();
     let lines = std::mem::size_of::<K>() / 64;
     for &j in neigh {
         let ju = j as usize;
@@ -177,18 +178,23 @@ unsafe fn gather_avx2<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3
         }
     }
     out.set_len(len);
-    for &j in rest {
-        let ju = j as usize;
-        let xj = x[ju];
-        let d = [xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]];
-        let rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
-        if rsq < t.cutforcesq {
-            let r = rsq.sqrt();
-            let (m, p) = t.r_knot(r);
-            let tj = typ[ju];
-            prefetch(row[tj as usize].as_ptr().wrapping_add(m), lines);
-            out.push(Near { j, tj, m: m as u32, p, d, r });
-        }
+    assert!(rest.iter().all(|&j| (j as usize) < x.len()), "neighbor index beyond the atoms");
+    gather_scalar(t, x, typ, xi, rest, row, out);
+}
+
+/// Atom i's pairs into `near`, and atom i + 1's gathered into `next` with
+/// their table rows prefetched, so that those rows have a whole atom's
+/// work to arrive (the step waits on table rows in L3 more than on
+/// arithmetic: docs/PERFORMANCE.md). `rows(i)` are atom i's table rows.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gather_ahead<'a, K: 'a>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rows: &impl Fn(usize) -> &'a [Vec<K>], i: usize, near: &mut Vec<Near>, next: &mut Vec<Near>) {
+    if i == c.start {
+        gather(t, x, typ, x[i], c.of(i), rows(i), next);
+    }
+    std::mem::swap(near, next);
+    if i + 1 < c.end {
+        gather(t, x, typ, x[i + 1], c.of(i + 1), rows(i + 1), next);
     }
 }
 
@@ -200,16 +206,7 @@ fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho:
     let (mut near, mut next) = (Vec::with_capacity(256), Vec::with_capacity(256));
     for i in c.start..c.end {
         let row = rows(i);
-        // Gathering atom i + 1 before using atom i's rows gives their
-        // prefetches a whole atom's work to arrive (the step waits on
-        // table rows in L3 more than on arithmetic: docs/PERFORMANCE.md).
-        if i == c.start {
-            gather(t, x, typ, x[i], c.of(i), row, &mut next);
-        }
-        std::mem::swap(&mut near, &mut next);
-        if i + 1 < c.end {
-            gather(t, x, typ, x[i + 1], c.of(i + 1), rows(i + 1), &mut next);
-        }
+        gather_ahead(t, x, typ, c, &rows, i, &mut near, &mut next);
         let mut rhoi = 0.0;
         for n in &near {
             // SAFETY: r_knot gives m <= nr - 2 < table length; j < nall.
@@ -244,14 +241,7 @@ fn force_chunk<const EA: bool, const VA: bool>(
     for i in c.start..c.end {
         let fpi = fp[i];
         let row = rows(i);
-        // One atom ahead, as in `density_chunk`.
-        if i == c.start {
-            gather(t, x, typ, x[i], c.of(i), row, &mut next);
-        }
-        std::mem::swap(&mut near, &mut next);
-        if i + 1 < c.end {
-            gather(t, x, typ, x[i + 1], c.of(i + 1), rows(i + 1), &mut next);
-        }
+        gather_ahead(t, x, typ, c, &rows, i, &mut near, &mut next);
         let mut fi = [0.0f64; 3];
         // Without per-atom outputs, the pair terms four at a time (the
         // same bits as below); the rest of the pairs, if any, below.
@@ -630,6 +620,7 @@ mod tests {
                     let (mut a, mut b) = (Vec::new(), Vec::new());
                     let row = &t.force[ti * 2..ti * 2 + 2];
                     gather_scalar(&t, &x, &typ, xi, &neigh, row, &mut a);
+                    b.push(a.first().copied().unwrap_or(Near { j: 0, tj: 0, m: 0, p: 0.0, d: [0.0; 3], r: 0.0 }));
                     unsafe { gather_avx2(&t, &x, &typ, xi, &neigh, row, &mut b) };
                     assert_eq!(a.len(), b.len(), "{len} neighbors");
                     assert!(len < 64 || a.len() > 0 && a.len() < len, "the test must cross the cutoff");
