@@ -1,5 +1,8 @@
 //! Strong and weak scaling: read the CSV that `slurm/scaling.sbatch` writes
-//! (`mode,ranks,threads,atoms,steps,seconds,atom_steps_per_s`), compute
+//! (`mode,ranks,threads,atoms,steps,seconds,atom_steps_per_s`), or that
+//! `scripts/scaling_vs_lammps.sh` writes with a `code` column (each code's
+//! rows are then a series of their own, "strong glassmd", "strong
+//! lammps-opt", ...), compute
 //! speed-up and parallel efficiency against the smallest core count of each
 //! mode, and draw them as an SVG with plotters.
 //!
@@ -27,12 +30,17 @@ pub fn read(path: &Path) -> Result<Vec<Point>> {
     let head: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
     let col = |n: &str| head.iter().position(|h| *h == n).ok_or_else(|| Error::input(path, format!("no column '{}' (have {})", n, head.join(","))));
     let (cm, cr, ct, ca, cs) = (col("mode")?, col("ranks")?, col("threads")?, col("atoms")?, col("atom_steps_per_s")?);
+    let code = head.iter().position(|h| *h == "code");
     let mut pts = Vec::new();
     for (k, l) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let f: Vec<&str> = l.split(',').collect();
         let bad = || Error::input(path, format!("line {}: cannot read '{}'", k + 2, l));
         let num = |c: usize| f.get(c).and_then(|v| v.trim().parse::<f64>().ok()).ok_or_else(bad);
-        pts.push(Point { mode: f.get(cm).ok_or_else(bad)?.to_string(), cores: (num(cr)? * num(ct)?) as usize, atoms: num(ca)? as u64, speed: num(cs)? });
+        let mut mode = f.get(cm).ok_or_else(bad)?.to_string();
+        if let Some(c) = code {
+            mode = format!("{} {}", mode, f.get(c).ok_or_else(bad)?);
+        }
+        pts.push(Point { mode, cores: (num(cr)? * num(ct)?) as usize, atoms: num(ca)? as u64, speed: num(cs)? });
     }
     if pts.is_empty() {
         return Err(Error::input(path, "no rows"));
@@ -76,7 +84,7 @@ fn render(pts: &[Point], out: &Path, text: &mut String) -> Result<()> {
     let root = SVGBackend::with_string(text, (1100, 450)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let (left, right) = root.split_horizontally(550);
-    let colors = [RED, BLUE, GREEN, MAGENTA];
+    let colors = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
     {
         let mut c = ChartBuilder::on(&left)
             .caption("speed", ("sans-serif", 18))
@@ -130,5 +138,20 @@ mod tests {
         assert_eq!(e[0].1[1], (2, 1.8, 0.9));
         assert_eq!(e[0].1[2], (4, 3.0, 0.75));
         assert_eq!(e[1].1[1], (4, 3.6, 0.9));
+    }
+
+    #[test]
+    fn a_code_column_makes_one_series_per_code() {
+        let dir = std::env::temp_dir().join(format!("glassmd-scaling-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = dir.join("s.csv");
+        std::fs::write(&csv, "mode,code,ranks,threads,atoms,steps,seconds,atom_steps_per_s\nstrong,glassmd,1,1,1000,10,1.0,1.0e4\nstrong,lammps-opt,1,1,1000,10,2.0,5.0e3\nstrong,glassmd,2,1,1000,10,0.55,1.8e4\n").unwrap();
+        let pts = read(&csv).unwrap();
+        let e = efficiency(&pts);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].0, "strong glassmd");
+        assert_eq!(e[0].1[1], (2, 1.8, 0.9));
+        assert_eq!(e[1].0, "strong lammps-opt");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
