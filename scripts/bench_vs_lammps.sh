@@ -11,6 +11,14 @@
 # excluded in both). Then peak memory per atom at 1.28 million atoms (the
 # liquid tiled 4x5x2, 10 steps on 1 rank).
 #
+# GEOMETRY=slab or GEOMETRY=triclinic runs the same comparison on the same
+# atoms in another box (issue 15 asks for the same ratios there): `slab`
+# opens z (boundary p p f) with 20 A of vacuum below and above the liquid,
+# so that both faces are free surfaces; `triclinic` tilts the periodic box
+# by xy = 20, xz = 10, yz = 10 A (LAMMPS change_box ... remap). LAMMPS makes
+# the converted data file and both codes read it. The memory part runs for
+# the cube only.
+#
 # Needs: `lmp` (Debian package lammps), mpirun, a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,11 +51,28 @@ EOI
   $MPIRUN 2 lmp -sf opt -in in.make -log make.log > /dev/null
 fi
 
+geom=${GEOMETRY:-cube}
+data=liquid32k.data; lbound="p p p"; gbound='["p", "p", "p"]'
+case $geom in
+  cube) ;;
+  slab)
+    data=slab32k.data; lbound="p p f"; gbound='["p", "p", "f"]'
+    [ -f $data ] || printf '%s\n' "units metal" "atom_style atomic" "read_data liquid32k.data" \
+      "change_box all boundary p p f" "change_box all z delta -20.0 20.0 units box" "write_data $data" > in.geom ;;
+  triclinic)
+    data=tri32k.data
+    [ -f $data ] || printf '%s\n' "units metal" "atom_style atomic" "read_data liquid32k.data" "change_box all triclinic" \
+      "change_box all xy final 20.0 xz final 10.0 yz final 10.0 remap units box" "write_data $data" > in.geom ;;
+  *) echo "bench: GEOMETRY must be cube, slab or triclinic" >&2; exit 2 ;;
+esac
+if [ ! -f $data ]; then lmp -in in.geom -log geom.log > /dev/null; fi
+echo "bench: geometry $geom ($data, boundary $lbound)"
+
 cat > in.bench <<EOI
 units metal
 atom_style atomic
-boundary p p p
-read_data liquid32k.data
+boundary $lbound
+read_data $data
 pair_style eam/fs
 pair_coeff * * $pot Cu Zr
 neighbor 1.0 bin
@@ -59,7 +84,8 @@ run 100
 EOI
 cat > deck.toml <<EOI
 [system]
-read_data = "liquid32k.data"
+read_data = "$data"
+boundary = $gbound
 [potential]
 style = "eam/fs"
 file = "$pot"
@@ -80,7 +106,8 @@ gmd_rate() { awk '/^Loop time/ {t=$3} END {printf "%.4e", 32000*100/t}' "$1"; }
 stats() { tr ' ' '\n' | sort -g | awk '{v[NR]=$1} END {printf "%s %s", v[NR], v[int((NR+1)/2)]}'; }
 
 repeat=${REPEAT:-3}
-echo "code,ranks,run,atom_steps_per_s" > speed.csv
+csv=speed.csv; [ "$geom" = cube ] || csv=speed_$geom.csv
+echo "code,ranks,run,atom_steps_per_s" > $csv
 for np in 1 2; do
   L=""; G=""
   for k in $(seq "$repeat"); do
@@ -88,8 +115,8 @@ for np in 1 2; do
     if [ $np = 1 ]; then lmp -sf opt -in in.bench -log lmp.$np.log > /dev/null; else $MPIRUN $np lmp -sf opt -in in.bench -log lmp.$np.log > /dev/null; fi
     if [ $np = 1 ]; then $bin run deck.toml > gmd.$np.log 2>/dev/null; else $MPIRUN $np $bin run deck.toml > gmd.$np.log 2>/dev/null; fi
     l=$(lmp_rate lmp.$np.log); g=$(gmd_rate gmd.$np.log)
-    echo "lammps-opt,$np,$k,$l" >> speed.csv
-    echo "glassmd,$np,$k,$g" >> speed.csv
+    echo "lammps-opt,$np,$k,$l" >> $csv
+    echo "glassmd,$np,$k,$g" >> $csv
     L="$L $l"; G="$G $g"
   done
   read lb lm <<< "$(echo $L | stats)"
@@ -99,6 +126,7 @@ for np in 1 2; do
 done
 
 # Memory at 1.28 million atoms.
+[ "$geom" = cube ] || exit 0
 sed 's/^read_data = .*/read_data = "liquid32k.data"\nreplicate = [4, 5, 2]/; s/steps = 100/steps = 10/' deck.toml > deck_big.toml
 $bin run deck_big.toml > gmd.big.log 2>/dev/null
 grep "Peak memory" gmd.big.log | sed 's/^/glassmd 1.28M atoms: /'
