@@ -125,6 +125,11 @@ for np in 1 2; do
     printf "%d rank(s), %d runs each: LAMMPS -sf opt best %.4e median %.4e atom-steps/s; glassmd best %.4e median %.4e; ratio glassmd/LAMMPS best %.3f median %.3f\n", np, n, lb, lm, gb, gm, gb/lb, gm/lm }'
 done
 
+# The same run in both codes: total energy after the 100 steps on 1 rank.
+le=$(awk '$1 == "100" && NF == 6 {e = $5} END {print e}' lmp.1.log)
+ge=$(awk '$1 == "100" && NF >= 6 {e = $6} END {print e}' gmd.1.log)
+echo "TotEng at step 100 (1 rank): LAMMPS $le eV, glassmd $ge eV"
+
 # Memory at 1.28 million atoms.
 [ "$geom" = cube ] || exit 0
 sed 's/^read_data = .*/read_data = "liquid32k.data"\nreplicate = [4, 5, 2]/; s/steps = 100/steps = 10/' deck.toml > deck_big.toml
