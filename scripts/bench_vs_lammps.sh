@@ -36,17 +36,7 @@ melt_steps=${MELT_STEPS:-1000}
 cd "$out"
 
 if [ ! -f liquid32k.data ]; then
-  { lammps_fcc_cuzr 20 20 20 5171; cat <<EOI
-velocity all create 2000 8271 loop geom
-fix 1 all nvt temp 2000 2000 0.1
-timestep 0.002
-thermo 200
-run $melt_steps
-unfix 1
-reset_timestep 0
-write_data liquid32k.data
-EOI
-  } > in.make
+  lammps_liquid 20 20 20 $melt_steps liquid32k.data > in.make
   echo "bench: melting the 32,000-atom liquid with LAMMPS ($melt_steps steps)"
   $MPIRUN 2 lmp -sf opt -in in.make -log make.log > /dev/null
 fi

@@ -72,12 +72,31 @@ neighbor 1.0 bin
 EOI
 }
 
-# gmd_head DATA: the start of a glassmd deck reading DATA with
-# CuZr_mm.eam.fs and a 1 A skin; the caller appends thermo and stages.
+# lammps_liquid NX NY NZ STEPS DATA: a LAMMPS input that melts the fcc
+# block of lammps_fcc_cuzr at 2000 K (NVT, STEPS steps of 2 fs) and writes
+# DATA: the liquid of the speed comparisons.
+lammps_liquid() {
+  lammps_fcc_cuzr "$1" "$2" "$3" 5171
+  cat <<EOI
+velocity all create 2000 8271 loop geom
+fix 1 all nvt temp 2000 2000 0.1
+timestep 0.002
+thermo 200
+run $4
+unfix 1
+reset_timestep 0
+write_data $5
+EOI
+}
+
+# gmd_head DATA [SYSTEM_LINE]: the start of a glassmd deck reading DATA with
+# CuZr_mm.eam.fs and a 1 A skin (SYSTEM_LINE, e.g. `replicate = [2, 2, 2]`,
+# goes into [system]); the caller appends thermo and stages.
 gmd_head() {
   cat <<EOI
 [system]
 read_data = "$1"
+${2:-}
 [potential]
 style = "eam/fs"
 file = "$pot"

@@ -41,21 +41,14 @@ mpirun=${MPIRUN:-mpirun --bind-to none -np}
 deadline=${DEADLINE:-0}
 export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 start=$SECONDS
+source "$here/scripts/lib.sh"
 command -v lmp >/dev/null || { echo "scaling: lmp not found (apt-get install lammps)" >&2; exit 1; }
 [ -x "$bin" ] || { echo "scaling: no glassmd binary at $bin" >&2; exit 1; }
 
 if [ ! -f "$data" ]; then
   # The liquid: LAMMPS fills 20x25x40 fcc cells, sets 36 % to Zr and melts
   # it for 2 ps at 2000 K (NVT), as scripts/bench_vs_lammps.sh does at 32k.
-  source "$here/scripts/lib.sh"
-  { lammps_fcc_cuzr 20 25 40 5171; cat <<EOI
-velocity all create 2000 8271 loop geom
-fix 1 all nvt temp 2000 2000 0.1
-timestep 0.002
-run 1000
-write_data $data
-EOI
-  } > "$out/in.make"
+  lammps_liquid 20 25 40 1000 "$data" > "$out/in.make"
   $mpirun 2 lmp -sf opt -in "$out/in.make" -log "$out/make.log" > /dev/null
 fi
 data=$(cd "$(dirname "$data")" && pwd)/$(basename "$data")
@@ -68,16 +61,8 @@ tiles() {
   echo "${t[0]} ${t[1]} ${t[2]}"
 }
 deck() { # deck NX NY NZ
+  gmd_head "$data" "replicate = [$1, $2, $3]"
   cat <<EOI
-[system]
-read_data = "$data"
-replicate = [$1, $2, $3]
-[potential]
-style = "eam/fs"
-file = "$pot"
-elements = ["Cu", "Zr"]
-[neighbor]
-skin = 1.0
 [thermo]
 every = $steps
 [[stage]]
