@@ -267,31 +267,5 @@ fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks
 /// (LAMMPS `atom_modify sort`). Returns the permutation `new → old`.
 pub fn spatial_order(x: &[[f64; 3]], binsize: f64) -> Vec<usize> {
     let bins = Bins::new(x, binsize);
-    // Cells in Morton (Z) order: cells near in any direction stay near in
-    // memory, so a neighbor's data is more often in a cache that the atom
-    // before it already filled (rows of x-fastest cells put the next layer
-    // in z a whole plane of atoms away).
-    let [n0, n1, _] = bins.n;
-    let spread = |v: usize| -> u64 {
-        // Bits of v (≤ 10 of them: at most 1024 cells an axis) three apart.
-        let mut k = 0u64;
-        for b in 0..11 {
-            k |= (((v >> b) & 1) as u64) << (3 * b);
-        }
-        k
-    };
-    let ncell = bins.start.len() - 1;
-    let mut cells: Vec<(u64, u32)> = (0..ncell)
-        .map(|c| {
-            let (cx, cy, cz) = (c % n0, (c / n0) % n1, c / (n0 * n1));
-            (spread(cx) | spread(cy) << 1 | spread(cz) << 2, c as u32)
-        })
-        .collect();
-    cells.sort_unstable();
-    let mut order = Vec::with_capacity(x.len());
-    for &(_, c) in &cells {
-        let c = c as usize;
-        order.extend(bins.atoms[bins.start[c] as usize..bins.start[c + 1] as usize].iter().map(|&a| a as usize));
-    }
-    order
+    bins.atoms.iter().map(|&a| a as usize).collect()
 }
