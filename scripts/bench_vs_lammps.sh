@@ -47,31 +47,18 @@ case $geom in
   cube) ;;
   slab)
     data=slab32k.data; lbound="p p f"; gbound='["p", "p", "f"]'
-    [ -f $data ] || printf '%s\n' "units metal" "atom_style atomic" "read_data liquid32k.data" \
+    printf '%s\n' "units metal" "atom_style atomic" "read_data liquid32k.data" \
       "change_box all boundary p p f" "change_box all z delta -20.0 20.0 units box" "write_data $data" > in.geom ;;
   triclinic)
     data=tri32k.data
-    [ -f $data ] || printf '%s\n' "units metal" "atom_style atomic" "read_data liquid32k.data" "change_box all triclinic" \
+    printf '%s\n' "units metal" "atom_style atomic" "read_data liquid32k.data" "change_box all triclinic" \
       "change_box all xy final 20.0 xz final 10.0 yz final 10.0 remap units box" "write_data $data" > in.geom ;;
   *) echo "bench: GEOMETRY must be cube, slab or triclinic" >&2; exit 2 ;;
 esac
 if [ ! -f $data ]; then lmp -in in.geom -log geom.log > /dev/null; fi
 echo "bench: geometry $geom ($data, boundary $lbound)"
 
-cat > in.bench <<EOI
-units metal
-atom_style atomic
-boundary $lbound
-read_data $data
-pair_style eam/fs
-pair_coeff * * $pot Cu Zr
-neighbor 1.0 bin
-neigh_modify every 1 delay 0 check yes
-timestep 0.001
-fix 1 all nve
-thermo 50
-run 100
-EOI
+lammps_nve "$lbound" $data 50 100 > in.bench
 cat > deck.toml <<EOI
 [system]
 read_data = "$data"

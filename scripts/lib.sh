@@ -89,6 +89,28 @@ write_data $5
 EOI
 }
 
+# lammps_nve BOUNDARY DATA THERMO STEPS [LINE]: a LAMMPS input that reads
+# DATA (LINE, e.g. `replicate 2 2 2`, after it) with CuZr_mm.eam.fs, a 1 A
+# skin checked every step, and runs STEPS NVE steps of 1 fs: the timed run
+# of the speed comparisons.
+lammps_nve() {
+  cat <<EOI
+units metal
+atom_style atomic
+boundary $1
+read_data $2
+${5:-}
+pair_style eam/fs
+pair_coeff * * $pot Cu Zr
+neighbor 1.0 bin
+neigh_modify every 1 delay 0 check yes
+timestep 0.001
+fix 1 all nve
+thermo $3
+run $4
+EOI
+}
+
 # gmd_head DATA [SYSTEM_LINE]: the start of a glassmd deck reading DATA with
 # CuZr_mm.eam.fs and a 1 A skin (SYSTEM_LINE, e.g. `replicate = [2, 2, 2]`,
 # goes into [system]); the caller appends thermo and stages.

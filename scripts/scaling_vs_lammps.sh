@@ -5,8 +5,8 @@
 #   scripts/scaling_vs_lammps.sh DATA OUTDIR
 #
 # DATA is an 80,000-atom Cu64Zr36 liquid as a LAMMPS data file (20x25x40 fcc
-# cells a = 4.06 A, 36 % Zr, melted at 2000 K: see `make_liquid80k` below;
-# without DATA the script makes it with LAMMPS first). Both codes read it and
+# cells a = 4.06 A, 36 % Zr, melted at 2000 K by `lammps_liquid` of
+# scripts/lib.sh; without DATA the script makes it with LAMMPS first). Both codes read it and
 # tile it (glassmd `replicate`, LAMMPS `replicate`), with CuZr_mm.eam.fs,
 # skin 1 A, neighbor check every step, STEPS NVE steps of 1 fs:
 #
@@ -71,49 +71,28 @@ steps = $steps
 timestep = 0.001
 EOI
 }
-lmp_in() { # lmp_in NX NY NZ
-  cat <<EOI
-units metal
-atom_style atomic
-boundary p p p
-read_data $data
-replicate $1 $2 $3
-pair_style eam/fs
-pair_coeff * * $pot Cu Zr
-neighbor 1.0 bin
-neigh_modify every 1 delay 0 check yes
-timestep 0.001
-fix 1 all nve
-thermo $steps
-run $steps
-EOI
-}
 late() { [ "$deadline" -gt 0 ] && [ $((SECONDS - start)) -ge "$deadline" ]; }
 csv=${CSV:-$out/scaling.csv}
 [ -f "$csv" ] || echo "mode,code,ranks,threads,atoms,steps,seconds,atom_steps_per_s" > "$csv"
 row() { # row MODE CODE NP NT ATOMS SECONDS
   awk -v m=$1 -v c=$2 -v np=$3 -v nt=$4 -v a=$5 -v s=$steps -v t=$6 'BEGIN { printf "%s,%s,%d,%d,%d,%d,%.4f,%.4e\n", m, c, np, nt, a, s, t, a * s / t }' | tee -a "$csv"
 }
+launch() { # launch NP COMMAND...: on 1 rank without mpirun, else through it
+  local np=$1; shift
+  if [ "$np" = 1 ]; then "$@"; else $mpirun "$np" "$@"; fi
+}
 run_pair() { # run_pair MODE NP NT NX NY NZ [glassmd-only]
   local mode=$1 np=$2 nt=$3 nx=$4 ny=$5 nz=$6 only=${7:-}
   local atoms=$((base * nx * ny * nz)) tag=$1.$2.$3
-  deck "$nx" "$ny" "$nz" > "$out/deck.$tag.toml"
   late && { echo "scaling: deadline reached, skipping $tag" >&2; return 0; }
-  if [ "$np" = 1 ]; then
-    "$bin" --threads "$nt" run "$out/deck.$tag.toml" > "$out/gmd.$tag.log" 2>&1 || true
-  else
-    $mpirun "$np" "$bin" --threads "$nt" run "$out/deck.$tag.toml" > "$out/gmd.$tag.log" 2>&1 || true
-  fi
+  deck "$nx" "$ny" "$nz" > "$out/deck.$tag.toml"
+  launch "$np" "$bin" --threads "$nt" run "$out/deck.$tag.toml" > "$out/gmd.$tag.log" 2>&1 || true
   local t; t=$(awk '/^Loop time/ {print $3}' "$out/gmd.$tag.log" | tail -1)
   if [ -n "$t" ]; then row "$mode" glassmd "$np" "$nt" "$atoms" "$t"; else echo "scaling: glassmd $tag failed:" >&2; tail -3 "$out/gmd.$tag.log" >&2; fi
   [ -n "$only" ] && return 0
   late && { echo "scaling: deadline reached, skipping lammps $tag" >&2; return 0; }
-  lmp_in "$nx" "$ny" "$nz" > "$out/in.$tag"
-  if [ "$np" = 1 ]; then
-    lmp -sf opt -in "$out/in.$tag" -log "$out/lmp.$tag.log" > /dev/null 2>&1 || true
-  else
-    $mpirun "$np" lmp -sf opt -in "$out/in.$tag" -log "$out/lmp.$tag.log" > /dev/null 2>&1 || true
-  fi
+  lammps_nve "p p p" "$data" "$steps" "$steps" "replicate $nx $ny $nz" > "$out/in.$tag"
+  launch "$np" lmp -sf opt -in "$out/in.$tag" -log "$out/lmp.$tag.log" > /dev/null 2>&1 || true
   t=$(awk '/^Loop time of/ {print $4}' "$out/lmp.$tag.log" 2>/dev/null | tail -1)
   if [ -n "$t" ]; then row "$mode" lammps-opt "$np" "$nt" "$atoms" "$t"; else echo "scaling: LAMMPS $tag failed" >&2; fi
 }
