@@ -97,6 +97,12 @@ pub struct PreludeSpec {
     /// Study variables taken from its results.json: `tg = "tg.volume"`.
     #[serde(default)]
     pub export: BTreeMap<String, String>,
+    /// Variables of this prelude's deck alone, over the study's `[vars]`
+    /// of the same name: seed 001's Tg prelude measures Tg(Pa) at
+    /// `vars = { rate_k_per_ps = 10.0 }` while D and J are cooled at the
+    /// study's 1 K/ps (a Tg at 1 K/ps costs 10× the quench).
+    #[serde(default)]
+    pub vars: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -260,7 +266,18 @@ impl Study {
                 }
                 exports.push(v.clone());
             }
-            let mut deck_vars: Vec<String> = spec.vars.keys().filter(|k| uses(&ptext, k)).cloned().collect();
+            for (k, v) in &pr.vars {
+                if !is_name(k) || spec.axis.iter().any(|a| &a.name == k) {
+                    return Err(bad(format!("{}: vars.{}: a name is letters, digits and _, and not an axis", key, k)));
+                }
+                if value_text(v).is_none_or(|t| t.contains(',') || t.contains('"')) {
+                    return Err(bad(format!("{}: vars.{}: a number or a string without , or \"", key, k)));
+                }
+                if !uses(&ptext, k) {
+                    return Err(bad(format!("{}: vars.{}, but its deck {} has no ${{{}}}", key, k, base.join(&pr.deck).display(), k)));
+                }
+            }
+            let mut deck_vars: Vec<String> = spec.vars.keys().chain(pr.vars.keys().filter(|k| !spec.vars.contains_key(*k))).filter(|k| uses(&ptext, k)).cloned().collect();
             deck_vars.extend(over.iter().map(|&k| names[k].clone()));
             let samples = if pr.per_sample { spec.samples as usize } else { 1 };
             names.push(dir_var);
@@ -504,7 +521,7 @@ impl Prelude {
         self.deck_vars.iter().map(|n| {
             let v = match self.over.iter().position(|&k| &study.names[k] == n) {
                 Some(j) => value_text(&study.spec.axis[self.over[j]].values[idx[j]]),
-                None => study.spec.vars.get(n).and_then(value_text),
+                None => self.spec.vars.get(n).or_else(|| study.spec.vars.get(n)).and_then(value_text),
             };
             (n.clone(), v.unwrap_or_default())
         }).collect()
