@@ -75,6 +75,9 @@ pub struct EngineOptions {
     /// Make the box triclinic even if the data file has no tilt line (the
     /// deck tilts it later; LAMMPS `change_box all triclinic`).
     pub triclinic: bool,
+    /// Store the half list as varint gaps (`[neighbor] compact`): about a
+    /// third of its memory, for a few percent of speed.
+    pub compact_list: bool,
 }
 
 /// The thermostat and barostat chains of a run: they carry across stages,
@@ -478,7 +481,7 @@ impl<'c> Engine<'c> {
         let rc = self.ghost_cutoff();
         self.halo = Self::borders(&self.bx, &self.dom, self.comm, &mut self.atoms, rc);
         let t4 = Instant::now();
-        build_half(&self.atoms.x, self.atoms.nlocal, rc, self.opts.nchunks, &mut self.list);
+        build_half(&self.atoms.x, self.atoms.nlocal, rc, self.opts.nchunks, self.opts.compact_list, &mut self.list);
         self.x_hold.clear();
         self.x_hold.extend_from_slice(&self.atoms.x[..self.atoms.nlocal]);
         self.box_hold = self.bx.clone();
@@ -710,9 +713,10 @@ impl<'c> Engine<'c> {
         // The closest listed pair on this rank, then over all ranks.
         let x = &self.atoms.x;
         let mut best = (f64::INFINITY, 0u64, 0u64);
+        let mut buf = Vec::new();
         for c in &self.list.chunks {
             for i in c.start..c.end {
-                for &j in c.of(i) {
+                for &j in c.get(i, &mut buf) {
                     let j = j as usize;
                     let r2 = (0..3).map(|d| (x[i][d] - x[j][d]).powi(2)).sum::<f64>();
                     if r2 < best.0 {

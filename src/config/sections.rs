@@ -97,6 +97,11 @@ pub struct NeighborSection {
     /// Spatial re-sort interval in steps (LAMMPS `atom_modify sort`); 0 = never.
     #[serde(default = "default_sort")]
     pub sort_every: u64,
+    /// Store the neighbor list as varint gaps between sorted indices
+    /// (~1.2 bytes a pair instead of 4): for memory-bound runs; the forces
+    /// are bit-identical, the step a little slower (docs/PERFORMANCE.md).
+    #[serde(default)]
+    pub compact: bool,
 }
 /// `[analysis]`: structure analyses during a run (the same code as
 /// `glassmd analyze`): every `every` MD steps and after the named stages
@@ -182,7 +187,7 @@ pub(super) fn default_sort() -> u64 {
 }
 impl Default for NeighborSection {
     fn default() -> Self {
-        NeighborSection { skin: default_skin(), sort_every: default_sort() }
+        NeighborSection { skin: default_skin(), sort_every: default_sort(), compact: false }
     }
 }
 

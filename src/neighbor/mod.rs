@@ -15,6 +15,15 @@
 //! independent, so builds and force loops run chunk-parallel under rayon.
 //! To add a full list (for a potential that wants gathers only), add a
 //! criterion variant here; the chunk layout stays the same.
+//!
+//! **Compact storage** (`[neighbor] compact = true`): each atom's ascending
+//! indices are stored as LEB128 varints — the first as the zigzag of
+//! j − i, the rest as gaps j_k − j_{k−1} ≥ 1. Atoms are binned in x-fastest
+//! rows and sorted spatially, so most gaps are a few atoms (one byte), a
+//! jump to the next stencil row a few hundred (two bytes) and one to the
+//! next plane three bytes: ~1.2 bytes a pair instead of 4. Readers call
+//! [`ChunkList::get`], which decodes into a caller's buffer; the decoded
+//! indices are the plain list's, in its order, so forces are bit-identical.
 
 use rayon::prelude::*;
 
@@ -23,17 +32,95 @@ use rayon::prelude::*;
 pub struct ChunkList {
     pub start: usize,
     pub end: usize,
-    /// `offsets[k]..offsets[k+1]` indexes `neigh` for atom `start + k`.
+    /// `offsets[k]..offsets[k+1]` indexes `neigh` (or, compact, `packed`)
+    /// for atom `start + k`.
     pub offsets: Vec<u32>,
     pub neigh: Vec<u32>,
+    /// The compact list's varint bytes (empty for a plain list).
+    pub packed: Vec<u8>,
+    pub compact: bool,
+    /// Pairs stored (either layout).
+    pub npairs: usize,
 }
 
 impl ChunkList {
+    /// Atom i's neighbors of a plain list (panics on a compact one: use
+    /// [`ChunkList::get`]).
     #[inline(always)]
     pub fn of(&self, i: usize) -> &[u32] {
+        assert!(!self.compact, "a compact neighbor list is read with ChunkList::get");
         let k = i - self.start;
         &self.neigh[self.offsets[k] as usize..self.offsets[k + 1] as usize]
     }
+
+    /// Atom i's neighbors in either layout: the plain list's slice, or the
+    /// compact list decoded into `buf`.
+    #[inline(always)]
+    pub fn get<'a>(&'a self, i: usize, buf: &'a mut Vec<u32>) -> &'a [u32] {
+        let k = i - self.start;
+        let (a, b) = (self.offsets[k] as usize, self.offsets[k + 1] as usize);
+        if !self.compact {
+            return &self.neigh[a..b];
+        }
+        decode(&self.packed[a..b], i, buf);
+        &buf[..]
+    }
+}
+
+/// Append `v` as an LEB128 varint (7 bits a byte, low first; the high bit
+/// says another byte follows).
+#[inline(always)]
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Append atom i's ascending neighbor indices in the compact form.
+fn encode(js: &[u32], i: usize, out: &mut Vec<u8>) {
+    let mut prev = 0u32;
+    for (k, &j) in js.iter().enumerate() {
+        if k == 0 {
+            let d = j as i64 - i as i64;
+            put_varint(out, ((d << 1) ^ (d >> 63)) as u64);
+        } else {
+            debug_assert!(j > prev);
+            put_varint(out, (j - prev) as u64);
+        }
+        prev = j;
+    }
+}
+
+/// Decode atom i's compact bytes into `out` (cleared first).
+#[inline(always)]
+fn decode(bytes: &[u8], i: usize, out: &mut Vec<u32>) {
+    out.clear();
+    // At most one index per byte.
+    out.reserve(bytes.len());
+    let dst = out.as_mut_ptr();
+    let (mut pos, mut n) = (0usize, 0usize);
+    let mut j = 0i64;
+    while pos < bytes.len() {
+        // SAFETY: pos < len is checked before every byte read.
+        let mut b = unsafe { *bytes.get_unchecked(pos) };
+        pos += 1;
+        let mut v = (b & 0x7f) as u64;
+        let mut shift = 7;
+        while b & 0x80 != 0 {
+            assert!(pos < bytes.len() && shift < 64, "corrupt compact neighbor list");
+            b = unsafe { *bytes.get_unchecked(pos) };
+            pos += 1;
+            v |= ((b & 0x7f) as u64) << shift;
+            shift += 7;
+        }
+        j = if n == 0 { i as i64 + ((v >> 1) as i64 ^ -((v & 1) as i64)) } else { j + v as i64 };
+        // SAFETY: n < bytes.len() <= capacity.
+        unsafe { dst.add(n).write(j as u32) };
+        n += 1;
+    }
+    unsafe { out.set_len(n) };
 }
 
 #[derive(Clone, Debug, Default)]
@@ -45,7 +132,12 @@ pub struct NeighborList {
 
 impl NeighborList {
     pub fn pairs(&self) -> usize {
-        self.chunks.iter().map(|c| c.neigh.len()).sum()
+        self.chunks.iter().map(|c| c.npairs).sum()
+    }
+
+    /// Bytes the stored pairs and offsets take (capacity, as allocated).
+    pub fn bytes(&self) -> usize {
+        self.chunks.iter().map(|c| 4 * (c.neigh.capacity() + c.offsets.capacity()) + c.packed.capacity()).sum()
     }
 }
 
@@ -180,8 +272,9 @@ pub fn split_range(n: usize, k: usize) -> Vec<(usize, usize)> {
 
 /// Build the half list for owned atoms `0..nlocal` of `x` (owned then ghosts)
 /// with list cutoff `cutneigh`, in `nchunks` chunks.
-pub fn build_half(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks: usize, list: &mut NeighborList) {
-    build::<false>(x, nlocal, cutneigh, nchunks, list)
+/// `compact`: store it as varint gaps (module docs).
+pub fn build_half(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks: usize, compact: bool, list: &mut NeighborList) {
+    build::<false>(x, nlocal, cutneigh, nchunks, compact, list)
 }
 
 /// Build a full list: every atom (owned or ghost, periodic images of the
@@ -189,7 +282,7 @@ pub fn build_half(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks: usize, 
 /// that gather over all neighbors (coordination, Voronoi, order
 /// parameters).
 pub fn build_full(x: &[[f64; 3]], nlocal: usize, cut: f64, nchunks: usize, list: &mut NeighborList) {
-    build::<true>(x, nlocal, cut, nchunks, list)
+    build::<true>(x, nlocal, cut, nchunks, false, list)
 }
 
 /// The stencil as rows along x: (dy, dz, reach in x). A row's cells are
@@ -207,7 +300,7 @@ fn stencil_rows(stencil: &[[isize; 3]]) -> Vec<(isize, isize, isize)> {
     rows
 }
 
-fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks: usize, list: &mut NeighborList) {
+fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks: usize, compact: bool, list: &mut NeighborList) {
     let bins = Bins::new(x, 0.5 * cutneigh);
     // The stencil is symmetric and whole in x for each (dy, dz): a cell
     // (dx, dy, dz) is in it iff |dx| is within the row's reach.
@@ -223,8 +316,21 @@ fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks
         chunk.end = end;
         chunk.offsets.clear();
         chunk.neigh.clear();
+        chunk.packed.clear();
+        chunk.compact = compact;
+        chunk.npairs = 0;
+        if compact {
+            // The plain list's memory goes back; only the bytes stay.
+            chunk.neigh = Vec::new();
+        } else {
+            chunk.packed = Vec::new();
+        }
         chunk.offsets.push(0);
+        // A compact list collects one atom's indices here, then packs them.
+        let mut one: Vec<u32> = Vec::new();
         for i in start..end {
+            let js = if compact { &mut one } else { &mut chunk.neigh };
+            let from = if compact { js.clear(); 0 } else { js.len() };
             let xi = x[i];
             let c = bins.coord(&xi).map(|v| v as isize);
             for &(dy, dz, reach) in &rows {
@@ -250,14 +356,20 @@ fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks
                     }
                     let d = [xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]];
                     if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < cutsq {
-                        chunk.neigh.push(j as u32);
+                        js.push(j as u32);
                     }
                 }
             }
             // Ascending j keeps memory access in the force loop sequential.
-            let from = *chunk.offsets.last().unwrap() as usize;
-            chunk.neigh[from..].sort_unstable();
-            chunk.offsets.push(chunk.neigh.len() as u32);
+            js[from..].sort_unstable();
+            chunk.npairs += js.len() - from;
+            let end_at = if compact {
+                encode(&one, i, &mut chunk.packed);
+                chunk.packed.len()
+            } else {
+                chunk.neigh.len()
+            };
+            chunk.offsets.push(u32::try_from(end_at).expect("a neighbor-list chunk over 4 GiB: use more threads or ranks"));
         }
     });
     list.builds += 1;
@@ -268,4 +380,66 @@ fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks
 pub fn spatial_order(x: &[[f64; 3]], binsize: f64) -> Vec<usize> {
     let bins = Bins::new(x, binsize);
     bins.atoms.iter().map(|&a| a as usize).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Varints of every width, a first neighbor below i (a ghost-free full
+    /// list's case) and above it, round-trip to the same indices.
+    #[test]
+    fn compact_indices_round_trip() {
+        let cases: [(usize, Vec<u32>); 4] = [
+            (5, vec![0, 1, 4, 6, 7, 200, 20_000, 3_000_000, u32::MAX - 1, u32::MAX]),
+            (1_000_000, vec![1_000_001, 1_000_002, 1_000_300]),
+            (7, vec![]),
+            (u32::MAX as usize, vec![0, 127, 128, 16_383, 16_384]),
+        ];
+        for (i, js) in cases {
+            let mut bytes = Vec::new();
+            encode(&js, i, &mut bytes);
+            let mut out = vec![99];
+            decode(&bytes, i, &mut out);
+            assert_eq!(out, js, "i = {i}");
+        }
+    }
+
+    /// A compact half list holds the plain list's pairs in its order, in
+    /// about a third of the bytes, with one chunk or three.
+    #[test]
+    fn a_compact_list_decodes_to_the_plain_one() {
+        // A jittered simple-cubic block of 12³ atoms, 2.5 Å apart, plus a
+        // layer of "ghosts" (indices after nlocal) above it.
+        let mut x = Vec::new();
+        let mut s = 12345u64;
+        let mut rnd = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        for k in 0..13 {
+            for j in 0..12 {
+                for i in 0..12 {
+                    x.push([2.5 * i as f64 + 0.3 * rnd(), 2.5 * j as f64 + 0.3 * rnd(), 2.5 * k as f64 + 0.3 * rnd()]);
+                }
+            }
+        }
+        let nlocal = 12 * 12 * 12;
+        for nchunks in [1, 3] {
+            let (mut plain, mut packed) = (NeighborList::default(), NeighborList::default());
+            build_half(&x, nlocal, 6.5, nchunks, false, &mut plain);
+            build_half(&x, nlocal, 6.5, nchunks, true, &mut packed);
+            assert_eq!(plain.pairs(), packed.pairs());
+            assert!(plain.pairs() > 25 * nlocal, "{}", plain.pairs());
+            let mut buf = Vec::new();
+            for (c, d) in plain.chunks.iter().zip(&packed.chunks) {
+                assert!(d.compact && d.neigh.is_empty() && !c.compact && c.packed.is_empty());
+                for i in c.start..c.end {
+                    assert_eq!(c.of(i), d.get(i, &mut buf), "atom {i}");
+                }
+            }
+            let per_pair = packed.chunks.iter().map(|c| c.packed.len()).sum::<usize>() as f64 / packed.pairs() as f64;
+            assert!(per_pair < 1.6, "{per_pair} bytes a pair");
+        }
+    }
 }

@@ -172,7 +172,7 @@ pub(super) fn build_engine<'c>(comm: &'c dyn Comm, deck: &Deck, seed_offset: u64
         Some(p) => make_potential(style, p, elements.as_deref(), data.ntypes, &data_path, &deck.path)?,
         None => generated_potential(deck, elements.as_deref(), data.ntypes, &data_path)?,
     };
-    let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads, triclinic: deck.tilts_box() };
+    let opts = EngineOptions { skin: deck.neighbor.skin, sort_every: deck.neighbor.sort_every, nchunks: nthreads, triclinic: deck.tilts_box(), compact_list: deck.neighbor.compact };
     let mut eng = Engine::new(comm, &data, &data_path, deck.system.boundary(), pot, masses, opts)?;
     eng.limits = deck.limits;
     eng.compute_settings = deck.compute.clone();

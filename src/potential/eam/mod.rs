@@ -188,13 +188,13 @@ unsafe fn gather_avx2<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3
 /// arithmetic: docs/PERFORMANCE.md). `rows(i)` are atom i's table rows.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn gather_ahead<'a, K: 'a>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rows: &impl Fn(usize) -> &'a [Vec<K>], i: usize, near: &mut Vec<Near>, next: &mut Vec<Near>) {
+fn gather_ahead<'a, K: 'a>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rows: &impl Fn(usize) -> &'a [Vec<K>], i: usize, near: &mut Vec<Near>, next: &mut Vec<Near>, buf: &mut Vec<u32>) {
     if i == c.start {
-        gather(t, x, typ, x[i], c.of(i), rows(i), next);
+        gather(t, x, typ, x[i], c.get(i, buf), rows(i), next);
     }
     std::mem::swap(near, next);
     if i + 1 < c.end {
-        gather(t, x, typ, x[i + 1], c.of(i + 1), rows(i + 1), next);
+        gather(t, x, typ, x[i + 1], c.get(i + 1, buf), rows(i + 1), next);
     }
 }
 
@@ -203,10 +203,10 @@ fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho:
     let nall = x.len();
     assert!(typ.len() >= nall && rho.len() >= nall && c.end <= nall);
     let rows = |i: usize| &t.dens[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
-    let (mut near, mut next) = (Vec::with_capacity(256), Vec::with_capacity(256));
+    let (mut near, mut next, mut buf) = (Vec::with_capacity(256), Vec::with_capacity(256), Vec::with_capacity(256));
     for i in c.start..c.end {
         let row = rows(i);
-        gather_ahead(t, x, typ, c, &rows, i, &mut near, &mut next);
+        gather_ahead(t, x, typ, c, &rows, i, &mut near, &mut next, &mut buf);
         let mut rhoi = 0.0;
         for n in &near {
             // SAFETY: r_knot gives m <= nr - 2 < table length; j < nall.
@@ -236,12 +236,12 @@ fn force_chunk<const EA: bool, const VA: bool>(
     assert!(!EA || e.len() >= nall);
     assert!(!VA || v.len() >= nall);
     let rows = |i: usize| &t.force[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
-    let (mut near, mut next) = (Vec::with_capacity(256), Vec::with_capacity(256));
+    let (mut near, mut next, mut buf) = (Vec::with_capacity(256), Vec::with_capacity(256), Vec::with_capacity(256));
     let mut epair = 0.0;
     for i in c.start..c.end {
         let fpi = fp[i];
         let row = rows(i);
-        gather_ahead(t, x, typ, c, &rows, i, &mut near, &mut next);
+        gather_ahead(t, x, typ, c, &rows, i, &mut near, &mut next, &mut buf);
         let mut fi = [0.0f64; 3];
         // Without per-atom outputs, the pair terms four at a time (the
         // same bits as below); the rest of the pairs, if any, below.
