@@ -359,6 +359,10 @@ pub enum Cmd {
         /// Worker threads of each local run.
         #[arg(long)]
         threads: Option<usize>,
+        /// Local runs at a time (each with --threads threads): the
+        /// preludes, then the grid's tasks, in order.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        jobs: u64,
     },
     /// Write an EAM potential file generated from published parameters.
     Potential {
@@ -609,9 +613,9 @@ pub fn main() -> i32 {
         log::warn!("could not size the thread pool: {}", e);
     }
     let result = match &cli.cmd {
-        Cmd::Study { study, dir, collect, slurm, script, sbatch, .. } => {
+        Cmd::Study { study, dir, collect, slurm, script, sbatch, jobs, .. } => {
             if comm.is_root() {
-                study_command(study, dir.as_deref(), *collect, *slurm, script, sbatch, nthreads)
+                study_command(study, dir.as_deref(), *collect, *slurm, script, sbatch, nthreads, *jobs as usize)
             } else {
                 Ok(())
             }
@@ -912,7 +916,8 @@ fn zhou_command(elements: &[String], out: Option<&Path>, overwrite: bool) -> Res
 }
 
 /// `glassmd study STUDY.toml`: run (or submit) the tasks, then collect.
-fn study_command(path: &Path, dir: Option<&Path>, collect_only: bool, slurm: bool, script: &Path, sbatch: &[String], nthreads: usize) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+fn study_command(path: &Path, dir: Option<&Path>, collect_only: bool, slurm: bool, script: &Path, sbatch: &[String], nthreads: usize, jobs: usize) -> Result<()> {
     use crate::run::study;
     let mut s = study::Study::load(path)?;
     let dir = match dir {
@@ -941,7 +946,7 @@ fn study_command(path: &Path, dir: Option<&Path>, collect_only: bool, slurm: boo
         return Ok(());
     }
     if !collect_only {
-        study::run_local(&mut s, &dir, nthreads)?;
+        study::run_local(&mut s, &dir, nthreads, jobs)?;
     }
     s.resolve(&dir)?;
     let (_, table) = study::collect(&s, &dir)?;

@@ -242,6 +242,25 @@ fn preludes_run_once_and_feed_the_grid() {
     assert_eq!(before, files.iter().map(|f| mtime(f)).collect::<Vec<_>>());
 }
 
+/// `--jobs 3` runs the preludes side by side, then the grid's tasks, and
+/// collects the same table as one run at a time (every task is
+/// deterministic and none reads another's folder except the preludes').
+#[test]
+fn parallel_local_jobs_give_the_sequential_results() {
+    let study = root().join("tests/data/study_prelude/study.toml");
+    let table = |jobs: &str| {
+        let d = tempdir();
+        let out = ok(&glassmd(1, 1, &["study", study.to_str().unwrap(), "--dir", "runs", "--jobs", jobs], d.path()));
+        assert!(!out.contains("have no results"), "{out}");
+        (std::fs::read_to_string(d.path().join("runs/study.csv")).unwrap(), std::fs::read_to_string(d.path().join("runs/prelude_tg.csv")).unwrap())
+    };
+    let (one, three) = (table("1"), table("3"));
+    assert_eq!(one.0.lines().count(), 5, "{}", one.0);
+    assert_eq!(one, three);
+    let o = glassmd(1, 1, &["study", study.to_str().unwrap(), "--jobs", "0"], &root());
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--jobs"));
+}
+
 /// Before its preludes have run, a study collects what it can: the
 /// unmeasured Tg leaves the derived temperature empty, and says so.
 #[test]

@@ -10,7 +10,8 @@
 //! (`name.quantity` keys of results.json) and the map. Each (point,
 //! sample) pair is one task: row `task` of `DIR/grid.csv`, run as
 //! `glassmd run DECK --grid DIR/grid.csv --task T --dir DIR --resume`, so
-//! the same rows serve a local loop and a Slurm job array
+//! the same rows serve a local loop (`--jobs N` runs at a time: the
+//! preludes, then the grid) and a Slurm job array
 //! (`slurm/glassmd.sbatch`). Finished tasks are not redone: `--resume`
 //! returns at once for a complete run, continues a checkpointed one, and
 //! restarts one that died without a checkpoint.
@@ -603,41 +604,76 @@ fn logs_and_exe(dir: &Path) -> Result<(PathBuf, PathBuf)> {
     Ok((logs, exe))
 }
 
-/// Run a batch's tasks here, one after another, skipping finished ones.
-fn run_batch(study: &Study, b: &Batch, logs: &Path, exe: &Path, nthreads: usize) -> Result<()> {
-    let tag = b.log_prefix();
-    for t in 0..b.tasks {
-        let log = logs.join(format!("{}task_{:04}.log", tag, t));
-        println!("{} task {}/{}", b.label, t + 1, b.tasks);
-        let f = std::fs::OpenOptions::new().create(true).append(true).open(&log).map_err(|e| Error::io(&log, e))?;
-        let f2 = f.try_clone().map_err(|e| Error::io(&log, e))?;
-        let status = std::process::Command::new(exe)
-            .args(["--threads", &nthreads.to_string(), "run"])
-            .arg(&b.deck)
-            .arg("--grid")
-            .arg(&b.grid)
-            .args(["--task", &t.to_string(), "--resume", "--dir"])
-            .arg(&b.dir)
-            .stdout(f)
-            .stderr(f2)
-            .status()
-            .map_err(|e| Error::runtime(format!("cannot start {}: {}", exe.display(), e)))?;
-        if !status.success() {
-            return Err(Error::runtime(format!("{}: {} task {} failed ({}); see {}", study.path.display(), b.label, t, status, log.display())));
-        }
-    }
-    Ok(())
+/// The command that runs task `t` of a batch, its output to the task's log.
+fn task_command(b: &Batch, t: usize, logs: &Path, exe: &Path, nthreads: usize) -> Result<(std::process::Command, PathBuf)> {
+    let log = logs.join(format!("{}task_{:04}.log", b.log_prefix(), t));
+    let f = std::fs::OpenOptions::new().create(true).append(true).open(&log).map_err(|e| Error::io(&log, e))?;
+    let f2 = f.try_clone().map_err(|e| Error::io(&log, e))?;
+    let mut c = std::process::Command::new(exe);
+    c.args(["--threads", &nthreads.to_string(), "run"])
+        .arg(&b.deck)
+        .arg("--grid")
+        .arg(&b.grid)
+        .args(["--task", &t.to_string(), "--resume", "--dir"])
+        .arg(&b.dir)
+        .stdout(f)
+        .stderr(f2);
+    Ok((c, log))
 }
 
-/// Run the preludes, then every task of the grid, on this machine, one
-/// after another (each with `nthreads` threads), skipping finished ones.
-pub fn run_local(study: &mut Study, dir: &Path, nthreads: usize) -> Result<()> {
-    let (logs, exe) = logs_and_exe(dir)?;
-    for b in prelude_batches(study, dir)? {
-        run_batch(study, &b, &logs, &exe, nthreads)?;
+/// Run the tasks of `batches` here, up to `jobs` at a time (each with
+/// `nthreads` threads), in order, skipping finished ones (`--resume`
+/// returns at once). The batches must not depend on each other. On a
+/// failed task no new task starts; the running ones finish, then the
+/// first failure is the error.
+fn run_batches(study: &Study, batches: &[Batch], logs: &Path, exe: &Path, nthreads: usize, jobs: usize) -> Result<()> {
+    let queue: Vec<(&Batch, usize)> = batches.iter().flat_map(|b| (0..b.tasks).map(move |t| (b, t))).collect();
+    let mut running: Vec<(std::process::Child, &Batch, usize, PathBuf)> = Vec::new();
+    let mut next = 0;
+    let mut failed: Option<Error> = None;
+    loop {
+        while failed.is_none() && next < queue.len() && running.len() < jobs.max(1) {
+            let (b, t) = queue[next];
+            next += 1;
+            println!("{} task {}/{}", b.label, t + 1, b.tasks);
+            let (mut c, log) = task_command(b, t, logs, exe, nthreads)?;
+            let child = c.spawn().map_err(|e| Error::runtime(format!("cannot start {}: {}", exe.display(), e)))?;
+            running.push((child, b, t, log));
+        }
+        if running.is_empty() {
+            break;
+        }
+        // Wait for any child: poll, since std has no wait-for-any.
+        let mut done = None;
+        while done.is_none() {
+            for (k, (child, ..)) in running.iter_mut().enumerate() {
+                if let Some(status) = child.try_wait().map_err(|e| Error::runtime(format!("waiting for a study task: {}", e)))? {
+                    done = Some((k, status));
+                    break;
+                }
+            }
+            if done.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        let (k, status) = done.unwrap();
+        let (_, b, t, log) = running.swap_remove(k);
+        if !status.success() && failed.is_none() {
+            failed = Some(Error::runtime(format!("{}: {} task {} failed ({}); see {}", study.path.display(), b.label, t, status, log.display())));
+        }
     }
+    failed.map_or(Ok(()), Err)
+}
+
+/// Run the preludes, then every task of the grid, on this machine, up to
+/// `jobs` tasks at a time (each with `nthreads` threads), skipping
+/// finished ones. The preludes do not depend on each other; the grid
+/// depends on all of them.
+pub fn run_local(study: &mut Study, dir: &Path, nthreads: usize, jobs: usize) -> Result<()> {
+    let (logs, exe) = logs_and_exe(dir)?;
+    run_batches(study, &prelude_batches(study, dir)?, &logs, &exe, nthreads, jobs)?;
     let b = grid_batch(study, dir)?;
-    run_batch(study, &b, &logs, &exe, nthreads)
+    run_batches(study, std::slice::from_ref(&b), &logs, &exe, nthreads, jobs)
 }
 
 /// What `submit` did: job ids, each with what it runs.
