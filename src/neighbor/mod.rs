@@ -135,10 +135,6 @@ impl NeighborList {
         self.chunks.iter().map(|c| c.npairs).sum()
     }
 
-    /// Bytes the stored pairs and offsets take (capacity, as allocated).
-    pub fn bytes(&self) -> usize {
-        self.chunks.iter().map(|c| 4 * (c.neigh.capacity() + c.offsets.capacity()) + c.packed.capacity()).sum()
-    }
 }
 
 /// A regular grid of cells over a bounding box, with atoms counting-sorted by cell.
