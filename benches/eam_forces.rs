@@ -26,7 +26,7 @@ fn bench(c: &mut Criterion) {
     .unwrap();
     let masses = pot.tables.masses.clone();
     let comm = SerialComm;
-    let opts = EngineOptions { skin: 1.0, sort_every: 1000, nchunks: 1, triclinic: false, compact_list: false };
+    let opts = EngineOptions { skin: 1.0, ..Default::default() };
     let mut eng = Engine::new(&comm, &data, &data_path, [Boundary::Periodic; 3], Box::new(pot), masses, opts).unwrap();
     eng.setup(ForceFlags::default()).unwrap();
     let mut g = c.benchmark_group("eam_16384_atoms");

@@ -80,6 +80,16 @@ pub struct EngineOptions {
     pub compact_list: bool,
 }
 
+impl Default for EngineOptions {
+    /// A deck's defaults (`[neighbor]` with no keys: LAMMPS metal's 2 Å skin,
+    /// a sort every 1000 steps, the plain list), one chunk, orthogonal box.
+    /// Code that needs one setting writes `EngineOptions { skin: 1.0,
+    /// ..Default::default() }`, so a new option touches only its own users.
+    fn default() -> Self {
+        EngineOptions { skin: 2.0, sort_every: 1000, nchunks: 1, triclinic: false, compact_list: false }
+    }
+}
+
 /// The thermostat and barostat chains of a run: they carry across stages,
 /// and a checkpoint stores them.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]

@@ -341,7 +341,7 @@ fn overlapping_integrators_are_refused() {
     let els = vec!["Cu".to_string(), "Zr".to_string()];
     let pot = eam::load(eam::EamStyle::Fs, &potential("CuZr_mm.eam.fs"), Some(&els), 2, Path::new("d"), Path::new("t")).unwrap();
     let masses = pot.tables.masses.clone();
-    let opts = EngineOptions { skin: 1.0, sort_every: 0, nchunks: 1, triclinic: false, compact_list: false };
+    let opts = EngineOptions { skin: 1.0, sort_every: 0, ..Default::default() };
     let mut e = Engine::new(&comm, &data, Path::new("d"), [Boundary::Periodic; 3], Box::new(pot), masses, opts).unwrap();
     let rules = vec![("copper".to_string(), Rule::Types(vec![0])), ("low".to_string(), Rule::Ids(1, 1000)), ("zirconium".to_string(), Rule::Types(vec![1]))];
     let g = Groups::define(&mut e.atoms, &rules);

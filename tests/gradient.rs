@@ -19,7 +19,7 @@ fn check(case: &str, style: &str, pot: &str, boundary: &str, elements: &[&str]) 
     let p = eam::load(style, &potential(pot), if els.is_empty() { None } else { Some(&els) }, data.ntypes, &data_path, Path::new("test")).unwrap();
     let masses = p.tables.masses.clone();
     let b: Vec<Boundary> = boundary.split(',').map(|s| Boundary::parse(s).unwrap()).collect();
-    let opts = EngineOptions { skin: 1.0, sort_every: 0, nchunks: 1, triclinic: false, compact_list: false };
+    let opts = EngineOptions { skin: 1.0, sort_every: 0, ..Default::default() };
     let mut eng = Engine::new(&comm, &data, &data_path, [b[0], b[1], b[2]], Box::new(p), masses, opts).unwrap();
     eng.setup(ForceFlags::default()).unwrap();
     let h = 1e-5;

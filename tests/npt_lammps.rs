@@ -20,7 +20,7 @@ fn run_case(name: &str, baro: Barostat, t: (f64, f64)) -> f64 {
     let els = vec!["Cu".to_string(), "Zr".to_string()];
     let pot = eam::load(eam::EamStyle::Fs, &potential("CuZr_mm.eam.fs"), Some(&els), 2, &data_path, Path::new("t")).unwrap();
     let masses = pot.tables.masses.clone();
-    let opts = EngineOptions { skin: 1.0, sort_every: 1000, nchunks: 1, triclinic: false, compact_list: false };
+    let opts = EngineOptions { skin: 1.0, ..Default::default() };
     let mut eng = Engine::new(&comm, &data, &data_path, [Boundary::Periodic; 3], Box::new(pot), masses, opts).unwrap();
     eng.setup(ForceFlags::default()).unwrap();
     let lmp = &read_lammps_log(&root().join(format!("tests/data/lammps_npt/{name}.log")))[0];

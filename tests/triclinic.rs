@@ -120,7 +120,7 @@ mod flip {
         let els = vec!["Cu".to_string(), "Zr".to_string()];
         let pot = eam::load(eam::EamStyle::Fs, &potential("CuZr_mm.eam.fs"), Some(&els), 2, Path::new("d"), Path::new("t")).unwrap();
         let masses = pot.tables.masses.clone();
-        let opts = EngineOptions { skin: 1.0, sort_every: 1000, nchunks: 1, triclinic: false, compact_list: false };
+        let opts = EngineOptions { skin: 1.0, ..Default::default() };
         let mut e = Engine::new(comm, data, Path::new("d"), [Boundary::Periodic; 3], Box::new(pot), masses, opts).unwrap();
         e.setup(ForceFlags::default()).unwrap();
         e

@@ -180,14 +180,14 @@ fn default_balance_threshold() -> f64 {
 }
 
 pub(super) fn default_skin() -> f64 {
-    2.0
+    crate::engine::EngineOptions::default().skin
 }
 pub(super) fn default_sort() -> u64 {
-    1000
+    crate::engine::EngineOptions::default().sort_every
 }
 impl Default for NeighborSection {
     fn default() -> Self {
-        NeighborSection { skin: default_skin(), sort_every: default_sort(), compact: false }
+        NeighborSection { skin: default_skin(), sort_every: default_sort(), compact: crate::engine::EngineOptions::default().compact_list }
     }
 }
 

@@ -229,7 +229,7 @@ pub fn analyze(comm: &dyn Comm, a: &AnalyzeArgs) -> Result<Value> {
 
 fn build_engine<'c>(comm: &'c dyn Comm, frame: &Frame, path: &Path, boundary: [Boundary; 3], nthreads: usize) -> Result<Engine<'c>> {
     let ntypes = frame.data.ntypes;
-    let opts = EngineOptions { skin: 0.0, sort_every: 0, nchunks: nthreads, triclinic: false, compact_list: false };
+    let opts = EngineOptions { skin: 0.0, sort_every: 0, nchunks: nthreads, ..Default::default() };
     Engine::new(comm, &frame.data, path, boundary, Box::new(NoPotential(ntypes)), vec![1.0; ntypes], opts)
 }
 

@@ -21,7 +21,7 @@ pub fn forces(comm: &dyn Comm, a: &ForcesArgs) -> Result<serde_json::Value> {
     let data = lammps_data::read(a.data)?;
     let style = parse_style(a.style, cli)?;
     let (pot, masses) = make_potential(style, a.potential, a.elements, data.ntypes, a.data, cli)?;
-    let opts = EngineOptions { skin: 1.0, sort_every: 0, nchunks: a.nthreads, triclinic: false, compact_list: false };
+    let opts = EngineOptions { skin: 1.0, sort_every: 0, nchunks: a.nthreads, ..Default::default() };
     let mut eng = Engine::new(comm, &data, a.data, a.boundary, pot, masses, opts)?;
     eng.setup(ForceFlags { energy_atom: true, virial_atom: true }).map_err(|e| at_input(e, a.data))?;
     let t = eng.thermo();
