@@ -56,7 +56,11 @@ for r in rows:
         print(f"task {r['task']}: no {a.quantity} yet ({path})")
         continue
     ident = tuple(r[c] for c in same)
-    values.setdefault((ident, int(r["sample"])), {})[float(r[a.axis])] = v
+    d = values.setdefault((ident, int(r["sample"])), {})
+    x = float(r[a.axis])
+    if x in d:
+        sys.exit(f"{grid}: task {r['task']}: two points with {a.axis} = {x:g} and the same sample; the study has other axes: name them with --same")
+    d[x] = v
 
 
 def mean_se(v):
