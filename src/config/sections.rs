@@ -187,7 +187,8 @@ pub(super) fn default_sort() -> u64 {
 }
 impl Default for NeighborSection {
     fn default() -> Self {
-        NeighborSection { skin: default_skin(), sort_every: default_sort(), compact: crate::engine::EngineOptions::default().compact_list }
+        let e = crate::engine::EngineOptions::default();
+        NeighborSection { skin: e.skin, sort_every: e.sort_every, compact: e.compact_list }
     }
 }
 

@@ -134,7 +134,6 @@ impl NeighborList {
     pub fn pairs(&self) -> usize {
         self.chunks.iter().map(|c| c.npairs).sum()
     }
-
 }
 
 /// A regular grid of cells over a bounding box, with atoms counting-sorted by cell.
