@@ -8,6 +8,10 @@
 //! window. Without, every split of the sorted data into a low and a high
 //! part (each with at least `min_points`) is tried, and the split with the
 //! least total squared residual is kept.
+//!
+//! Either way the two lines must cross inside the temperatures fitted: a
+//! crossing outside them is an extrapolation of two lines through noise,
+//! not a kink in the data, and is refused (auto: that split is skipped).
 
 #[derive(Clone, Copy, Debug, serde::Serialize)]
 pub struct Line {
@@ -46,6 +50,10 @@ pub fn fit_line(x: &[f64], y: &[f64]) -> Option<Line> {
     Some(Line { slope, intercept, window: [lo, hi], points: n, rss })
 }
 
+fn inside(t: f64, span: [f64; 2]) -> bool {
+    t >= span[0] && t <= span[1]
+}
+
 fn crossing(a: &Line, b: &Line) -> Option<f64> {
     let ds = a.slope - b.slope;
     (ds != 0.0).then(|| (b.intercept - a.intercept) / ds)
@@ -61,6 +69,10 @@ pub fn fit_windows(t: &[f64], y: &[f64], glass: [f64; 2], liquid: [f64; 2]) -> R
     let g = fit_line(&gx, &gy).ok_or_else(|| format!("fewer than 2 distinct points in the glass window {:?}", glass))?;
     let l = fit_line(&lx, &ly).ok_or_else(|| format!("fewer than 2 distinct points in the liquid window {:?}", liquid))?;
     let tg = crossing(&g, &l).ok_or("the two lines are parallel: no kink")?;
+    let span = [g.window[0].min(l.window[0]), g.window[1].max(l.window[1])];
+    if !inside(tg, span) {
+        return Err(format!("the two lines cross at {:.1} K, outside the fitted temperatures {:.1}-{:.1} K: no kink between the windows", tg, span[0], span[1]));
+    }
     Ok(TgFit { tg, glass: g, liquid: l })
 }
 
@@ -98,15 +110,19 @@ pub fn fit_auto(t: &[f64], y: &[f64], min_points: usize) -> Result<TgFit, String
         return Err(format!("need at least {} points for a two-line fit, have {}", 2 * m, pts.len()));
     }
     let (xs, ys): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
+    let span = [xs[0], xs[xs.len() - 1]];
     let mut best: Option<TgFit> = None;
     for k in m..=xs.len() - m {
         let (Some(g), Some(l)) = (fit_line(&xs[..k], &ys[..k]), fit_line(&xs[k..], &ys[k..])) else { continue };
         let Some(tg) = crossing(&g, &l) else { continue };
+        if !inside(tg, span) {
+            continue;
+        }
         if best.as_ref().is_none_or(|b| g.rss + l.rss < b.glass.rss + b.liquid.rss) {
             best = Some(TgFit { tg, glass: g, liquid: l });
         }
     }
-    best.ok_or_else(|| "no split gives two non-parallel lines".into())
+    best.ok_or_else(|| format!("no split of the data gives two lines that cross inside it ({:.1}-{:.1} K): no kink found; give the glass and liquid windows", span[0], span[1]))
 }
 
 #[cfg(test)]
@@ -150,5 +166,26 @@ mod tests {
             Err(_) => {}
             Ok(f) => assert!((f.glass.slope - f.liquid.slope).abs() < 1e-9),
         }
+    }
+
+    /// Two branches with a step between them, whose lines cross at 100 K,
+    /// far below the data (noise in a small sample can do the same): that
+    /// crossing is not a Tg. Windows whose lines cross outside the data are
+    /// refused in one line; the auto fit keeps only crossings inside the
+    /// data; the kink at 700 K of the clean case is still found.
+    #[test]
+    fn a_crossing_outside_the_data_is_not_a_tg() {
+        // Two lines that cross at 100 K, sampled only at 300-1000 K.
+        let t: Vec<f64> = (0..=70).map(|k| 300.0 + 10.0 * k as f64).collect();
+        let y: Vec<f64> = t.iter().map(|&x| if x < 650.0 { 1.0 + 1e-3 * (x - 100.0) } else { 1.0 + 1.1e-3 * (x - 100.0) }).collect();
+        let e = fit_windows(&t, &y, [300.0, 640.0], [650.0, 1000.0]).unwrap_err();
+        assert!(e.contains("cross at 100.0 K") && e.contains("outside"), "{e}");
+        // Auto: no split may return the 100 K crossing; every kept Tg lies in the data.
+        match fit_auto(&t, &y, 5) {
+            Ok(f) => assert!((300.0..=1000.0).contains(&f.tg), "Tg {} outside the data", f.tg),
+            Err(e) => assert!(e.contains("cross inside"), "{e}"),
+        }
+        let (t, v) = synthetic(0.004);
+        assert!((fit_auto(&t, &v, 5).unwrap().tg - 700.0).abs() < 15.0);
     }
 }
