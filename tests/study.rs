@@ -210,7 +210,7 @@ fn preludes_run_once_and_feed_the_grid() {
     // The Tg prelude cooled at its own rate (its vars), over the study's.
     for k in 0..2 {
         let v = results_json(&runs.join(format!("prelude_tg/task_{:04}/vars.json", k)));
-        assert_eq!(v["rate_k_per_ps"].as_str(), Some("500"), "{v}");
+        assert_eq!(v["rate_k_per_ps"].as_str(), Some("100"), "{v}");
     }
     // The grid: temp from the Tg of its Pa, glass from its sample.
     let rows = std::fs::read_to_string(runs.join("study.csv")).unwrap();
@@ -278,8 +278,8 @@ fn a_study_collected_before_its_preludes_says_what_is_missing() {
 fn nonsense_in_a_prelude_is_refused() {
     let src = root().join("tests/data/study_prelude");
     let cases: [(&str, &str, &str); 7] = [
-        ("vars = { rate_k_per_ps = 500.0 }", "vars = { rate_k_per_ps = 500.0, nope = 1 }", "prelude 'tg': vars.nope, but its deck"),
-        ("vars = { rate_k_per_ps = 500.0 }", "vars = { pa_gpa = 1.0 }", "prelude 'tg': vars.pa_gpa: a name is letters, digits and _, and not an axis"),
+        ("vars = { rate_k_per_ps = 100.0 }", "vars = { rate_k_per_ps = 100.0, nope = 1 }", "prelude 'tg': vars.nope, but its deck"),
+        ("vars = { rate_k_per_ps = 100.0 }", "vars = { pa_gpa = 1.0 }", "prelude 'tg': vars.pa_gpa: a name is letters, digits and _, and not an axis"),
         ("over = [\"pa_gpa\"]", "over = [\"pa\"]", "over 'pa' is not an axis"),
         ("per_sample = true", "per_sample = true\nexport = { e = \"glass.pe_per_atom\" }", "export needs one run per point"),
         ("export = { tg = \"tg.volume\" }", "export = { tg = \"volume\" }", "name.quantity"),
