@@ -175,11 +175,29 @@ fn lammps_min_final() -> Vec<f64> {
     lines[end - 1].split_whitespace().map(|x| x.parse().unwrap()).collect()
 }
 
-/// CG on the tilted cell reaches LAMMPS's inherent structure (fixed cell,
-/// 1 and 2 ranks) to 1e-3 eV/atom, the tolerance of the orthogonal
-/// minimiser tests: from a 1500 K liquid, CG paths that differ by round-off
-/// (LAMMPS and glassmd, or two rank counts) end in neighbouring minima, ~1e3
-/// iterations later. Box relaxation of the normal components moves the cell
+/// LAMMPS's CG minima of the tilted liquid: the reference run (min.log)
+/// and eight runs from starts displaced by at most 1e-10 Å
+/// (in.min_spread, min_spread.csv): (mean, sample standard deviation) of
+/// the final energies, eV.
+fn lammps_min_spread() -> (f64, f64) {
+    let text = std::fs::read_to_string(reference("cuzr_tri_ppp").join("min_spread.csv")).unwrap();
+    let mut e: Vec<f64> = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    assert_eq!(e.len(), 8);
+    e.push(lammps_min_final()[1]);
+    let n = e.len() as f64;
+    let mean = e.iter().sum::<f64>() / n;
+    (mean, (e.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt())
+}
+
+/// CG on the tilted cell reaches an inherent structure from LAMMPS's own
+/// spread (fixed cell, 1 and 2 ranks): within 3 standard deviations of the
+/// mean of LAMMPS's minima from this start and from starts displaced by
+/// 1e-10 Å. From a 1500 K liquid, CG paths that differ by round-off end in
+/// neighbouring minima ~1e3 iterations later. LAMMPS alone spreads them
+/// over 4.4 meV/atom (s.d. 1.5 meV/atom), so one LAMMPS minimum is no
+/// target to 1 meV/atom: glassmd was −0.58 meV/atom from it on 1 rank and
+/// +0.73 on 2, and any change in the order of the force sums (a new atom
+/// order) moves it by as much. Box relaxation of the normal components moves the cell
 /// by pure normal strains (every edge vector's x components scale with
 /// ε_xx, and so on: xy/lx, xz/lx and yz/ly are kept), so σxx, σyy and σzz
 /// reach their targets within ptol and the written configuration has no
@@ -191,14 +209,19 @@ fn lammps_min_final() -> Vec<f64> {
 fn minimisation_on_a_tilted_cell() {
     let n = 2048.0;
     let lmp_fixed = lammps_min_final();
+    let (mean, sd) = lammps_min_spread();
+    eprintln!("LAMMPS CG minima: E/N mean {:.8}, s.d. {:.2e} eV/atom (9 runs)", mean / n, sd / n);
+    // The spread is real and small: minima of one basin, not a failed fit.
+    assert!(sd / n > 1e-4 && sd / n < 3e-3, "LAMMPS's spread {} eV/atom", sd / n);
     for np in [1, 2] {
         let dir = tempdir();
         let deck = tri_deck(dir.path(), "cuzr_tri_ppp", "p,p,p", "[[stage]]\nkind = \"minimize\"\nalgorithm = \"cg\"\nftol = 1e-6\nmax_iterations = 100000\n");
         ok(&glassmd(np, 1, &["run", deck.to_str().unwrap()], dir.path()));
         let last = read_thermo_csv(&dir.path().join("thermo.csv")).pop().unwrap();
         let de = (last["pe"] - lmp_fixed[1]) / n;
-        eprintln!("tilted cell, fixed box, {np} rank(s): E/N {:.10} vs LAMMPS {:.10} ({de:.2e} eV/atom)", last["pe"] / n, lmp_fixed[1] / n);
-        assert!(de.abs() < 1e-3, "fixed-cell CG on {np} ranks: {} vs LAMMPS {}", last["pe"], lmp_fixed[1]);
+        let z = (last["pe"] - mean) / sd;
+        eprintln!("tilted cell, fixed box, {np} rank(s): E/N {:.10} vs LAMMPS {:.10} ({de:.2e} eV/atom), {z:.2} s.d. from LAMMPS's mean", last["pe"] / n, lmp_fixed[1] / n);
+        assert!(z.abs() < 3.0, "fixed-cell CG on {np} ranks: {} eV, {z:.2} s.d. from the mean of LAMMPS's minima {mean} (s.d. {sd})", last["pe"]);
         assert!((last["xy"] - 14.5).abs() < 1e-12, "the fixed cell changed");
     }
     let ptol = 1e-4;
