@@ -30,6 +30,8 @@ pub struct Eam {
     pub tables: EamTables,
     rho: Vec<f64>,
     fp: Vec<f64>,
+    /// F(ρ_i) of owned atoms (threaded phase 2).
+    phi: Vec<f64>,
     scratch: Vec<Scratch>,
 }
 
@@ -43,7 +45,7 @@ struct Scratch {
 
 impl Eam {
     pub fn new(tables: EamTables) -> Eam {
-        Eam { tables, rho: Vec::new(), fp: Vec::new(), scratch: Vec::new() }
+        Eam { tables, rho: Vec::new(), fp: Vec::new(), phi: Vec::new(), scratch: Vec::new() }
     }
 }
 
@@ -453,18 +455,43 @@ impl Potential for Eam {
             per_atom.virial.clear();
             per_atom.virial.resize(nall, [0.0; 6]);
         }
-        for i in 0..nlocal {
-            let (phi, fpi) = t.embed(typ[i] as usize, self.rho[i]);
-            self.fp[i] = fpi;
-            energy += phi;
-            if flags.energy_atom {
-                per_atom.energy[i] += phi;
+        if threaded {
+            // F and F′ in parallel, then the energy summed in atom order
+            // as below: the same bits as one thread.
+            self.phi.clear();
+            self.phi.resize(nlocal, 0.0);
+            const BLK: usize = 4096;
+            let rho = &self.rho;
+            self.fp[..nlocal].par_chunks_mut(BLK).zip(self.phi.par_chunks_mut(BLK)).enumerate().for_each(|(b, (fp, phi))| {
+                for (k, (fp, phi)) in fp.iter_mut().zip(phi.iter_mut()).enumerate() {
+                    let i = b * BLK + k;
+                    (*phi, *fp) = t.embed(typ[i] as usize, rho[i]);
+                }
+            });
+            for i in 0..nlocal {
+                energy += self.phi[i];
+                if flags.energy_atom {
+                    per_atom.energy[i] += self.phi[i];
+                }
+            }
+        } else {
+            for i in 0..nlocal {
+                let (phi, fpi) = t.embed(typ[i] as usize, self.rho[i]);
+                self.fp[i] = fpi;
+                energy += phi;
+                if flags.energy_atom {
+                    per_atom.energy[i] += phi;
+                }
             }
         }
         sync.forward(&mut self.fp, 1);
 
         // Phase 3: pair forces.
-        f.iter_mut().for_each(|v| *v = [0.0; 3]);
+        if threaded {
+            f.par_chunks_mut(4096).for_each(|b| b.iter_mut().for_each(|v| *v = [0.0; 3]));
+        } else {
+            f.iter_mut().for_each(|v| *v = [0.0; 3]);
+        }
         let fp = &self.fp;
         if threaded {
             let epair: f64 = chunks
