@@ -249,7 +249,13 @@ fn a_deck_generates_the_potential_as_the_file_would_give_it() {
 
 /// The Tg-under-pressure decks (inputs/tg/zr50cu40al10.toml with the
 /// generated potential, inputs/tg/pressure.toml) run shrunk, under 5 GPa,
-/// to a Tg fit whose box sits at the pressure.
+/// through their quench to the Tg stage, with the box at the pressure.
+/// Shrunk, the fit is noise: at 256-2,000 atoms and 100-200 K/ps these
+/// windows' lines crossed anywhere from −625 to 1,296 K, and which one a
+/// run gets depends on the order of the force sums. So the fit must give
+/// a Tg inside its data or refuse it in one line (the two lines crossing
+/// outside the fitted temperatures); the full decks measure Tg
+/// (docs/SCIENCE.md).
 #[test]
 fn tg_under_pressure_decks_run_shrunk() {
     for name in ["zr50cu40al10.toml", "pressure.toml"] {
@@ -267,12 +273,26 @@ fn tg_under_pressure_decks_run_shrunk() {
             .collect();
         let deck = d.path().join(name);
         std::fs::write(&deck, shrunk.join("\n")).unwrap();
-        ok(&glassmd(1, 2, &["run", deck.to_str().unwrap(), "--var", "pa_gpa=5", "--var", "rate_k_per_ps=200"], d.path()));
-        let tg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("tg.json")).unwrap()).unwrap();
-        let t = tg["volume"]["tg"].as_f64().unwrap_or_else(|| panic!("{name}: tg.json {tg}"));
-        assert!((300.0..1400.0).contains(&t), "{name}: Tg {t}");
-        let rows = read_thermo_csv(&d.path().join("thermo.csv"));
+        let out = glassmd(1, 2, &["run", deck.to_str().unwrap(), "--var", "pa_gpa=5", "--var", "rate_k_per_ps=200"], d.path());
+        if out.status.success() {
+            let tg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("tg.json")).unwrap()).unwrap();
+            for q in ["volume", "pe"] {
+                let t = tg[q]["tg"].as_f64().unwrap_or_else(|| panic!("{name}: tg.json {tg}"));
+                assert!((300.0..=1400.0).contains(&t), "{name}: Tg {t} from {q} outside the fitted temperatures");
+            }
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.trim().lines().count() == 1 && err.contains("stage 6 (tg): the fit of") && err.contains("outside the fitted temperatures") && err.contains("no kink between the windows"),
+                "{name}: {err}"
+            );
+        }
+        // A failed run leaves its thermo as thermo.csv.part (an earlier
+        // thermo.csv would survive it).
+        let thermo = if out.status.success() { "thermo.csv" } else { "thermo.csv.part" };
+        let rows = read_thermo_csv(&d.path().join(thermo));
         let last = rows.last().unwrap();
+        assert_eq!(last["target_temperature"], 300.0, "{name}: the quench did not reach 300 K");
         // 256 atoms at 300 K: the instantaneous pressure scatters by ~1 GPa.
         assert!((last["pressure"] / 1e4 - 5.0).abs() < 2.0, "{name}: pressure {} GPa", last["pressure"] / 1e4);
     }
