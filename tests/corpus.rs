@@ -152,7 +152,9 @@ fn run_limited(mut cmd: Command, limit: Duration) -> (Option<i32>, String, Strin
     (status, out.join().unwrap_or_default(), err.join().unwrap_or_default())
 }
 
-fn glassmd_cmd(args: &[String], dir: &Path, env: &[(String, String)], np: Option<usize>) -> Command {
+/// The command, and under mpirun the guard of its own session folder
+/// (`common::mpi_session_base`), to hold until the command has ended.
+fn glassmd_cmd(args: &[String], dir: &Path, env: &[(String, String)], np: Option<usize>) -> (Command, Option<tempfile::TempDir>) {
     let mut cmd = match np {
         Some(n) => {
             let mut c = Command::new("mpirun");
@@ -165,7 +167,8 @@ fn glassmd_cmd(args: &[String], dir: &Path, env: &[(String, String)], np: Option
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd
+    let session = np.map(|_| common::mpi_session_base(&mut cmd));
+    (cmd, session)
 }
 
 fn derive(dir: &Path, spec: &str) {
@@ -217,7 +220,7 @@ fn check(c: &Case, np: Option<usize>) -> Result<String, String> {
     }
     for pre in &c.pre {
         let args: Vec<String> = expand(pre, d).split_whitespace().map(|s| s.to_string()).collect();
-        let (st, _, err) = run_limited(glassmd_cmd(&args, d, &[], None), Duration::from_secs(120));
+        let (st, _, err) = run_limited(glassmd_cmd(&args, d, &[], None).0, Duration::from_secs(120));
         if !matches!(st, Some(0) | Some(75)) {
             return Err(format!("pre-command `{}` failed ({:?}): {}", pre, st, err));
         }
@@ -226,7 +229,8 @@ fn check(c: &Case, np: Option<usize>) -> Result<String, String> {
         derive(d, spec);
     }
     let args: Vec<String> = expand(&c.args, d).split_whitespace().map(|s| s.to_string()).collect();
-    let (st, _out, err) = run_limited(glassmd_cmd(&args, d, &c.env, np), Duration::from_secs(90));
+    let (cmd, _session) = glassmd_cmd(&args, d, &c.env, np);
+    let (st, _out, err) = run_limited(cmd, Duration::from_secs(90));
     let Some(code) = st else {
         return Err("hung: killed after 90 s".into());
     };

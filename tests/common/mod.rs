@@ -40,6 +40,21 @@ pub fn glassmd_mpirun(np: usize, args: &[&str], dir: &Path) -> Output {
     launch(true, np, 1, args, dir)
 }
 
+/// A fresh folder to hold one mpirun's session directory, for as long as
+/// the returned guard lives. Open MPI 4.1 creates `<base>/ompi.<host>.<uid>`
+/// by checking and then calling mkdir, so two mpiruns started at the same
+/// moment on one machine can both see it missing and one fails with "A call
+/// to mkdir was unable to create the desired directory ... File exists"
+/// (open-mpi/ompi#8510). Tests run side by side, so each launch gets its own
+/// base through `OMPI_MCA_orte_tmpdir_base`. The prefix is short because
+/// the session directory holds Unix sockets, whose paths are limited to
+/// 108 bytes.
+pub fn mpi_session_base(cmd: &mut Command) -> tempfile::TempDir {
+    let base = tempfile::Builder::new().prefix("ompi").tempdir().expect("cannot create a temporary folder");
+    cmd.env("OMPI_MCA_orte_tmpdir_base", base.path());
+    base
+}
+
 fn launch(mpirun: bool, np: usize, threads: usize, args: &[&str], dir: &Path) -> Output {
     let mut cmd = if mpirun {
         let mut c = Command::new("mpirun");
@@ -51,6 +66,7 @@ fn launch(mpirun: bool, np: usize, threads: usize, args: &[&str], dir: &Path) ->
     };
     cmd.arg("--threads").arg(threads.to_string()).args(args).current_dir(dir);
     cmd.env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    let _session = mpirun.then(|| mpi_session_base(&mut cmd));
     cmd.output().expect("failed to start glassmd (is mpirun installed?)")
 }
 
