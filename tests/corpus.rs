@@ -153,21 +153,19 @@ fn run_limited(mut cmd: Command, limit: Duration) -> (Option<i32>, String, Strin
 }
 
 /// The command, and under mpirun the guard of its own session folder
-/// (`common::mpi_session_base`), to hold until the command has ended.
+/// (`common::mpirun_command`), to hold until the command has ended.
 fn glassmd_cmd(args: &[String], dir: &Path, env: &[(String, String)], np: Option<usize>) -> (Command, Option<tempfile::TempDir>) {
-    let mut cmd = match np {
+    let (mut cmd, session) = match np {
         Some(n) => {
-            let mut c = Command::new("mpirun");
-            c.args(["--allow-run-as-root", "--oversubscribe", "-np", &n.to_string()]).arg(bin());
-            c
+            let (c, s) = common::mpirun_command(n);
+            (c, Some(s))
         }
-        None => Command::new(bin()),
+        None => (Command::new(bin()), None),
     };
-    cmd.args(args).current_dir(dir).env("RUST_LOG", "off").env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    cmd.args(args).current_dir(dir).env("RUST_LOG", "off");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let session = np.map(|_| common::mpi_session_base(&mut cmd));
     (cmd, session)
 }
 

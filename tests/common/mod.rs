@@ -49,24 +49,31 @@ pub fn glassmd_mpirun(np: usize, args: &[&str], dir: &Path) -> Output {
 /// base through `OMPI_MCA_orte_tmpdir_base`. The prefix is short because
 /// the session directory holds Unix sockets, whose paths are limited to
 /// 108 bytes.
-pub fn mpi_session_base(cmd: &mut Command) -> tempfile::TempDir {
+fn mpi_session_base(cmd: &mut Command) -> tempfile::TempDir {
     let base = tempfile::Builder::new().prefix("ompi").tempdir().expect("cannot create a temporary folder");
     cmd.env("OMPI_MCA_orte_tmpdir_base", base.path());
     base
 }
 
+/// `mpirun` on `np` ranks of the glassmd binary, as every test launches it,
+/// with the guard of its own session folder (`mpi_session_base`), to hold
+/// until the command has ended.
+pub fn mpirun_command(np: usize) -> (Command, tempfile::TempDir) {
+    let mut c = Command::new("mpirun");
+    c.args(["--allow-run-as-root", "--oversubscribe", "-np", &np.to_string()]).arg(bin());
+    c.env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    let session = mpi_session_base(&mut c);
+    (c, session)
+}
+
 fn launch(mpirun: bool, np: usize, threads: usize, args: &[&str], dir: &Path) -> Output {
-    let mut cmd = if mpirun {
-        let mut c = Command::new("mpirun");
-        c.args(["--allow-run-as-root", "--oversubscribe", "-np", &np.to_string()]);
-        c.arg(bin());
-        c
+    let (mut cmd, _session) = if mpirun {
+        let (c, s) = mpirun_command(np);
+        (c, Some(s))
     } else {
-        Command::new(bin())
+        (Command::new(bin()), None)
     };
     cmd.arg("--threads").arg(threads.to_string()).args(args).current_dir(dir);
-    cmd.env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
-    let _session = mpirun.then(|| mpi_session_base(&mut cmd));
     cmd.output().expect("failed to start glassmd (is mpirun installed?)")
 }
 
