@@ -34,16 +34,27 @@ pub struct ChunkList {
     pub end: usize,
     /// `offsets[k]..offsets[k+1]` indexes `neigh` (or, compact, `packed`)
     /// for atom `start + k`.
-    pub offsets: Vec<u32>,
-    pub neigh: Vec<u32>,
+    offsets: Vec<u32>,
+    neigh: Vec<u32>,
     /// The compact list's varint bytes (empty for a plain list).
-    pub packed: Vec<u8>,
-    pub compact: bool,
+    packed: Vec<u8>,
+    compact: bool,
+    /// One more than the largest neighbor index stored (0 if none). The
+    /// kernels check it once per chunk against the atom count instead of
+    /// checking every index they load; the fields are private so that
+    /// only `build` writes the indices and this bound.
+    bound: usize,
     /// Pairs stored (either layout).
     pub npairs: usize,
 }
 
 impl ChunkList {
+    /// One more than the largest neighbor index in the chunk (0 if none):
+    /// every index `get` or `of` returns is below it.
+    pub fn bound(&self) -> usize {
+        self.bound
+    }
+
     /// Atom i's neighbors of a plain list (panics on a compact one: use
     /// [`ChunkList::get`]).
     #[inline(always)]
@@ -314,6 +325,7 @@ fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks
         chunk.packed.clear();
         chunk.compact = compact;
         chunk.npairs = 0;
+        chunk.bound = 0;
         if compact {
             // The plain list's memory goes back; only the bytes stay.
             chunk.neigh = Vec::new();
@@ -358,6 +370,9 @@ fn build<const FULL: bool>(x: &[[f64; 3]], nlocal: usize, cutneigh: f64, nchunks
             // Ascending j keeps memory access in the force loop sequential.
             js[from..].sort_unstable();
             chunk.npairs += js.len() - from;
+            if let Some(&last) = js[from..].last() {
+                chunk.bound = chunk.bound.max(last as usize + 1);
+            }
             let end_at = if compact {
                 encode(&one, i, &mut chunk.packed);
                 chunk.packed.len()

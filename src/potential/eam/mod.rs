@@ -84,8 +84,9 @@ fn prefetch<T>(ptr: *const T, lines: usize) {
 fn gather<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[u32], row: &[Vec<K>], out: &mut Vec<Near>) {
     #[cfg(target_arch = "x86_64")]
     if t.simd {
-        // SAFETY: `simd` is set only where the CPU has AVX2; indices are
-        // checked as in the scalar path (j < x.len() <= typ.len()).
+        // SAFETY: `simd` is set only where the CPU has AVX2; every index is
+        // below the chunk's bound, which the callers check against
+        // x.len() <= typ.len() once per chunk.
         unsafe { gather_avx2(t, x, typ, xi, neigh, row, out) };
         return;
     }
@@ -100,7 +101,8 @@ fn gather_scalar<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], ne
     for &j in neigh {
         let ju = j as usize;
         debug_assert!(ju < x.len());
-        // SAFETY: neighbor indices are < nall = x.len() <= typ.len() (asserted by callers).
+        // SAFETY: neighbor indices are below the chunk's bound <= nall =
+        // x.len() <= typ.len() (asserted by the callers, once per chunk).
         let xj = unsafe { *x.get_unchecked(ju) };
         let d = [xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]];
         let rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
@@ -139,10 +141,6 @@ unsafe fn gather_avx2<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3
     let quads = neigh.chunks_exact(4);
     let rest = quads.remainder();
     for q in quads {
-        let jv = _mm_loadu_si128(q.as_ptr() as *const __m128i);
-        if _mm_movemask_ps(_mm_castsi128_ps(_mm_cmplt_epi32(jv, _mm_set1_epi32(x.len() as i32)))) != 0xf || _mm_movemask_ps(_mm_castsi128_ps(jv)) != 0 {
-            panic!("neighbor index beyond the atoms");
-        }
         // x and y of the four as 128-bit loads, transposed; z one by one
         // (the hardware gather is slower on the AMD cores measured).
         let at = |l: usize| xp.add(3 * *q.get_unchecked(l) as usize);
@@ -180,7 +178,6 @@ unsafe fn gather_avx2<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3
         }
     }
     out.set_len(len);
-    assert!(rest.iter().all(|&j| (j as usize) < x.len()), "neighbor index beyond the atoms");
     gather_scalar(t, x, typ, xi, rest, row, out);
 }
 
@@ -203,7 +200,7 @@ fn gather_ahead<'a, K: 'a>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &Chunk
 fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho: &mut [f64]) {
     let nt = t.ntypes;
     let nall = x.len();
-    assert!(typ.len() >= nall && rho.len() >= nall && c.end <= nall);
+    assert!(typ.len() >= nall && rho.len() >= nall && c.end <= nall && c.bound() <= nall);
     let rows = |i: usize| &t.dens[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
     let (mut near, mut next, mut buf) = (Vec::with_capacity(256), Vec::with_capacity(256), Vec::with_capacity(256));
     for i in c.start..c.end {
@@ -234,7 +231,7 @@ fn force_chunk<const EA: bool, const VA: bool>(
 ) -> f64 {
     let nt = t.ntypes;
     let nall = x.len();
-    assert!(typ.len() >= nall && fp.len() >= nall && f.len() >= nall && c.end <= nall);
+    assert!(typ.len() >= nall && fp.len() >= nall && f.len() >= nall && c.end <= nall && c.bound() <= nall);
     assert!(!EA || e.len() >= nall);
     assert!(!VA || v.len() >= nall);
     let rows = |i: usize| &t.force[typ[i] as usize * nt..(typ[i] as usize + 1) * nt];
