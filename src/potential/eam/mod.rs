@@ -110,7 +110,10 @@ fn gather_scalar<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], ne
             let r = rsq.sqrt();
             let (m, p) = t.r_knot(r);
             let tj = unsafe { *typ.get_unchecked(ju) };
-            prefetch(row[tj as usize].as_ptr().wrapping_add(m), lines);
+            // SAFETY: types are below ntypes = row.len() (checked once in
+            // `compute`).
+            debug_assert!((tj as usize) < row.len());
+            prefetch(unsafe { row.get_unchecked(tj as usize) }.as_ptr().wrapping_add(m), lines);
             out.push(Near { j, tj, m: m as u32, p, d, r });
         }
     }
@@ -172,7 +175,8 @@ unsafe fn gather_avx2<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3
             // A lane beyond the cutoff has m = nr − 1 at most, so its row
             // exists too; it is written and then overwritten.
             let m = (am[l] - 1) as u32;
-            prefetch(row[tj as usize].as_ptr().wrapping_add(m as usize), lines);
+            // Types are below ntypes = row.len() (checked once in `compute`).
+            prefetch(row.get_unchecked(tj as usize).as_ptr().wrapping_add(m as usize), lines);
             base.add(len).write(Near { j, tj, m, p: ap[l], d: [a0[l], a1[l], a2[l]], r: ar[l] });
             len += (mask >> l) & 1;
         }
@@ -208,8 +212,9 @@ fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho:
         gather_ahead(t, x, typ, c, &rows, i, &mut near, &mut next, &mut buf);
         let mut rhoi = 0.0;
         for n in &near {
-            // SAFETY: r_knot gives m <= nr - 2 < table length; j < nall.
-            let k = unsafe { &row[n.tj as usize].get_unchecked(n.m as usize).0 };
+            // SAFETY: r_knot gives m <= nr - 2 < table length; j < nall;
+            // types are below ntypes = row.len() (checked in `compute`).
+            let k = unsafe { &row.get_unchecked(n.tj as usize).get_unchecked(n.m as usize).0 };
             let p = n.p;
             rhoi += ((k[0] * p + k[1]) * p + k[2]) * p + k[3];
             unsafe { *rho.get_unchecked_mut(n.j as usize) += ((k[4] * p + k[5]) * p + k[6]) * p + k[7] };
@@ -259,8 +264,9 @@ fn force_chunk<const EA: bool, const VA: bool>(
             let (p, r) = (n.p, n.r);
             let [dx, dy, dz] = n.d;
             // SAFETY (unchecked accesses): j < nall and lengths asserted
-            // above; r_knot gives m <= nr - 2.
-            let k = unsafe { &row[n.tj as usize].get_unchecked(n.m as usize).0 };
+            // above; r_knot gives m <= nr - 2; types are below ntypes =
+            // row.len() (checked in `compute`).
+            let k = unsafe { &row.get_unchecked(n.tj as usize).get_unchecked(n.m as usize).0 };
             let fpj = unsafe { *fp.get_unchecked(j) };
             // ρ′ at j due to i, ρ′ at i due to j, (rφ)′ and rφ.
             let rhoip = (k[0] * p + k[1]) * p + k[2];
@@ -326,8 +332,9 @@ unsafe fn force_quads_avx2(row: &[Vec<tables::ForceKnot>], fp: &[f64], fpi: f64,
     let n4 = near.len() / 4 * 4;
     let (vfpi, one, sign) = (_mm256_set1_pd(fpi), _mm256_set1_pd(1.0), _mm256_set1_pd(-0.0));
     for q in near[..n4].chunks_exact(4) {
-        // Rows exist (r_knot: m <= nr − 2); j < fp.len() as in the scalar loop.
-        let k: [*const f64; 4] = std::array::from_fn(|l| row[q[l].tj as usize].as_ptr().add(q[l].m as usize) as *const f64);
+        // Rows exist (r_knot: m <= nr − 2; types below ntypes = row.len(),
+        // checked in `compute`); j < fp.len() as in the scalar loop.
+        let k: [*const f64; 4] = std::array::from_fn(|l| row.get_unchecked(q[l].tj as usize).as_ptr().add(q[l].m as usize) as *const f64);
         let ld = |o: usize| [_mm256_loadu_pd(k[0].add(o)), _mm256_loadu_pd(k[1].add(o)), _mm256_loadu_pd(k[2].add(o)), _mm256_loadu_pd(k[3].add(o))];
         let [a0, a1, a2, a3] = ld(0);
         let [c0, c1, c2, c3] = transpose(a0, a1, a2, a3);
@@ -422,6 +429,9 @@ impl Potential for Eam {
         let nall = x.len();
         let chunks = &input.list.chunks;
         let threaded = chunks.len() > 1;
+        // Every type indexes the tables: the kernels rely on it for their
+        // unchecked row reads (one pass over nall types, ~0.02 % of a step).
+        assert!(typ.len() >= nall && typ[..nall].iter().all(|&v| (v as usize) < t.ntypes), "atom type beyond the potential's {} types", t.ntypes);
 
         // Phase 1: densities ρ_i over the half list.
         self.rho.clear();
