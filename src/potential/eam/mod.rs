@@ -211,7 +211,19 @@ fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho:
         let row = rows(i);
         gather_ahead(t, x, typ, c, &rows, i, &mut near, &mut next, &mut buf);
         let mut rhoi = 0.0;
-        for n in &near {
+        // The first 4⌊n/4⌋ pairs four at a time where AVX2 is on (the same
+        // bits as below), the rest here.
+        #[cfg(target_arch = "x86_64")]
+        let near = if t.simd {
+            // SAFETY: AVX2 is present (`simd`); rows and indices as below.
+            let done = unsafe { density_quads_avx2(row, &near, rho, &mut rhoi) };
+            &near[done..]
+        } else {
+            &near[..]
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let near = &near[..];
+        for n in near {
             // SAFETY: r_knot gives m <= nr - 2 < table length; j < nall;
             // types are below ntypes = row.len() (checked in `compute`).
             let k = unsafe { &row.get_unchecked(n.tj as usize).get_unchecked(n.m as usize).0 };
@@ -221,6 +233,53 @@ fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho:
         }
         rho[i] += rhoi;
     }
+}
+
+/// The densities of [`density_chunk`] for the first 4⌊n/4⌋ pairs of
+/// `near`, four at a time: each knot's 8 coefficients transposed into
+/// lanes, then both cubics with the scalar code's operations in its order
+/// (no fused multiply-add), so each lane's numbers are the scalar ones bit
+/// for bit; the sums into ρ_i and ρ_j stay scalar and in pair order, so
+/// the totals are too. Returns the number of pairs done.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn density_quads_avx2(row: &[Vec<tables::DensKnot>], near: &[Near], rho: &mut [f64], rhoi: &mut f64) -> usize {
+    use std::arch::x86_64::*;
+    let n4 = near.len() / 4 * 4;
+    for q in near[..n4].chunks_exact(4) {
+        // Rows exist (r_knot: m <= nr − 2; types below ntypes = row.len(),
+        // checked in `compute`); j < rho.len() as in the scalar loop.
+        let k: [*const f64; 4] = std::array::from_fn(|l| row.get_unchecked(q[l].tj as usize).as_ptr().add(q[l].m as usize) as *const f64);
+        let ld = |o: usize| [_mm256_loadu_pd(k[0].add(o)), _mm256_loadu_pd(k[1].add(o)), _mm256_loadu_pd(k[2].add(o)), _mm256_loadu_pd(k[3].add(o))];
+        let [c0, c1, c2, c3] = transpose4(ld(0));
+        let [c4, c5, c6, c7] = transpose4(ld(4));
+        let p = _mm256_set_pd(q[3].p, q[2].p, q[1].p, q[0].p);
+        let h3 = |a, b, c, d| _mm256_add_pd(_mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(a, p), b), p), c), p), d);
+        let (mut ri, mut rj) = ([0.0f64; 4], [0.0f64; 4]);
+        _mm256_storeu_pd(ri.as_mut_ptr(), h3(c0, c1, c2, c3));
+        _mm256_storeu_pd(rj.as_mut_ptr(), h3(c4, c5, c6, c7));
+        for l in 0..4 {
+            *rhoi += ri[l];
+            *rho.get_unchecked_mut(q[l].j as usize) += rj[l];
+        }
+    }
+    n4
+}
+
+/// Rows of four lanes become columns: out[c][l] = rows[l][c].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn transpose4(rows: [std::arch::x86_64::__m256d; 4]) -> [std::arch::x86_64::__m256d; 4] {
+    use std::arch::x86_64::*;
+    let [a, b, c, d] = rows;
+    let (ab_lo, ab_hi) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+    let (cd_lo, cd_hi) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
+    [
+        _mm256_permute2f128_pd::<0x20>(ab_lo, cd_lo),
+        _mm256_permute2f128_pd::<0x20>(ab_hi, cd_hi),
+        _mm256_permute2f128_pd::<0x31>(ab_lo, cd_lo),
+        _mm256_permute2f128_pd::<0x31>(ab_hi, cd_hi),
+    ]
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -318,17 +377,6 @@ fn force_chunk<const EA: bool, const VA: bool>(
 #[target_feature(enable = "avx2")]
 unsafe fn force_quads_avx2(row: &[Vec<tables::ForceKnot>], fp: &[f64], fpi: f64, near: &[Near], f: &mut [[f64; 3]], fi: &mut [f64; 3], epair: &mut f64) -> usize {
     use std::arch::x86_64::*;
-    #[inline(always)]
-    unsafe fn transpose(a: __m256d, b: __m256d, c: __m256d, d: __m256d) -> [__m256d; 4] {
-        let (ab_lo, ab_hi) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
-        let (cd_lo, cd_hi) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
-        [
-            _mm256_permute2f128_pd::<0x20>(ab_lo, cd_lo),
-            _mm256_permute2f128_pd::<0x20>(ab_hi, cd_hi),
-            _mm256_permute2f128_pd::<0x31>(ab_lo, cd_lo),
-            _mm256_permute2f128_pd::<0x31>(ab_hi, cd_hi),
-        ]
-    }
     let n4 = near.len() / 4 * 4;
     let (vfpi, one, sign) = (_mm256_set1_pd(fpi), _mm256_set1_pd(1.0), _mm256_set1_pd(-0.0));
     for q in near[..n4].chunks_exact(4) {
@@ -336,12 +384,9 @@ unsafe fn force_quads_avx2(row: &[Vec<tables::ForceKnot>], fp: &[f64], fpi: f64,
         // checked in `compute`); j < fp.len() as in the scalar loop.
         let k: [*const f64; 4] = std::array::from_fn(|l| row.get_unchecked(q[l].tj as usize).as_ptr().add(q[l].m as usize) as *const f64);
         let ld = |o: usize| [_mm256_loadu_pd(k[0].add(o)), _mm256_loadu_pd(k[1].add(o)), _mm256_loadu_pd(k[2].add(o)), _mm256_loadu_pd(k[3].add(o))];
-        let [a0, a1, a2, a3] = ld(0);
-        let [c0, c1, c2, c3] = transpose(a0, a1, a2, a3);
-        let [a0, a1, a2, a3] = ld(4);
-        let [c4, c5, c6, c7] = transpose(a0, a1, a2, a3);
-        let [a0, a1, a2, a3] = ld(8);
-        let [c8, c9, c10, c11] = transpose(a0, a1, a2, a3);
+        let [c0, c1, c2, c3] = transpose4(ld(0));
+        let [c4, c5, c6, c7] = transpose4(ld(4));
+        let [c8, c9, c10, c11] = transpose4(ld(8));
         let c12 = _mm256_set_pd(*k[3].add(12), *k[2].add(12), *k[1].add(12), *k[0].add(12));
         let p = _mm256_set_pd(q[3].p, q[2].p, q[1].p, q[0].p);
         let r = _mm256_set_pd(q[3].r, q[2].r, q[1].r, q[0].r);
