@@ -60,6 +60,38 @@ struct Near {
     r: f64,
 }
 
+/// What the density pass keeps of a neighbor: no separation or distance,
+/// so the gather writes 24 bytes a pair instead of 56.
+#[derive(Clone, Copy)]
+struct NearRho {
+    j: u32,
+    tj: u32,
+    m: u32,
+    p: f64,
+}
+
+/// A table row type and the pair record its pass gathers.
+trait Knot {
+    type Pair: Copy;
+    fn pair(j: u32, tj: u32, m: u32, p: f64, d: [f64; 3], r: f64) -> Self::Pair;
+}
+
+impl Knot for tables::DensKnot {
+    type Pair = NearRho;
+    #[inline(always)]
+    fn pair(j: u32, tj: u32, m: u32, p: f64, _d: [f64; 3], _r: f64) -> NearRho {
+        NearRho { j, tj, m, p }
+    }
+}
+
+impl Knot for tables::ForceKnot {
+    type Pair = Near;
+    #[inline(always)]
+    fn pair(j: u32, tj: u32, m: u32, p: f64, d: [f64; 3], r: f64) -> Near {
+        Near { j, tj, m, p, d, r }
+    }
+}
+
 /// Hint the cache to fetch `lines` 64-byte lines starting at `ptr`.
 #[inline(always)]
 fn prefetch<T>(ptr: *const T, lines: usize) {
@@ -81,7 +113,7 @@ fn prefetch<T>(ptr: *const T, lines: usize) {
 /// operations in the same order per pair, so the list is bit-identical to
 /// the scalar one.
 #[inline(always)]
-fn gather<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[u32], row: &[Vec<K>], out: &mut Vec<Near>) {
+fn gather<K: Knot>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[u32], row: &[Vec<K>], out: &mut Vec<K::Pair>) {
     #[cfg(target_arch = "x86_64")]
     if t.simd {
         // SAFETY: `simd` is set only where the CPU has AVX2; every index is
@@ -96,7 +128,7 @@ fn gather<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[
 
 /// The scalar gather, appending to `out`.
 #[inline(always)]
-fn gather_scalar<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[u32], row: &[Vec<K>], out: &mut Vec<Near>) {
+fn gather_scalar<K: Knot>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[u32], row: &[Vec<K>], out: &mut Vec<K::Pair>) {
     let lines = std::mem::size_of::<K>() / 64;
     for &j in neigh {
         let ju = j as usize;
@@ -114,7 +146,7 @@ fn gather_scalar<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], ne
             // `compute`).
             debug_assert!((tj as usize) < row.len());
             prefetch(unsafe { row.get_unchecked(tj as usize) }.as_ptr().wrapping_add(m), lines);
-            out.push(Near { j, tj, m: m as u32, p, d, r });
+            out.push(K::pair(j, tj, m as u32, p, d, r));
         }
     }
 }
@@ -130,7 +162,7 @@ fn gather_scalar<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], ne
 /// more than the quad's work.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn gather_avx2<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[u32], row: &[Vec<K>], out: &mut Vec<Near>) {
+unsafe fn gather_avx2<K: Knot>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[u32], row: &[Vec<K>], out: &mut Vec<K::Pair>) {
     use std::arch::x86_64::*;
     // j·3 + 2 indexes the coordinates as i32.
     assert!(x.len() < (i32::MAX as usize) / 3 && typ.len() >= x.len());
@@ -177,7 +209,7 @@ unsafe fn gather_avx2<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3
             let m = (am[l] - 1) as u32;
             // Types are below ntypes = row.len() (checked once in `compute`).
             prefetch(row.get_unchecked(tj as usize).as_ptr().wrapping_add(m as usize), lines);
-            base.add(len).write(Near { j, tj, m, p: ap[l], d: [a0[l], a1[l], a2[l]], r: ar[l] });
+            base.add(len).write(K::pair(j, tj, m, ap[l], [a0[l], a1[l], a2[l]], ar[l]));
             len += (mask >> l) & 1;
         }
     }
@@ -191,7 +223,7 @@ unsafe fn gather_avx2<K>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3
 /// arithmetic: docs/PERFORMANCE.md). `rows(i)` are atom i's table rows.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn gather_ahead<'a, K: 'a>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rows: &impl Fn(usize) -> &'a [Vec<K>], i: usize, near: &mut Vec<Near>, next: &mut Vec<Near>, buf: &mut Vec<u32>) {
+fn gather_ahead<'a, K: Knot + 'a>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rows: &impl Fn(usize) -> &'a [Vec<K>], i: usize, near: &mut Vec<K::Pair>, next: &mut Vec<K::Pair>, buf: &mut Vec<u32>) {
     if i == c.start {
         gather(t, x, typ, x[i], c.get(i, buf), rows(i), next);
     }
@@ -243,7 +275,7 @@ fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho:
 /// the totals are too. Returns the number of pairs done.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn density_quads_avx2(row: &[Vec<tables::DensKnot>], near: &[Near], rho: &mut [f64], rhoi: &mut f64) -> usize {
+unsafe fn density_quads_avx2(row: &[Vec<tables::DensKnot>], near: &[NearRho], rho: &mut [f64], rhoi: &mut f64) -> usize {
     use std::arch::x86_64::*;
     let n4 = near.len() / 4 * 4;
     for q in near[..n4].chunks_exact(4) {
@@ -707,6 +739,18 @@ mod tests {
                         assert_eq!((p.j, p.tj, p.m), (q.j, q.tj, q.m));
                         assert_eq!([p.p.to_bits(), p.r.to_bits()], [q.p.to_bits(), q.r.to_bits()]);
                         assert_eq!(p.d.map(f64::to_bits), q.d.map(f64::to_bits));
+                    }
+                    // The density pass's slim records: the same pairs, knots
+                    // and fractions.
+                    let (mut c, mut d) = (Vec::new(), Vec::new());
+                    let row = &t.dens[ti * 2..ti * 2 + 2];
+                    gather_scalar(&t, &x, &typ, xi, &neigh, row, &mut c);
+                    unsafe { gather_avx2(&t, &x, &typ, xi, &neigh, row, &mut d) };
+                    assert_eq!(c.len(), a.len(), "{len} neighbors");
+                    assert_eq!(d.len(), a.len(), "{len} neighbors");
+                    for ((p, q), f) in c.iter().zip(&d).zip(&a) {
+                        assert_eq!((p.j, p.tj, p.m, p.p.to_bits()), (q.j, q.tj, q.m, q.p.to_bits()));
+                        assert_eq!((p.j, p.tj, p.m, p.p.to_bits()), (f.j, f.tj, f.m, f.p.to_bits()));
                     }
                 }
             }
