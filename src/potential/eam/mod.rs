@@ -233,6 +233,19 @@ fn gather_ahead<'a, K: Knot + 'a>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c:
     }
 }
 
+/// The pairs a scalar loop still has to evaluate: all of `near`, or, if
+/// `on`, those after the ones `quads` did (an AVX2 kernel that takes the
+/// first 4⌊n/4⌋ pairs and returns how many it took).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn after_quads<P>(near: &[P], on: bool, quads: impl FnOnce(&[P]) -> usize) -> &[P] {
+    if on {
+        &near[quads(near)..]
+    } else {
+        near
+    }
+}
+
 fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho: &mut [f64]) {
     let nt = t.ntypes;
     let nall = x.len();
@@ -245,14 +258,9 @@ fn density_chunk(t: &EamTables, x: &[[f64; 3]], typ: &[u32], c: &ChunkList, rho:
         let mut rhoi = 0.0;
         // The first 4⌊n/4⌋ pairs four at a time where AVX2 is on (the same
         // bits as below), the rest here.
+        // SAFETY: AVX2 is present where `simd` is; rows and indices as below.
         #[cfg(target_arch = "x86_64")]
-        let near = if t.simd {
-            // SAFETY: AVX2 is present (`simd`); rows and indices as below.
-            let done = unsafe { density_quads_avx2(row, &near, rho, &mut rhoi) };
-            &near[done..]
-        } else {
-            &near[..]
-        };
+        let near = after_quads(&near, t.simd, |q| unsafe { density_quads_avx2(row, q, rho, &mut rhoi) });
         #[cfg(not(target_arch = "x86_64"))]
         let near = &near[..];
         for n in near {
@@ -340,14 +348,9 @@ fn force_chunk<const EA: bool, const VA: bool>(
         let mut fi = [0.0f64; 3];
         // Without per-atom outputs, the pair terms four at a time (the
         // same bits as below); the rest of the pairs, if any, below.
+        // SAFETY: AVX2 is present where `simd` is; rows and indices as below.
         #[cfg(target_arch = "x86_64")]
-        let near = if !EA && !VA && t.simd {
-            // SAFETY: AVX2 is present (`simd`); rows and indices as below.
-            let done = unsafe { force_quads_avx2(row, fp, fpi, &near, f, &mut fi, &mut epair) };
-            &near[done..]
-        } else {
-            &near[..]
-        };
+        let near = after_quads(&near, !EA && !VA && t.simd, |q| unsafe { force_quads_avx2(row, fp, fpi, q, f, &mut fi, &mut epair) });
         #[cfg(not(target_arch = "x86_64"))]
         let near = &near[..];
         for n in near {
