@@ -164,8 +164,7 @@ fn gather_scalar<K: Knot>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 
 #[target_feature(enable = "avx2")]
 unsafe fn gather_avx2<K: Knot>(t: &EamTables, x: &[[f64; 3]], typ: &[u32], xi: [f64; 3], neigh: &[u32], row: &[Vec<K>], out: &mut Vec<K::Pair>) {
     use std::arch::x86_64::*;
-    // j·3 + 2 indexes the coordinates as i32.
-    assert!(x.len() < (i32::MAX as usize) / 3 && typ.len() >= x.len());
+    assert!(typ.len() >= x.len());
     out.clear();
     out.reserve(neigh.len() + 4);
     let lines = std::mem::size_of::<K>() / 64;
